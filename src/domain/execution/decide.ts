@@ -1,0 +1,273 @@
+import { DomainError, invalidState } from '../errors.js';
+import { isTriggerType } from '../workflow/nodeTypes.js';
+import type { Workflow } from '../workflow/workflow.js';
+import type { ExecutionCommand } from './commands.js';
+import { SETTLED_NODE_STATUSES, TERMINAL_EXECUTION_STATUSES, type ExecutionEvent, type NodeStatus } from './events.js';
+import { buildExecutionGraph } from './executionGraph.js';
+import { readinessOf } from './readiness.js';
+import { retryDelayMs, retryPolicyOf } from './retryPolicy.js';
+import type { ExecutionState, NodeState } from './state.js';
+
+type Command<T extends ExecutionCommand['type']> = Extract<ExecutionCommand, { type: T }>;
+
+/**
+ * The execution decider: what a command does to an execution, as events, or a DomainError
+ * saying why it may not. Pure: the clock comes in as `now`, and `state` is never changed.
+ */
+export function decide(command: ExecutionCommand, state: ExecutionState | null, now: Date): ExecutionEvent[] {
+  const at = now.toISOString();
+  if (command.type === 'StartExecution') return startExecution(command, state, at);
+  if (!state) throw new DomainError('NOT_FOUND', 'execution not found');
+  switch (command.type) {
+    case 'AdmitExecution':
+      return state.status === 'QUEUED' ? [{ type: 'ExecutionAdmitted', data: { at } }] : [];
+    case 'QueueReadyNodes':
+      return queueReadyNodes(state, at);
+    case 'StartNode':
+      return startNode(command, state, now);
+    case 'ReportNodeProgress':
+      return reportProgress(command, state, now);
+    case 'CompleteNode':
+      return completeNode(command, state, at);
+    case 'FailNode':
+      return failNode(command, state, now);
+    case 'ReleaseNode':
+      return releaseNode(command, state, at);
+    case 'PauseExecution':
+      requireStatus(state, ['RUNNING'], 'pause');
+      return [{ type: 'ExecutionPaused', data: { at } }];
+    case 'ResumeExecution':
+      requireStatus(state, ['PAUSED'], 'resume');
+      return [{ type: 'ExecutionResumed', data: { at } }];
+    case 'CancelExecution':
+      requireActive(state, 'cancel');
+      return [...cancelUnsettled(state, command.data.reason, at), { type: 'ExecutionCancelled', data: { reason: command.data.reason, at } }];
+    case 'TimeoutExecution':
+      if (isFinished(state)) return [];
+      return [
+        ...cancelUnsettled(state, 'execution timed out', at),
+        { type: 'ExecutionFailed', data: { error: 'execution timed out', code: 'EXECUTION_TIMEOUT', at } },
+      ];
+    case 'RetryNode':
+      return retryNode(command, state, at);
+    case 'SkipNode':
+      return skipNode(command, state, at);
+  }
+}
+
+function startExecution(command: Command<'StartExecution'>, state: ExecutionState | null, at: string): ExecutionEvent[] {
+  const { executionId, workflow, triggerNodeId } = command.data;
+  if (state) throw invalidState(`execution ${executionId} already exists`);
+  const trigger = workflow.nodes.find((node) => node.id === triggerNodeId);
+  if (!trigger) throw new DomainError('NOT_FOUND', `workflow ${workflow.id} has no node ${triggerNodeId}`);
+  if (!isTriggerType(trigger.type)) throw new DomainError('BAD_USER_INPUT', `node ${triggerNodeId} is a ${trigger.type}, not a trigger`);
+  const affected = downstreamOf(workflow, triggerNodeId);
+  return [
+    {
+      type: 'ExecutionStarted',
+      data: {
+        executionId,
+        workflowId: workflow.id,
+        workflowVersion: workflow.version,
+        triggerNodeId,
+        triggerType: trigger.type,
+        triggerData: command.data.triggerData ?? null,
+        nodes: workflow.nodes.filter((node) => affected.has(node.id)),
+        connections: workflow.connections.filter((c) => affected.has(c.source) && affected.has(c.target)),
+        settings: workflow.settings ?? {},
+        waitsForSlot: command.data.waitsForSlot,
+        rerunOf: command.data.rerunOf ?? null,
+        userId: command.data.userId ?? null,
+        at,
+      },
+    },
+  ];
+}
+
+function downstreamOf(workflow: Workflow, triggerNodeId: string): Set<string> {
+  const { dependents } = buildExecutionGraph(workflow.nodes, workflow.connections);
+  const seen = new Set([triggerNodeId]);
+  const stack = [triggerNodeId];
+  for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
+    for (const next of dependents.get(id) ?? []) if (!seen.has(next)) seen.add(next), stack.push(next);
+  }
+  return seen;
+}
+
+/**
+ * Queues every candidate whose trigger rule holds and skips every one that can never run; a skip
+ * makes its dependents candidates within the same decision, so skips propagate at once. Ends the
+ * execution when every affected node has settled.
+ */
+function queueReadyNodes(state: ExecutionState, at: string): ExecutionEvent[] {
+  if (state.status !== 'RUNNING') return [];
+  const events: ExecutionEvent[] = [];
+  const decided = new Map<string, NodeStatus>();
+  const statusOf = (id: string) => decided.get(id) ?? state.nodes.get(id)!.status;
+  const skippedUpstream = new Map<string, number>();
+  const work = [...state.candidates];
+  for (let id = work.pop(); id !== undefined; id = work.pop()) {
+    if (statusOf(id) !== 'IDLE') continue;
+    const unsettled = state.unsettledDependencies.get(id)! - (skippedUpstream.get(id) ?? 0);
+    const readiness = readinessOf(state, id, statusOf, unsettled);
+    if (readiness.kind === 'ready') {
+      decided.set(id, 'QUEUED');
+      events.push({ type: 'NodeQueued', data: { nodeId: id, attempt: state.nodes.get(id)!.attempt + 1, input: readiness.input, at } });
+    } else if (readiness.kind === 'skip') {
+      decided.set(id, 'SKIPPED');
+      events.push({ type: 'NodeSkipped', data: { nodeId: id, reason: readiness.reason, at } });
+      for (const dependent of state.graph.dependents.get(id) ?? []) {
+        skippedUpstream.set(dependent, (skippedUpstream.get(dependent) ?? 0) + 1);
+        work.push(dependent);
+      }
+    }
+  }
+  const skipped = events.filter((event) => event.type === 'NodeSkipped').length;
+  if (state.settledCount + skipped === state.nodes.size) {
+    events.push({ type: 'ExecutionCompleted', data: { status: state.failedCount > 0 ? 'PARTIAL' : 'COMPLETED', at } });
+  }
+  return events;
+}
+
+function startNode(command: Command<'StartNode'>, state: ExecutionState, now: Date): ExecutionEvent[] {
+  const { nodeId, attempt, workerId, leaseMs } = command.data;
+  requireStatus(state, ['RUNNING'], 'start a node of');
+  const node = nodeIn(state, nodeId);
+  if (node.status !== 'QUEUED' || node.attempt !== attempt) {
+    throw invalidState(`node ${nodeId} attempt ${attempt} cannot start: it is ${node.status} at attempt ${node.attempt}`);
+  }
+  if (node.retryAt && Date.parse(node.retryAt) > now.getTime()) throw invalidState(`node ${nodeId} waits to retry until ${node.retryAt}`);
+  return [{ type: 'NodeStarted', data: { nodeId, attempt, workerId, leaseExpiresAt: leaseUntil(now, leaseMs), at: now.toISOString() } }];
+}
+
+function reportProgress(command: Command<'ReportNodeProgress'>, state: ExecutionState, now: Date): ExecutionEvent[] {
+  const { nodeId, progress, message, leaseMs } = command.data;
+  requireStatus(state, ['RUNNING', 'PAUSED'], 'report progress to');
+  const node = nodeIn(state, nodeId);
+  if (node.status !== 'RUNNING') throw invalidState(`node ${nodeId} is ${node.status}, not RUNNING`);
+  if (progress !== null && !(progress >= 0 && progress <= 100)) throw new DomainError('BAD_USER_INPUT', 'progress must be between 0 and 100');
+  return [
+    {
+      type: 'NodeProgressed',
+      data: { nodeId, attempt: node.attempt, progress, message, leaseExpiresAt: leaseUntil(now, leaseMs), at: now.toISOString() },
+    },
+  ];
+}
+
+function completeNode(command: Command<'CompleteNode'>, state: ExecutionState, at: string): ExecutionEvent[] {
+  const { nodeId, output, outputName } = command.data;
+  const node = settleableNode(state, nodeId, command.data.attempt, 'complete');
+  return [{ type: 'NodeCompleted', data: { nodeId, attempt: node.attempt, output: output ?? null, outputName, at } }];
+}
+
+/** A failed attempt retries by policy; a spent node fails, and by default takes the execution with it. */
+function failNode(command: Command<'FailNode'>, state: ExecutionState, now: Date): ExecutionEvent[] {
+  const { nodeId, error, retryable } = command.data;
+  const at = now.toISOString();
+  const node = settleableNode(state, nodeId, command.data.attempt, 'fail');
+  const policy = retryPolicyOf(state.graph.nodes.get(nodeId)!, state.recovery);
+  const failures = node.failures + 1;
+  if (retryable && failures < policy.maxAttempts) {
+    const delayMs = retryDelayMs(policy, failures);
+    const retryAt = new Date(now.getTime() + delayMs).toISOString();
+    return [{ type: 'NodeRetryScheduled', data: { nodeId, attempt: node.attempt, error, nextAttempt: node.attempt + 1, delayMs, retryAt, at } }];
+  }
+  const failed: ExecutionEvent = { type: 'NodeFailed', data: { nodeId, attempt: node.attempt, error, at } };
+  const { continueOnNodeFailure, skipFailedBranches } = state.recovery;
+  if (continueOnNodeFailure || skipFailedBranches) return [failed];
+  return [
+    failed,
+    ...cancelUnsettled(state, `node ${nodeId} failed`, at, nodeId),
+    { type: 'ExecutionFailed', data: { error: `node ${nodeId} failed: ${error}`, code: 'NODE_FAILED', at } },
+  ];
+}
+
+function releaseNode(command: Command<'ReleaseNode'>, state: ExecutionState, at: string): ExecutionEvent[] {
+  const { nodeId, attempt, reason } = command.data;
+  const node = nodeIn(state, nodeId);
+  if (isFinished(state) || node.status !== 'RUNNING' || node.attempt !== attempt) return [];
+  return [{ type: 'NodeReleased', data: { nodeId, attempt, nextAttempt: attempt + 1, reason, at } }];
+}
+
+/** Puts a failed or cancelled node back to run, with everything downstream that did not complete. */
+function retryNode(command: Command<'RetryNode'>, state: ExecutionState, at: string): ExecutionEvent[] {
+  const { nodeId } = command.data;
+  requireStatus(state, ['FAILED', 'PARTIAL', 'CANCELLED'], 'retry a node of');
+  const node = nodeIn(state, nodeId);
+  if (node.status !== 'FAILED' && node.status !== 'CANCELLED') throw invalidState(`node ${nodeId} is ${node.status}; only FAILED or CANCELLED nodes can be retried`);
+  return reopen(state, nodeId, at);
+}
+
+/** With an output the node counts as completed and its dependents run with it; without, it is SKIPPED. */
+function skipNode(command: Command<'SkipNode'>, state: ExecutionState, at: string): ExecutionEvent[] {
+  const { nodeId, output } = command.data;
+  const node = nodeIn(state, nodeId);
+  const reopening = isFinished(state);
+  if (reopening ? node.status !== 'FAILED' && node.status !== 'CANCELLED' : SETTLED_NODE_STATUSES.has(node.status) || node.status === 'RUNNING') {
+    throw invalidState(`node ${nodeId} is ${node.status} in a ${state.status} execution and cannot be skipped`);
+  }
+  const settled: ExecutionEvent =
+    output === undefined
+      ? { type: 'NodeSkipped', data: { nodeId, reason: 'skipped by user', at } }
+      : { type: 'NodeCompleted', data: { nodeId, attempt: node.attempt, output, outputName: null, at } };
+  return [...(reopening ? reopen(state, nodeId, at) : []), settled];
+}
+
+function reopen(state: ExecutionState, nodeId: string, at: string): ExecutionEvent[] {
+  const resets = [nodeId, ...downstreamNodes(state, nodeId)].filter((id) => {
+    const status = state.nodes.get(id)!.status;
+    return id === nodeId || (SETTLED_NODE_STATUSES.has(status) && status !== 'COMPLETED');
+  });
+  for (const [id, node] of state.nodes) if (node.status === 'CANCELLED' && !resets.includes(id)) resets.push(id);
+  return [{ type: 'ExecutionReopened', data: { at } }, ...resets.map((id): ExecutionEvent => ({ type: 'NodeReset', data: { nodeId: id, at } }))];
+}
+
+function downstreamNodes(state: ExecutionState, nodeId: string): string[] {
+  const seen = new Set<string>();
+  const stack = [...(state.graph.dependents.get(nodeId) ?? [])];
+  for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
+    if (!seen.has(id)) seen.add(id), stack.push(...(state.graph.dependents.get(id) ?? []));
+  }
+  return [...seen];
+}
+
+/** Queued and running nodes end CANCELLED; the runtime aborts running work when it sees this. */
+function cancelUnsettled(state: ExecutionState, reason: string, at: string, except?: string): ExecutionEvent[] {
+  const events: ExecutionEvent[] = [];
+  for (const node of state.nodes.values()) {
+    if (node.nodeId === except || (node.status !== 'QUEUED' && node.status !== 'RUNNING')) continue;
+    events.push({ type: 'NodeCancelled', data: { nodeId: node.nodeId, attempt: node.attempt, reason, at } });
+  }
+  return events;
+}
+
+/** Nodes settle from RUNNING, or straight from QUEUED for external nodes; results are kept while PAUSED. */
+function settleableNode(state: ExecutionState, nodeId: string, attempt: number | undefined, verb: string): NodeState {
+  requireStatus(state, ['RUNNING', 'PAUSED'], `${verb} a node of`);
+  const node = nodeIn(state, nodeId);
+  const external = state.graph.nodes.get(nodeId)?.type === 'external';
+  if (!(node.status === 'RUNNING' || (external && node.status === 'QUEUED'))) {
+    throw invalidState(`cannot ${verb} node ${nodeId}: it is ${node.status}`);
+  }
+  if (attempt !== undefined && attempt !== node.attempt) throw invalidState(`attempt ${attempt} of node ${nodeId} is over (now at ${node.attempt})`);
+  return node;
+}
+
+function nodeIn(state: ExecutionState, nodeId: string): NodeState {
+  const node = state.nodes.get(nodeId);
+  if (!node) throw new DomainError('NOT_FOUND', `execution ${state.id} has no node ${nodeId}`);
+  return node;
+}
+
+function requireStatus(state: ExecutionState, allowed: ExecutionState['status'][], verb: string): void {
+  if (!allowed.includes(state.status)) throw invalidState(`cannot ${verb} a ${state.status} execution`, { status: state.status });
+}
+
+function requireActive(state: ExecutionState, verb: string): void {
+  if (isFinished(state)) throw invalidState(`cannot ${verb} a ${state.status} execution`, { status: state.status });
+}
+
+const isFinished = (state: ExecutionState): boolean => TERMINAL_EXECUTION_STATUSES.has(state.status);
+
+const leaseUntil = (now: Date, leaseMs: number | null): string | null =>
+  leaseMs === null ? null : new Date(now.getTime() + leaseMs).toISOString();

@@ -1,0 +1,78 @@
+import type { RecoverySettings, WorkflowSettings } from '../workflow/workflow.js';
+import type { ExecutionStatus, NodeStatus } from './events.js';
+import type { ExecutionGraph } from './executionGraph.js';
+
+export interface NodeState {
+  nodeId: string;
+  status: NodeStatus;
+  /** The current (or last) attempt number, 1-based; 0 before the node was ever queued. */
+  attempt: number;
+  /** Failed attempts so far: what retry policies count. */
+  failures: number;
+  /** 0..100 */
+  progress: number;
+  message: string | null;
+  input: Record<string, unknown> | null;
+  output: unknown;
+  outputName: string | null;
+  error: string | null;
+  skipReason: string | null;
+  queuedAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  workerId: string | null;
+  leaseExpiresAt: string | null;
+  /** When a scheduled retry may start. */
+  retryAt: string | null;
+}
+
+export interface ExecutionState {
+  id: string;
+  workflowId: string;
+  workflowVersion: number;
+  triggerNodeId: string;
+  triggerType: string;
+  triggerData: unknown;
+  status: ExecutionStatus;
+  settings: WorkflowSettings;
+  recovery: RecoverySettings;
+  graph: ExecutionGraph;
+  nodes: Map<string, NodeState>;
+  /** Idle nodes whose upstream changed since readiness was last decided for them. */
+  candidates: Set<string>;
+  /** Per node, how many of its dependencies have not settled yet. */
+  unsettledDependencies: Map<string, number>;
+  settledCount: number;
+  failedCount: number;
+  /** Node ids in the order they completed: the path the execution took. */
+  executionPath: string[];
+  startedAt: string;
+  finishedAt: string | null;
+  error: string | null;
+  errorCode: string | null;
+  rerunOf: string | null;
+  userId: string | null;
+  /** How many events have been folded: the stream version this state stands for. */
+  version: number;
+}
+
+export const idleNode = (nodeId: string): NodeState => ({
+  nodeId,
+  status: 'IDLE',
+  attempt: 0,
+  failures: 0,
+  progress: 0,
+  message: null,
+  input: null,
+  output: null,
+  outputName: null,
+  error: null,
+  skipReason: null,
+  queuedAt: null,
+  startedAt: null,
+  finishedAt: null,
+  workerId: null,
+  leaseExpiresAt: null,
+  retryAt: null,
+});
+

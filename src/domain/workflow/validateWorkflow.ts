@@ -1,0 +1,271 @@
+import { findCycles, type CircularDependency } from './cycles.js';
+import { WorkflowGraph } from './graph.js';
+import { checkNodeParameters, isKnownNodeType } from './nodeTypes.js';
+import {
+  TRIGGER_RULES,
+  type Connection,
+  type NodeDefinition,
+  type RetryPolicy,
+  type WorkflowDefinition,
+  type WorkflowSettings,
+} from './workflow.js';
+
+export type { CircularDependency } from './cycles.js';
+
+export interface DependencyError {
+  type: string;
+  nodes: string[];
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export interface ValidationResult {
+  isValid: boolean;
+  errors: DependencyError[];
+  warnings: DependencyError[];
+  circularDependencies: CircularDependency[];
+  unreachableNodes: string[];
+  orphanedNodes: string[];
+}
+
+export interface ValidateWorkflowOptions {
+  /** Webhook path -> id of the workflow owning it, excluding the workflow being validated. */
+  webhookPathsInUse?: ReadonlyMap<string, string>;
+}
+
+const error = (type: string, nodes: string[], message: string): DependencyError => ({
+  type,
+  nodes,
+  message,
+  severity: 'error',
+});
+
+const warning = (type: string, nodes: string[], message: string): DependencyError => ({
+  type,
+  nodes,
+  message,
+  severity: 'warning',
+});
+
+// Optional fields arrive as null from GraphQL input, so "absent" means null or undefined.
+const absent = (value: unknown): value is null | undefined => value === null || value === undefined;
+const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+const isIntegerAtLeast = (value: unknown, min: number): boolean => Number.isInteger(value) && (value as number) >= min;
+const isNumberAtLeast = (value: unknown, min: number): boolean => isFiniteNumber(value) && value >= min;
+const isPositive = (value: unknown): boolean => isFiniteNumber(value) && value > 0;
+
+function checkName(definition: WorkflowDefinition): DependencyError[] {
+  const { name } = definition;
+  return typeof name === 'string' && name.trim() !== ''
+    ? []
+    : [error('INVALID_NAME', [], 'Workflow name must be a non-empty string')];
+}
+
+function checkNodeIds(nodes: readonly NodeDefinition[]): DependencyError[] {
+  const counts = new Map<string, number>();
+  const issues: DependencyError[] = [];
+  nodes.forEach((node, position) => {
+    if (typeof node.id !== 'string' || node.id.trim() === '') {
+      issues.push(error('EMPTY_ID', [], `Node at position ${position} has an empty id`));
+    }
+    counts.set(node.id, (counts.get(node.id) ?? 0) + 1);
+  });
+  for (const [id, count] of counts) {
+    if (count > 1) issues.push(error('DUPLICATE_NODE', [id], `Node id '${id}' is used by ${count} nodes`));
+  }
+  return issues;
+}
+
+function retryProblems(retry: RetryPolicy): string[] {
+  const { maxAttempts, initialDelayMs, backoffFactor, maxDelayMs } = retry;
+  return [
+    isIntegerAtLeast(maxAttempts, 1) ? undefined : 'retry.maxAttempts must be an integer >= 1',
+    absent(initialDelayMs) || isNumberAtLeast(initialDelayMs, 0) ? undefined : 'retry.initialDelayMs must be >= 0',
+    absent(maxDelayMs) || isNumberAtLeast(maxDelayMs, 0) ? undefined : 'retry.maxDelayMs must be >= 0',
+    absent(backoffFactor) || isNumberAtLeast(backoffFactor, 1) ? undefined : 'retry.backoffFactor must be >= 1',
+  ].filter((problem) => problem !== undefined);
+}
+
+function nodeProblems(node: NodeDefinition): string[] {
+  const problems = checkNodeParameters(node.type, node.parameters);
+  if (!absent(node.retry)) problems.push(...retryProblems(node.retry));
+  if (!absent(node.timeoutMs) && !isPositive(node.timeoutMs)) problems.push('timeoutMs must be > 0');
+  if (!absent(node.triggerRule) && !(TRIGGER_RULES as readonly string[]).includes(node.triggerRule)) {
+    problems.push(`triggerRule must be one of ${TRIGGER_RULES.join(', ')}`);
+  }
+  return problems;
+}
+
+function checkNode(node: NodeDefinition): DependencyError[] {
+  if (!isKnownNodeType(node.type)) {
+    return [error('UNKNOWN_NODE_TYPE', [node.id], `Node '${node.id}' has unknown type '${node.type}'`)];
+  }
+  return nodeProblems(node).map((problem) =>
+    error('INVALID_PARAMETERS', [node.id], `Node '${node.id}' (${node.type}): ${problem}`),
+  );
+}
+
+function describe(connection: Connection): string {
+  return `${connection.source} -> ${connection.target}`;
+}
+
+function checkConnectionEnds(connections: readonly Connection[], graph: WorkflowGraph): DependencyError[] {
+  return connections.flatMap((connection) =>
+    [connection.source, connection.target]
+      .filter((id) => !graph.has(id))
+      .map((id) =>
+        error(
+          'MISSING_DEPENDENCY',
+          [connection.source, connection.target],
+          `Connection ${describe(connection)} references unknown node '${id}'`,
+        ),
+      ),
+  );
+}
+
+function checkDuplicateConnections(connections: readonly Connection[]): DependencyError[] {
+  const counts = new Map<string, { connection: Connection; count: number }>();
+  for (const connection of connections) {
+    const key = JSON.stringify([connection.source, connection.target, connection.sourceOutput ?? null]);
+    const entry = counts.get(key);
+    if (entry === undefined) counts.set(key, { connection, count: 1 });
+    else entry.count++;
+  }
+  return [...counts.values()]
+    .filter(({ count }) => count > 1)
+    .map(({ connection, count }) =>
+      warning(
+        'DUPLICATE_CONNECTION',
+        [connection.source, connection.target],
+        `Connection ${describe(connection)} is defined ${count} times`,
+      ),
+    );
+}
+
+function checkBranchLabels(connections: readonly Connection[], graph: WorkflowGraph): DependencyError[] {
+  return connections.flatMap((connection) => {
+    if (graph.node(connection.source)?.type !== 'if') return [];
+    const { sourceOutput } = connection;
+    const nodes = [connection.source, connection.target];
+    if (absent(sourceOutput)) {
+      return [warning('UNLABELED_BRANCH', nodes, `Connection ${describe(connection)} runs on both branches of the if`)];
+    }
+    if (sourceOutput === 'true' || sourceOutput === 'false') return [];
+    return [
+      error(
+        'INVALID_SOURCE_OUTPUT',
+        nodes,
+        `Connection ${describe(connection)} uses output '${sourceOutput}'; an if node only takes 'true' or 'false'`,
+      ),
+    ];
+  });
+}
+
+function checkTriggers(graph: WorkflowGraph): DependencyError[] {
+  const triggers = graph.triggers();
+  if (triggers.length === 0) return [error('NO_TRIGGER', [], 'Workflow has no trigger node')];
+  return triggers
+    .filter((id) => graph.dependencies(id).length > 0)
+    .map((id) =>
+      error('TRIGGER_HAS_INCOMING', [id, ...graph.dependencies(id)], `Trigger '${id}' has incoming connections`),
+    );
+}
+
+function webhookPath(node: NodeDefinition): string | undefined {
+  const path = node.type === 'trigger.webhook' ? node.parameters?.path : undefined;
+  return typeof path === 'string' ? path : undefined;
+}
+
+function checkWebhookPaths(
+  nodes: readonly NodeDefinition[],
+  pathsInUse: ReadonlyMap<string, string>,
+): DependencyError[] {
+  const owners = new Map<string, string[]>();
+  for (const node of nodes) {
+    const path = webhookPath(node);
+    if (path === undefined) continue;
+    const ids = owners.get(path);
+    if (ids === undefined) owners.set(path, [node.id]);
+    else ids.push(node.id);
+  }
+  return [...owners].flatMap(([path, ids]) => {
+    const otherWorkflow = pathsInUse.get(path);
+    return [
+      ...(ids.length > 1
+        ? [error('DUPLICATE_WEBHOOK_PATH', ids, `Webhook path '${path}' is used by ${ids.length} triggers`)]
+        : []),
+      ...(otherWorkflow !== undefined
+        ? [error('DUPLICATE_WEBHOOK_PATH', ids, `Webhook path '${path}' is already used by workflow '${otherWorkflow}'`)]
+        : []),
+    ];
+  });
+}
+
+function checkSettings(settings: WorkflowSettings | null | undefined): DependencyError[] {
+  if (absent(settings)) return [];
+  const { maxConcurrentExecutions, executionTimeoutMs } = settings;
+  const maxRetryAttempts = settings.recovery?.maxRetryAttempts;
+  return [
+    absent(maxConcurrentExecutions) || isIntegerAtLeast(maxConcurrentExecutions, 1)
+      ? undefined
+      : 'maxConcurrentExecutions must be an integer >= 1',
+    absent(executionTimeoutMs) || isPositive(executionTimeoutMs) ? undefined : 'executionTimeoutMs must be > 0',
+    absent(maxRetryAttempts) || isIntegerAtLeast(maxRetryAttempts, 0)
+      ? undefined
+      : 'recovery.maxRetryAttempts must be an integer >= 0',
+  ]
+    .filter((problem) => problem !== undefined)
+    .map((problem) => error('INVALID_SETTINGS', [], problem));
+}
+
+function cycleErrors(cycles: readonly CircularDependency[]): DependencyError[] {
+  return cycles.map((cycle) =>
+    error('CIRCULAR_DEPENDENCY', cycle.nodes, `Circular dependency: ${cycle.path.join(' -> ')}`),
+  );
+}
+
+/** A lone trigger cannot start anything, so it counts as orphaned even though it is reachable. */
+function isOrphaned(graph: WorkflowGraph, id: string): boolean {
+  return graph.outgoing(id).length === 0 && (graph.isTrigger(id) || graph.incoming(id).length === 0);
+}
+
+function orphanMessage(graph: WorkflowGraph, id: string): string {
+  return graph.isTrigger(id) ? `Trigger '${id}' starts no nodes` : `Node '${id}' has no connections`;
+}
+
+export function validateWorkflow(
+  definition: WorkflowDefinition,
+  options: ValidateWorkflowOptions = {},
+): ValidationResult {
+  const graph = new WorkflowGraph(definition);
+  const { nodes, connections } = definition;
+  const circularDependencies = findCycles(graph);
+  const reachable = graph.reachableFrom(graph.triggers());
+  const unreachableNodes = graph.nodeIds().filter((id) => !reachable.has(id));
+  const orphanedNodes = graph.nodeIds().filter((id) => isOrphaned(graph, id));
+  const issues = [
+    ...checkName(definition),
+    ...checkNodeIds(nodes),
+    ...nodes.flatMap(checkNode),
+    ...checkConnectionEnds(connections, graph),
+    ...checkDuplicateConnections(connections),
+    ...checkBranchLabels(connections, graph),
+    ...checkTriggers(graph),
+    ...checkWebhookPaths(nodes, options.webhookPathsInUse ?? new Map()),
+    ...checkSettings(definition.settings),
+    ...cycleErrors(circularDependencies),
+    ...unreachableNodes.map((id) =>
+      warning('UNREACHABLE_NODE', [id], `Node '${id}' is not reachable from any trigger`),
+    ),
+    ...orphanedNodes.map((id) => warning('ORPHANED_NODE', [id], orphanMessage(graph, id))),
+  ];
+  const errors = issues.filter((issue) => issue.severity === 'error');
+  return {
+    isValid: errors.length === 0,
+    errors,
+    warnings: issues.filter((issue) => issue.severity === 'warning'),
+    circularDependencies,
+    unreachableNodes,
+    orphanedNodes,
+  };
+}
