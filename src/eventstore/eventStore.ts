@@ -53,7 +53,11 @@ export interface SubscriptionFilter {
 }
 
 export interface SubscribeOptions {
-  /** Resume after this position ('start': from the first event, 'end': only new events). */
+  /**
+   * Resume after this position ('start': from the first event, 'end': only new events). A
+   * subscription starts asynchronously: with 'end', await `caughtUp()` before relying on it to
+   * see an append made right after `subscribe`.
+   */
   from: string | 'start' | 'end';
   filter?: SubscriptionFilter;
   /** Largest batch handed to the handler at once. */

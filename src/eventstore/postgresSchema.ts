@@ -1,0 +1,102 @@
+import type { SqlClient } from '../db/sqlClient.js';
+
+/** Channel notified by every append; subscribers treat it as "something committed", no payload. */
+export const EVENTS_CHANNEL = 'cascade_events';
+
+/** Raised by cascade_append when the expected version does not hold; DETAIL is the actual version. */
+export const WRONG_VERSION_SQLSTATE = 'CE409';
+
+// Serialises concurrent migrations: CREATE ... IF NOT EXISTS and CREATE OR REPLACE still race.
+const MIGRATION_LOCK = 7_240_118_301;
+
+const STATEMENTS = [
+  `CREATE TABLE IF NOT EXISTS streams (
+    stream_id text PRIMARY KEY,
+    version integer NOT NULL,
+    last_xact xid8 NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS events (
+    global_position bigserial PRIMARY KEY,
+    transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    stream_id text NOT NULL,
+    stream_version integer NOT NULL,
+    event_id text NOT NULL,
+    type text NOT NULL,
+    data jsonb NOT NULL,
+    metadata jsonb NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (stream_id, stream_version),
+    UNIQUE (stream_id, event_id)
+  )`,
+  `CREATE INDEX IF NOT EXISTS events_commit_order ON events (transaction_id, global_position)`,
+  `CREATE OR REPLACE FUNCTION cascade_append(p_stream_id text, p_events jsonb, p_expected text)
+  RETURNS TABLE (next_version integer, position_xact xid8, position_seq bigint)
+  LANGUAGE plpgsql AS $fn$
+  DECLARE
+    v_version integer;
+    v_last_xact xid8;
+    v_new jsonb;
+    v_seq bigint;
+  BEGIN
+    -- Locking before the first write means this transaction gets its id only after the
+    -- stream's previous appender committed: per stream, transaction ids grow with versions,
+    -- which is what lets subscribers order by (transaction_id, global_position).
+    PERFORM pg_advisory_xact_lock(hashtextextended(p_stream_id, 0));
+    SELECT s.version, s.last_xact INTO v_version, v_last_xact FROM streams s WHERE s.stream_id = p_stream_id;
+    v_version := coalesce(v_version, 0);
+
+    SELECT coalesce(jsonb_agg(x.e ORDER BY x.n), '[]'::jsonb) INTO v_new
+    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(e, n)
+    WHERE NOT EXISTS (SELECT 1 FROM events ev WHERE ev.stream_id = p_stream_id AND ev.event_id = x.e->>'id');
+
+    -- A retried append whose events are all stored already succeeds as a no-op, even though
+    -- its expected version is stale by now.
+    IF jsonb_array_length(p_events) = 0 OR jsonb_array_length(v_new) > 0 THEN
+      IF NOT (p_expected = 'any'
+          OR (p_expected = 'no_stream' AND v_version = 0)
+          OR (p_expected = 'stream_exists' AND v_version > 0)
+          OR (p_expected ~ '^[0-9]+$' AND p_expected::integer = v_version)) THEN
+        RAISE EXCEPTION 'stream % is at version %, expected %', p_stream_id, v_version, p_expected
+          USING ERRCODE = '${WRONG_VERSION_SQLSTATE}', DETAIL = v_version::text;
+      END IF;
+    END IF;
+
+    IF jsonb_array_length(v_new) = 0 THEN
+      RETURN QUERY SELECT v_version, ev.transaction_id, ev.global_position
+        FROM (SELECT 1) one LEFT JOIN events ev ON ev.stream_id = p_stream_id AND ev.stream_version = v_version;
+      RETURN;
+    END IF;
+
+    -- Only possible when the caller's transaction wrote before appending (its id predates the
+    -- lock): committing would put this stream's events out of order for subscribers.
+    IF v_last_xact > pg_current_xact_id() THEN
+      RAISE EXCEPTION 'stream % was appended by a newer transaction; retry the transaction', p_stream_id
+        USING ERRCODE = 'serialization_failure';
+    END IF;
+
+    WITH inserted AS (
+      INSERT INTO events (stream_id, stream_version, event_id, type, data, metadata)
+      SELECT p_stream_id, v_version + x.n::integer, x.e->>'id', x.e->>'type',
+             coalesce(x.e->'data', 'null'::jsonb), coalesce(x.e->'metadata', '{}'::jsonb)
+      FROM jsonb_array_elements(v_new) WITH ORDINALITY AS x(e, n)
+      RETURNING global_position
+    )
+    SELECT max(inserted.global_position) INTO v_seq FROM inserted;
+
+    v_version := v_version + jsonb_array_length(v_new);
+    INSERT INTO streams (stream_id, version, last_xact) VALUES (p_stream_id, v_version, pg_current_xact_id())
+    ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, last_xact = excluded.last_xact;
+
+    PERFORM pg_notify('${EVENTS_CHANNEL}', '');
+    RETURN QUERY SELECT v_version, pg_current_xact_id(), v_seq;
+  END
+  $fn$`,
+];
+
+/** Creates or updates the event store schema; safe to run concurrently and repeatedly. */
+export async function migrateEventStore(client: SqlClient): Promise<void> {
+  await client.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    for (const statement of STATEMENTS) await tx.query(statement);
+  });
+}
