@@ -1,0 +1,61 @@
+import { TERMINAL_EXECUTION_STATUSES } from '../../src/domain/execution/events.js';
+import type { ExecutionState } from '../../src/domain/execution/state.js';
+import type { WorkflowDefinition } from '../../src/domain/workflow/workflow.js';
+import { migrateEventStore } from '../../src/eventstore/postgresSchema.js';
+import { createPostgresEventStore } from '../../src/eventstore/postgresEventStore.js';
+import type { EventStore, RecordedEvent } from '../../src/eventstore/eventStore.js';
+import { executionStreamId } from '../../src/domain/execution/events.js';
+import { Engine, type EngineOptions } from '../../src/runtime/engine.js';
+import type { Backend } from './backends.js';
+
+export interface Harness {
+  store: EventStore;
+  engine: Engine;
+  /** A second engine on the same database (a restarted or second process). */
+  newEngine(options?: Partial<EngineOptions>): Engine;
+  run(definition: WorkflowDefinition, trigger?: string, data?: unknown): Promise<ExecutionState>;
+  waitFor(executionId: string, done?: (state: ExecutionState) => boolean, engine?: Engine): Promise<ExecutionState>;
+  events(executionId: string): Promise<RecordedEvent[]>;
+  close(): Promise<void>;
+}
+
+export async function createHarness(backend: Backend, options: Partial<EngineOptions> = {}): Promise<Harness> {
+  await migrateEventStore(backend.db);
+  const store = createPostgresEventStore(backend.db);
+  const engines: Engine[] = [];
+  const newEngine = (extra: Partial<EngineOptions> = {}) => {
+    const engine = new Engine({ store, db: backend.db, ...options, ...extra });
+    engines.push(engine);
+    return engine;
+  };
+  const engine = newEngine();
+  await engine.start();
+  const harness: Harness = {
+    store,
+    engine,
+    newEngine,
+    async run(definition, trigger = 'start', data = {}) {
+      const workflow = await engine.workflows.create(definition);
+      const started = await engine.startTrigger(workflow.id, trigger, data);
+      return harness.waitFor(started.id);
+    },
+    async waitFor(executionId, done = (state) => TERMINAL_EXECUTION_STATUSES.has(state.status), on = engine) {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const state = await on.executions.load(executionId);
+        if (state && done(state)) return state;
+        if (Date.now() > deadline) throw new Error(`execution ${executionId} did not get there: ${state?.status}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
+    events: (executionId) => store.read(executionStreamId(executionId)),
+    async close() {
+      for (const each of engines) await each.stop();
+      await store.close();
+    },
+  };
+  return harness;
+}
+
+export const statuses = (state: ExecutionState): Record<string, string> =>
+  Object.fromEntries([...state.nodes].map(([id, node]) => [id, node.status]));
