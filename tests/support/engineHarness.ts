@@ -40,7 +40,7 @@ export async function createHarness(backend: Backend, options: Partial<EngineOpt
       return harness.waitFor(started.id);
     },
     async waitFor(executionId, done = (state) => TERMINAL_EXECUTION_STATUSES.has(state.status), on = engine) {
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + 100_000;
       for (;;) {
         const state = await on.executions.load(executionId);
         if (state && done(state)) return state;
