@@ -36,6 +36,7 @@ const STATEMENTS = [
     v_version integer;
     v_last_xact xid8;
     v_new jsonb;
+    v_held text[];
     v_seq bigint;
   BEGIN
     -- Locking before the first write means this transaction gets its id only after the
@@ -45,9 +46,15 @@ const STATEMENTS = [
     SELECT s.version, s.last_xact INTO v_version, v_last_xact FROM streams s WHERE s.stream_id = p_stream_id;
     v_version := coalesce(v_version, 0);
 
+    -- Probing the index with the batch's ids keeps this O(batch): an anti-join against the
+    -- stream gets planned as a hash join over every event of the stream, O(stream) per append.
+    v_held := ARRAY(
+      SELECT ev.event_id FROM events ev
+      WHERE ev.stream_id = p_stream_id
+        AND ev.event_id = ANY (ARRAY(SELECT x.e->>'id' FROM jsonb_array_elements(p_events) AS x(e))));
     SELECT coalesce(jsonb_agg(x.e ORDER BY x.n), '[]'::jsonb) INTO v_new
     FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(e, n)
-    WHERE NOT EXISTS (SELECT 1 FROM events ev WHERE ev.stream_id = p_stream_id AND ev.event_id = x.e->>'id');
+    WHERE NOT (x.e->>'id' = ANY (v_held));
 
     -- A retried append whose events are all stored already succeeds as a no-op, even though
     -- its expected version is stale by now.
