@@ -3,7 +3,7 @@ import { decide } from '../domain/execution/decide.js';
 import { executionStreamId, type ExecutionEvent } from '../domain/execution/events.js';
 import { evolve } from '../domain/execution/evolve.js';
 import type { ExecutionState } from '../domain/execution/state.js';
-import { ConcurrencyError, NO_STREAM, type EventStore, type RecordedEvent } from '../eventstore/eventStore.js';
+import { ConcurrencyError, NO_STREAM, type EventStore, type NewEvent, type RecordedEvent } from '../eventstore/eventStore.js';
 import { eventId } from './eventIds.js';
 import { KeyedSerialQueue } from './streamLock.js';
 
@@ -18,7 +18,23 @@ export interface CommandResult {
   events: RecordedEvent[];
 }
 
+/** Commands that stand or fall together, and whoever waits for their outcome. */
+interface Unit {
+  commands: ExecutionCommand[];
+  context: CommandContext;
+  resolve(result: CommandResult): void;
+  reject(error: unknown): void;
+}
+
+interface Decided {
+  unit: Unit;
+  events: ExecutionEvent[];
+  error?: unknown;
+}
+
 const MAX_CONFLICT_RETRIES = 20;
+/** Cap of the random wait after a conflict (exponential, full jitter). */
+const MAX_CONFLICT_BACKOFF_MS = 100;
 const DEFAULT_CACHE_SIZE = 2000;
 
 export const toExecutionEvent = (event: RecordedEvent): ExecutionEvent => ({ type: event.type, data: event.data }) as ExecutionEvent;
@@ -27,10 +43,16 @@ export const toExecutionEvent = (event: RecordedEvent): ExecutionEvent => ({ typ
  * Read -> decide -> append with the expected version -> evolve. States are cached per stream, so
  * a command costs one append, not a re-fold of the stream: the cached version is the expected
  * version, and only a conflict (another process wrote) reads the events it missed.
+ *
+ * Group commit: commands that arrive for a stream while its previous append is in flight are
+ * decided one after another and appended together, in one transaction. Each caller still hears
+ * only after the commit that holds its events, so every transition stays durable; a stream with
+ * many runners finishing at once pays one commit per batch instead of one per command.
  */
 export class ExecutionCommandHandler {
   private readonly cache = new Map<string, ExecutionState>();
   private readonly queue = new KeyedSerialQueue();
+  private readonly pending = new Map<string, Unit[]>();
 
   constructor(
     private readonly store: EventStore,
@@ -39,7 +61,18 @@ export class ExecutionCommandHandler {
   ) {}
 
   handle(executionId: string, command: ExecutionCommand, context: CommandContext = {}): Promise<CommandResult> {
-    return this.queue.run(executionId, () => this.decideAndAppend(executionId, command, context));
+    return this.handleAll(executionId, [command], context);
+  }
+
+  /** Decides the commands in order against each other's outcome and appends all their events, or none. */
+  handleAll(executionId: string, commands: ExecutionCommand[], context: CommandContext = {}): Promise<CommandResult> {
+    return new Promise((resolve, reject) => {
+      const waiting = this.pending.get(executionId);
+      const unit = { commands, context, resolve, reject };
+      if (waiting) return waiting.push(unit);
+      this.pending.set(executionId, [unit]);
+      void this.queue.run(executionId, () => this.flush(executionId));
+    });
   }
 
   /** The current state, caught up with the store. */
@@ -47,40 +80,96 @@ export class ExecutionCommandHandler {
     return this.queue.run(executionId, () => this.catchUp(executionId));
   }
 
-  private async decideAndAppend(executionId: string, command: ExecutionCommand, context: CommandContext): Promise<CommandResult> {
-    let state = this.cache.get(executionId) ?? (await this.catchUp(executionId));
-    for (let attempt = 0; ; attempt++) {
-      const events = decide(command, state, this.clock());
-      if (events.length === 0) return { state: state!, events: [] };
-      try {
-        const recorded = await this.append(executionId, state, events, context);
-        for (const event of events) state = evolve(state, event);
-        this.remember(executionId, state!);
-        return { state: state!, events: recorded };
-      } catch (error) {
-        if (!(error instanceof ConcurrencyError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
-        state = await this.catchUp(executionId);
+  /** The cached state when there is one (it may lag other processes), else the loaded one. */
+  async current(executionId: string): Promise<ExecutionState | null> {
+    return this.cache.get(executionId) ?? this.load(executionId);
+  }
+
+  private async flush(executionId: string): Promise<void> {
+    const units = this.pending.get(executionId) ?? [];
+    this.pending.delete(executionId);
+    const refused = new Map<Unit, unknown>();
+    try {
+      let state = this.cache.get(executionId) ?? (await this.catchUp(executionId));
+      for (let attempt = 0; ; attempt++) {
+        const baseVersion = state?.version ?? 0;
+        const outcome = this.decideAll(units, state, refused);
+        if (outcome instanceof PartiallyDecided) {
+          refused.set(outcome.unit, outcome.refusal);
+          state = await this.reload(executionId);
+          continue;
+        }
+        const { decided, after } = outcome;
+        try {
+          const recorded = decided.some((each) => each.events.length > 0) ? await this.append(executionId, baseVersion, decided) : [];
+          if (after) this.remember(executionId, after);
+          settle(decided, recorded, after);
+          return;
+        } catch (error) {
+          if (!(error instanceof ConcurrencyError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+          // Another process writes this stream with a backlog of its own: without a pause it could
+          // win every race (its cached state is always current) and starve this one.
+          await conflictBackoff(attempt);
+          state = await this.reload(executionId);
+        }
       }
+    } catch (error) {
+      this.cache.delete(executionId);
+      for (const unit of units) unit.reject(error);
     }
   }
 
-  private async append(executionId: string, state: ExecutionState | null, events: ExecutionEvent[], context: CommandContext): Promise<RecordedEvent[]> {
+  /** The cached state already holds events that were never stored: fold the stream afresh. */
+  private reload(executionId: string): Promise<ExecutionState | null> {
+    this.cache.delete(executionId);
+    return this.catchUp(executionId);
+  }
+
+  /**
+   * Decides every unit in turn, folding accepted events into the state as it goes. A unit whose
+   * first command is refused leaves the state untouched; one refused halfway has been folded in
+   * part, and the whole batch is decided again from the store without it.
+   */
+  private decideAll(units: Unit[], initial: ExecutionState | null, refused: Map<Unit, unknown>): { decided: Decided[]; after: ExecutionState | null } | PartiallyDecided {
+    let state = initial;
+    const decided: Decided[] = [];
+    for (const unit of units) {
+      if (refused.has(unit)) {
+        decided.push({ unit, events: [], error: refused.get(unit) });
+        continue;
+      }
+      const events: ExecutionEvent[] = [];
+      try {
+        for (const command of unit.commands) {
+          const produced = decide(command, state, this.clock());
+          for (const event of produced) state = evolve(state, event);
+          events.push(...produced);
+        }
+        decided.push({ unit, events });
+      } catch (error) {
+        if (events.length > 0) return new PartiallyDecided(unit, error);
+        decided.push({ unit, events: [], error });
+      }
+    }
+    return { decided, after: state };
+  }
+
+  private async append(executionId: string, baseVersion: number, decided: Decided[]): Promise<RecordedEvent[]> {
     const streamId = executionStreamId(executionId);
-    const baseVersion = state?.version ?? 0;
-    const newEvents = events.map((event, index) => ({
-      id: eventId(streamId, baseVersion, index, event.type, event.data),
-      type: event.type,
-      data: event.data,
-      metadata: { correlationId: executionId, causationId: context.causationId ?? null, userId: context.userId ?? null },
-    }));
-    const { position } = await this.store.append(streamId, newEvents, state ? state.version : NO_STREAM);
-    return newEvents.map((event, index) => ({
-      ...event,
-      streamId,
-      streamVersion: baseVersion + index + 1,
-      position,
-      recordedAt: this.clock().toISOString(),
-    }));
+    const newEvents: NewEvent[] = [];
+    for (const { unit, events } of decided) {
+      for (const event of events) {
+        newEvents.push({
+          id: eventId(streamId, baseVersion, newEvents.length, event.type, event.data),
+          type: event.type,
+          data: event.data,
+          metadata: { correlationId: executionId, causationId: unit.context.causationId ?? null, userId: unit.context.userId ?? null },
+        });
+      }
+    }
+    const { position } = await this.store.append(streamId, newEvents, baseVersion === 0 ? NO_STREAM : baseVersion);
+    const recordedAt = this.clock().toISOString();
+    return newEvents.map((event, index) => ({ ...event, streamId, streamVersion: baseVersion + index + 1, position, recordedAt }));
   }
 
   /** Folds what the cached state has not seen yet (everything, when nothing is cached). */
@@ -99,3 +188,27 @@ export class ExecutionCommandHandler {
     if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
   }
 }
+
+/** A unit refused after some of its events were folded: the batch must be decided again from the store. */
+class PartiallyDecided {
+  constructor(
+    readonly unit: Unit,
+    readonly refusal: unknown,
+  ) {}
+}
+
+/** Hands each unit its own events (in batch order) or its refusal. */
+function settle(decided: Decided[], recorded: RecordedEvent[], state: ExecutionState | null): void {
+  let offset = 0;
+  for (const { unit, events, error } of decided) {
+    if (error !== undefined) {
+      unit.reject(error);
+      continue;
+    }
+    unit.resolve({ state: state!, events: recorded.slice(offset, offset + events.length) });
+    offset += events.length;
+  }
+}
+
+const conflictBackoff = (attempt: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(MAX_CONFLICT_BACKOFF_MS, 2 ** attempt)));
