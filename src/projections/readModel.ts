@@ -1,0 +1,218 @@
+import type { SqlExecutor } from '../db/sqlClient.js';
+import { SETTLED_NODE_STATUSES, TERMINAL_EXECUTION_STATUSES, type ExecutionStatus, type NodeStatus } from '../domain/execution/events.js';
+import type { Workflow } from '../domain/workflow/workflow.js';
+import { decodeCursor, encodeCursor } from './executionCursor.js';
+import {
+  dependencyEdge,
+  isoTimestamp,
+  nodeSnapshotFromRow,
+  type DependencyRow,
+  type FlowExecutionRow,
+  type NodeStateRow,
+  type Timestamp,
+} from './executionRows.js';
+import {
+  adjacencyOf,
+  executionViewFromRows,
+  nodeStateView,
+  type DurationHistory,
+  type ExecutionView,
+  type NodeStateView,
+} from './executionView.js';
+
+export interface ListExecutionsOptions {
+  workflowId?: string | null;
+  status?: ExecutionStatus | null;
+  triggerType?: string | null;
+  /** ISO timestamps, both exclusive. */
+  startedAfter?: string | null;
+  startedBefore?: string | null;
+  /** Page size: 20 by default, at most 100. */
+  first?: number | null;
+  /** The endCursor of the previous page. */
+  after?: string | null;
+}
+
+export interface ExecutionPage {
+  nodes: ExecutionView[];
+  totalCount: number;
+  pageInfo: { endCursor: string | null; hasNextPage: boolean };
+}
+
+export interface WorkflowView extends Workflow {
+  createdAt: string;
+  updatedAt: string;
+}
+
+const DEFAULT_PAGE_SIZE = 20;
+const MAX_PAGE_SIZE = 100;
+
+const EXECUTION_FILTER = `($1::text IS NULL OR workflow_id = $1) AND ($2::text IS NULL OR status = $2)
+  AND ($3::text IS NULL OR trigger_type = $3)
+  AND ($4::timestamptz IS NULL OR started_at > $4) AND ($5::timestamptz IS NULL OR started_at < $5)`;
+
+/** Edges touching the given nodes (all, when $2 is null). */
+const EDGES = `SELECT * FROM execution_dependency WHERE execution_id = ANY($1::text[])
+  AND ($2::text[] IS NULL OR node_id = ANY($2::text[]) OR depends_on_node_id = ANY($2::text[]))`;
+
+/**
+ * Average node durations of COMPLETED executions per workflow: finished ones are by definition
+ * earlier than any execution still waiting for an estimate.
+ */
+const DURATION_HISTORY = `SELECT f.workflow_id, n.node_id, avg(n.duration_ms)::float8 AS average_ms
+  FROM flow_execution f JOIN node_execution_state n ON n.execution_id = f.id
+  WHERE f.workflow_id = ANY($1::text[]) AND f.status = 'COMPLETED'
+    AND n.node_id = ANY($2::text[]) AND n.status = 'COMPLETED' AND n.duration_ms IS NOT NULL
+  GROUP BY f.workflow_id, n.node_id`;
+
+interface WorkflowRow {
+  id: string;
+  name: string;
+  version: number;
+  definition: Pick<Workflow, 'nodes' | 'connections' | 'settings'>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Queries over the read model that the projection runner maintains (see schema.ts). */
+export class ReadModel {
+  constructor(
+    private readonly db: SqlExecutor,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async getExecution(id: string): Promise<ExecutionView | null> {
+    const { rows } = await this.db.query<FlowExecutionRow>('SELECT * FROM flow_execution WHERE id = $1', [id]);
+    const [view] = await this.views(rows);
+    return view ?? null;
+  }
+
+  /** The given nodes' states (every node's, without `nodeIds`), in definition order. */
+  async getNodeStates(executionId: string, nodeIds?: readonly string[]): Promise<NodeStateView[]> {
+    const [nodes, edges] = await Promise.all([this.nodeRows([executionId], nodeIds), this.edges([executionId], nodeIds)]);
+    const adjacency = adjacencyOf(edges.map(dependencyEdge));
+    return nodes.map((row) => nodeStateView(nodeSnapshotFromRow(row), adjacency));
+  }
+
+  /** Newest first, by start time then id. */
+  async listExecutions(options: ListExecutionsOptions = {}): Promise<ExecutionPage> {
+    const first = Math.max(0, Math.min(options.first ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE));
+    const cursor = options.after ? decodeCursor(options.after) : null;
+    const filter = [options.workflowId ?? null, options.status ?? null, options.triggerType ?? null, options.startedAfter ?? null, options.startedBefore ?? null];
+    const [page, count] = await Promise.all([
+      this.db.query<FlowExecutionRow>(
+        `SELECT * FROM flow_execution WHERE ${EXECUTION_FILTER}
+           AND ($6::timestamptz IS NULL OR (started_at, id) < ($6::timestamptz, $7::text))
+         ORDER BY started_at DESC, id DESC LIMIT $8`,
+        [...filter, cursor?.startedAt ?? null, cursor?.id ?? null, first + 1],
+      ),
+      this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM flow_execution WHERE ${EXECUTION_FILTER}`, filter),
+    ]);
+    const rows = page.rows.slice(0, first);
+    const last = rows.at(-1);
+    return {
+      nodes: await this.views(rows),
+      totalCount: count.rows[0]!.total,
+      pageInfo: {
+        endCursor: last ? encodeCursor({ startedAt: isoTimestamp(last.started_at), id: last.id }) : null,
+        hasNextPage: page.rows.length > first,
+      },
+    };
+  }
+
+  async getWorkflow(id: string): Promise<WorkflowView | null> {
+    const { rows } = await this.db.query<WorkflowRow>('SELECT * FROM workflow WHERE id = $1', [id]);
+    return rows[0] ? workflowView(rows[0]) : null;
+  }
+
+  /** Oldest first. */
+  async listWorkflows(): Promise<WorkflowView[]> {
+    const { rows } = await this.db.query<WorkflowRow>('SELECT * FROM workflow ORDER BY created_at, id');
+    return rows.map(workflowView);
+  }
+
+  /** Webhook path -> the workflow owning it, leaving out the workflow being validated. */
+  async webhookPathsInUse(excludingWorkflowId: string): Promise<Map<string, string>> {
+    const { rows } = await this.db.query<{ path: string; workflow_id: string }>(
+      'SELECT path, workflow_id FROM workflow_webhook WHERE workflow_id <> $1 ORDER BY path, workflow_id',
+      [excludingWorkflowId],
+    );
+    return new Map(rows.map((row) => [row.path, row.workflow_id]));
+  }
+
+  /** The trigger a POST to /webhooks/<path> starts; the oldest workflow wins should two claim it. */
+  async findWebhook(path: string): Promise<{ workflowId: string; nodeId: string } | null> {
+    const { rows } = await this.db.query<{ workflow_id: string; node_id: string }>(
+      `SELECT h.workflow_id, h.node_id FROM workflow_webhook h JOIN workflow w ON w.id = h.workflow_id
+       WHERE h.path = $1 ORDER BY w.created_at, h.workflow_id, h.node_id LIMIT 1`,
+      [path],
+    );
+    return rows[0] ? { workflowId: rows[0].workflow_id, nodeId: rows[0].node_id } : null;
+  }
+
+  private async views(executions: readonly FlowExecutionRow[]): Promise<ExecutionView[]> {
+    if (executions.length === 0) return [];
+    const ids = executions.map((execution) => execution.id);
+    const [nodes, edges] = await Promise.all([this.nodeRows(ids), this.edges(ids)]);
+    const history = await this.durationHistory(executions, nodes);
+    const nodesOf = groupBy(nodes, (row) => row.execution_id);
+    const edgesOf = groupBy(edges, (row) => row.execution_id);
+    const now = this.clock();
+    return executions.map((execution) =>
+      executionViewFromRows(execution, nodesOf.get(execution.id) ?? [], (edgesOf.get(execution.id) ?? []).map(dependencyEdge), history.get(execution.workflow_id), now),
+    );
+  }
+
+  private async nodeRows(executionIds: readonly string[], nodeIds?: readonly string[]): Promise<NodeStateRow[]> {
+    const { rows } = await this.db.query<NodeStateRow>(
+      `SELECT * FROM node_execution_state WHERE execution_id = ANY($1::text[]) AND ($2::text[] IS NULL OR node_id = ANY($2::text[]))
+       ORDER BY execution_id, ordinal`,
+      [executionIds, nodeIds ?? null],
+    );
+    return rows;
+  }
+
+  private async edges(executionIds: readonly string[], nodeIds?: readonly string[]): Promise<DependencyRow[]> {
+    return (await this.db.query<DependencyRow>(EDGES, [executionIds, nodeIds ?? null])).rows;
+  }
+
+  /** Per workflow, only for executions still running and only for their unsettled nodes. */
+  private async durationHistory(executions: readonly FlowExecutionRow[], nodes: readonly NodeStateRow[]): Promise<Map<string, DurationHistory>> {
+    const running = new Set(executions.filter((execution) => !TERMINAL_EXECUTION_STATUSES.has(execution.status as ExecutionStatus)).map((execution) => execution.id));
+    const unsettled = nodes.filter((row) => running.has(row.execution_id) && !SETTLED_NODE_STATUSES.has(row.status as NodeStatus));
+    if (unsettled.length === 0) return new Map();
+    const workflowIds = [...new Set(executions.filter((execution) => running.has(execution.id)).map((execution) => execution.workflow_id))];
+    const { rows } = await this.db.query<{ workflow_id: string; node_id: string; average_ms: number }>(DURATION_HISTORY, [
+      workflowIds,
+      [...new Set(unsettled.map((row) => row.node_id))],
+    ]);
+    const history = new Map<string, Map<string, number>>();
+    for (const row of rows) {
+      const averages = history.get(row.workflow_id) ?? new Map<string, number>();
+      averages.set(row.node_id, row.average_ms);
+      history.set(row.workflow_id, averages);
+    }
+    return history;
+  }
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group) group.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
+}
+
+function workflowView(row: WorkflowRow): WorkflowView {
+  return {
+    id: row.id,
+    name: row.name,
+    version: row.version,
+    ...row.definition,
+    createdAt: isoTimestamp(row.created_at),
+    updatedAt: isoTimestamp(row.updated_at),
+  };
+}

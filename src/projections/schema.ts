@@ -1,0 +1,115 @@
+import { bigint, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+
+/**
+ * The read model: tables the projection runner derives from the event log and the API reads.
+ * They hold nothing the log doesn't, so `rebuildProjections` can drop and refill them at will.
+ * Progress columns are double precision, not real: the view folded from events computes a
+ * double, and a float4 round trip would make the two views disagree.
+ */
+
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
+
+export const workflow = pgTable('workflow', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  version: integer('version').notNull(),
+  /** nodes, connections and settings of the latest version. */
+  definition: jsonb('definition').notNull(),
+  createdAt: timestamptz('created_at').notNull(),
+  updatedAt: timestamptz('updated_at').notNull(),
+});
+
+/**
+ * Webhook triggers of the latest workflow versions, for routing and the uniqueness check. Not
+ * unique by path: validation keeps paths unique, but two concurrent creations may both pass it,
+ * and the projection must never get stuck on a constraint.
+ */
+export const workflowWebhook = pgTable(
+  'workflow_webhook',
+  {
+    workflowId: text('workflow_id').notNull(),
+    nodeId: text('node_id').notNull(),
+    path: text('path').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.workflowId, table.nodeId] }), index('workflow_webhook_path').on(table.path)],
+);
+
+export const flowExecution = pgTable(
+  'flow_execution',
+  {
+    id: text('id').primaryKey(),
+    workflowId: text('workflow_id').notNull(),
+    workflowVersion: integer('workflow_version').notNull(),
+    status: text('status').notNull(),
+    triggerNodeId: text('trigger_node_id').notNull(),
+    triggerType: text('trigger_type').notNull(),
+    /** 0..100 */
+    progress: doublePrecision('progress').notNull(),
+    startedAt: timestamptz('started_at').notNull(),
+    finishedAt: timestamptz('finished_at'),
+    durationMs: bigint('duration_ms', { mode: 'number' }),
+    error: text('error'),
+    errorCode: text('error_code'),
+    executionPath: jsonb('execution_path').notNull(),
+    totalNodes: integer('total_nodes').notNull(),
+    completedNodes: integer('completed_nodes').notNull(),
+    failedNodes: integer('failed_nodes').notNull(),
+    rerunOf: text('rerun_of'),
+    /** The last event of the execution stream applied here: older events are replays. */
+    streamVersion: integer('stream_version').notNull(),
+    /** When that event happened (not when it was projected, so a rebuild gives the same row). */
+    updatedAt: timestamptz('updated_at').notNull(),
+  },
+  (table) => [
+    index('flow_execution_workflow_started').on(table.workflowId, table.startedAt),
+    index('flow_execution_status').on(table.status),
+    index('flow_execution_started').on(table.startedAt, table.id),
+  ],
+);
+
+export const nodeExecutionState = pgTable(
+  'node_execution_state',
+  {
+    executionId: text('execution_id').notNull(),
+    nodeId: text('node_id').notNull(),
+    /** Position of the node in the workflow definition: the order views list nodes in. */
+    ordinal: integer('ordinal').notNull(),
+    status: text('status').notNull(),
+    attempt: integer('attempt').notNull(),
+    progress: doublePrecision('progress').notNull(),
+    queuedAt: timestamptz('queued_at'),
+    startedAt: timestamptz('started_at'),
+    finishedAt: timestamptz('finished_at'),
+    durationMs: bigint('duration_ms', { mode: 'number' }),
+    error: text('error'),
+    skipReason: text('skip_reason'),
+    message: text('message'),
+    input: jsonb('input'),
+    output: jsonb('output'),
+    outputName: text('output_name'),
+    /** The execution stream version of the last event that changed this node. */
+    streamVersion: integer('stream_version').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.executionId, table.nodeId] })],
+);
+
+export const executionDependency = pgTable(
+  'execution_dependency',
+  {
+    executionId: text('execution_id').notNull(),
+    nodeId: text('node_id').notNull(),
+    dependsOnNodeId: text('depends_on_node_id').notNull(),
+    /** Both ends' ordinals, copied here so that views order edges without joining node rows. */
+    nodeOrdinal: integer('node_ordinal').notNull(),
+    dependsOnOrdinal: integer('depends_on_ordinal').notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.executionId, table.nodeId, table.dependsOnNodeId] }),
+    index('execution_dependency_upstream').on(table.executionId, table.dependsOnNodeId),
+  ],
+);
+
+export const projectionCheckpoints = pgTable('projection_checkpoints', {
+  name: text('name').primaryKey(),
+  position: text('position').notNull(),
+});

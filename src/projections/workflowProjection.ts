@@ -1,0 +1,75 @@
+import type { SqlExecutor } from '../db/sqlClient.js';
+import type { Workflow } from '../domain/workflow/workflow.js';
+import type { WorkflowEvent } from '../domain/workflow/workflowEvents.js';
+import type { RecordedEvent } from '../eventstore/eventStore.js';
+import { excludedSet, insertRows, type ColumnSpec } from './insertRows.js';
+
+interface WorkflowRow {
+  id: string;
+  name: string;
+  version: number;
+  definition: Pick<Workflow, 'nodes' | 'connections' | 'settings'>;
+  created_at: string;
+  updated_at: string;
+}
+
+const WORKFLOW_COLUMNS: ReadonlyArray<ColumnSpec<WorkflowRow>> = [
+  ['id', 'text'],
+  ['name', 'text'],
+  ['version', 'integer'],
+  ['definition', 'jsonb'],
+  ['created_at', 'timestamptz'],
+  ['updated_at', 'timestamptz'],
+];
+
+interface WebhookRow {
+  workflow_id: string;
+  node_id: string;
+  path: string;
+}
+
+const WEBHOOK_COLUMNS: ReadonlyArray<ColumnSpec<WebhookRow>> = [
+  ['workflow_id', 'text'],
+  ['node_id', 'text'],
+  ['path', 'text'],
+];
+
+/**
+ * Every workflow event holds the whole workflow, so a batch writes only each workflow's last
+ * one; a version the row already has or passed changes nothing (replays). The webhook routes of
+ * a workflow are replaced along with its row.
+ */
+export async function projectWorkflows(tx: SqlExecutor, events: readonly RecordedEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const { text, params } = insertRows('workflow', WORKFLOW_COLUMNS, latestRows(events),
+    `ON CONFLICT (id) DO UPDATE SET ${excludedSet(WORKFLOW_COLUMNS, ['id', 'created_at'])}
+     WHERE workflow.version < EXCLUDED.version RETURNING id, definition`);
+  const { rows: written } = await tx.query<{ id: string; definition: WorkflowRow['definition'] }>(text, params);
+  if (written.length === 0) return;
+  await tx.query('DELETE FROM workflow_webhook WHERE workflow_id = ANY($1::text[])', [written.map((row) => row.id)]);
+  const webhooks = written.flatMap((row) => webhookRows(row.id, row.definition));
+  if (webhooks.length > 0) {
+    const insert = insertRows('workflow_webhook', WEBHOOK_COLUMNS, webhooks);
+    await tx.query(insert.text, insert.params);
+  }
+}
+
+function latestRows(events: readonly RecordedEvent[]): WorkflowRow[] {
+  const rows = new Map<string, WorkflowRow>();
+  for (const event of events as ReadonlyArray<RecordedEvent & WorkflowEvent>) {
+    const { workflow, at } = event.data;
+    const { id, name, version, nodes, connections, settings } = workflow;
+    // created_at of an existing row is kept; a new row without its WorkflowCreated in the batch
+    // (the read model missed it) gets the earliest time the batch knows.
+    const createdAt = rows.get(id)?.created_at ?? at;
+    rows.set(id, { id, name, version, definition: { nodes, connections, settings }, created_at: createdAt, updated_at: at });
+  }
+  return [...rows.values()];
+}
+
+function webhookRows(workflowId: string, definition: WorkflowRow['definition']): WebhookRow[] {
+  return definition.nodes.flatMap((node) => {
+    const path = node.type === 'trigger.webhook' ? node.parameters?.path : undefined;
+    return typeof path === 'string' ? [{ workflow_id: workflowId, node_id: node.id, path }] : [];
+  });
+}
