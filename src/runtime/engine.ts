@@ -6,9 +6,19 @@ import { DomainError } from '../domain/errors.js';
 import type { ExecutionState } from '../domain/execution/state.js';
 import type { EventStore } from '../eventstore/eventStore.js';
 import { NodeRunner } from './nodeRunner.js';
+import { Admission, type ActiveTrigger } from './admission.js';
 import { BUILTIN_EXECUTORS } from './nodes/builtinNodes.js';
 import { ProcessManager } from './processManager.js';
 import { RuntimeStore } from './runtimeStore.js';
+import { DurableSchedule } from './durableSchedule.js';
+import { timerActions } from './timerActions.js';
+import { TimerScheduler } from './timers.js';
+import { TimerStore } from './timerStore.js';
+import { WorkQueue } from './workQueue.js';
+import { WorkQueueStore } from './workQueueStore.js';
+import { TriggerSources } from './triggers/triggerSources.js';
+
+const DEFAULT_LEASE_MS = 60_000;
 
 export interface EngineOptions {
   store: EventStore;
@@ -17,9 +27,18 @@ export interface EngineOptions {
   clock?: () => Date;
   workerId?: string;
   nodeConcurrency?: number;
+  /** Lease of a started node attempt (built-in nodes renew theirs; the default for external workers' claims). */
   leaseMs?: number;
+  /** Default: the engine's own WebhookRegistry. */
   webhookPaths?: WebhookPathLookup;
+  /** Longest chain of executions started by execution.* events (a self-triggering workflow stops there); default 100. */
+  maxEventChainDepth?: number;
   onError?: (error: unknown) => void;
+}
+
+export interface RerunOptions {
+  useOriginalVersion?: boolean;
+  context?: CommandContext;
 }
 
 /** The write side and the runtime, wired: commands in, nodes running by themselves. */
@@ -28,6 +47,11 @@ export class Engine {
   readonly workflows: WorkflowCommandHandler;
   readonly runner: NodeRunner;
   readonly processManager: ProcessManager;
+  readonly timers: TimerScheduler;
+  /** Hands queued `external` nodes to workers: `claim(queue, workerId, { max, leaseMs })`. */
+  readonly workQueue: WorkQueue;
+  readonly admission: Admission;
+  readonly triggers: TriggerSources;
   readonly workerId: string;
 
   constructor(private readonly options: EngineOptions) {
@@ -35,37 +59,87 @@ export class Engine {
     const onError = options.onError ?? ((error) => console.error(error));
     this.workerId = options.workerId ?? `runtime-${randomUUID()}`;
     this.executions = new ExecutionCommandHandler(options.store, clock);
-    this.workflows = new WorkflowCommandHandler(options.store, clock, options.webhookPaths);
+    this.workflows = new WorkflowCommandHandler(options.store, clock, options.webhookPaths ?? ((id) => this.triggers.webhooks.pathsInUse(id)));
+    this.admission = new Admission({ store: options.store, db: options.db, handler: this.executions, clock, onError });
+    this.triggers = new TriggerSources({
+      store: options.store,
+      db: options.db,
+      workflows: this.workflows,
+      start: (request) => this.admission.startExecution(request),
+      clock,
+      maxEventChainDepth: options.maxEventChainDepth ?? 100,
+      onError,
+    });
     this.runner = new NodeRunner(this.executions, {
       workerId: this.workerId,
       concurrency: options.nodeConcurrency ?? 32,
-      leaseMs: options.leaseMs ?? 60_000,
+      leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
       executors: BUILTIN_EXECUTORS,
       onError,
     });
-    this.processManager = new ProcessManager(options.store, new RuntimeStore(options.db, 'process-manager'), this.executions, this.runner, onError);
+    const fire = timerActions(this.executions, this.runner);
+    this.timers = new TimerScheduler(new TimerStore(options.db), { clock, fire, onError });
+    this.workQueue = new WorkQueue(new WorkQueueStore(options.db), this.executions, clock, options.leaseMs ?? DEFAULT_LEASE_MS);
+    const schedule = new DurableSchedule(this.executions, this.timers);
+    this.processManager = new ProcessManager(options.store, new RuntimeStore(options.db, 'process-manager'), this.executions, this.runner, schedule, onError);
   }
 
   async start(): Promise<void> {
     await RuntimeStore.migrate(this.options.db);
+    await TimerStore.migrate(this.options.db);
+    await WorkQueueStore.migrate(this.options.db);
+    await Admission.migrate(this.options.db);
+    await TriggerSources.migrate(this.options.db);
+    await this.admission.start();
+    await this.triggers.start();
     await this.processManager.start();
+    this.timers.start();
   }
 
-  /** Stops taking work, hands running nodes back, and stops following the log. */
+  /** Stops taking work, hands running nodes back, and stops following the log; timers wait in the database. */
   async stop(): Promise<void> {
+    await this.triggers.stop();
+    await this.timers.stop();
     await this.runner.stop();
     await this.processManager.stop();
+    await this.admission.stop();
   }
 
   async startTrigger(workflowId: string, triggerNodeId: string, triggerData: unknown, context: CommandContext = {}): Promise<ExecutionState> {
     const workflow = await this.workflows.get(workflowId);
     if (!workflow) throw new DomainError('NOT_FOUND', `workflow ${workflowId} not found`);
-    const executionId = randomUUID();
-    const { state } = await this.executions.handle(
-      executionId,
-      { type: 'StartExecution', data: { executionId, workflow, triggerNodeId, triggerData, waitsForSlot: false, userId: context.userId ?? null } },
-      context,
-    );
-    return state;
+    return this.admission.startExecution({ executionId: randomUUID(), workflow, triggerNodeId, triggerData, context });
+  }
+
+  /**
+   * A new execution that runs `nodeId` of a finished one and everything downstream again, with
+   * `data` (when given) as the node's input, and reuses the recorded results of the other nodes.
+   * It runs the workflow's current version, or the original's with `useOriginalVersion`.
+   */
+  async rerunFromNode(executionId: string, nodeId: string, data: unknown, options: RerunOptions = {}): Promise<ExecutionState> {
+    const original = await this.executions.load(executionId);
+    if (!original) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
+    const workflow = await this.workflows.get(original.workflowId, options.useOriginalVersion ? original.workflowVersion : undefined);
+    if (!workflow) throw new DomainError('NOT_FOUND', `workflow ${original.workflowId} not found`);
+    const { triggerNodeId, triggerData } = original;
+    const rerun = { original, nodeId, data };
+    return this.admission.startExecution({ executionId: randomUUID(), workflow, triggerNodeId, triggerData, rerun, context: options.context });
+  }
+
+  /** Starts every workflow with a `trigger.event` listening to `name`, with `data` as trigger data. */
+  emitEvent(name: string, data: unknown, context: CommandContext = {}): Promise<ExecutionState[]> {
+    return this.triggers.events.emit(name, data, { context });
+  }
+
+  /** A POST to /webhooks/<path>: refused with NOT_FOUND, UNAUTHENTICATED (bad signature) or BAD_USER_INPUT (not JSON). */
+  startWebhook(path: string, rawBody: Buffer, signature: string | undefined, context: CommandContext = {}): Promise<ExecutionState> {
+    return this.triggers.webhook.call(path, rawBody, signature, context);
+  }
+
+  /** Running and queued executions of a workflow, per trigger node. */
+  async activeTriggers(workflowId: string): Promise<ActiveTrigger[]> {
+    const workflow = await this.workflows.get(workflowId);
+    if (!workflow) throw new DomainError('NOT_FOUND', `workflow ${workflowId} not found`);
+    return this.admission.activeTriggers(workflow);
   }
 }

@@ -2,7 +2,7 @@ import type { ExecutionCommandHandler } from '../commands/executionCommandHandle
 import type { ExecutionCommand } from '../domain/execution/commands.js';
 import { DomainError } from '../domain/errors.js';
 import type { ExecutionState } from '../domain/execution/state.js';
-import { abortableDelay } from './nodes/abortableDelay.js';
+import { isDelayNode } from './nodes/delayNode.js';
 import { PermanentNodeError, type NodeExecutor } from './nodes/nodeExecutor.js';
 import { Semaphore } from './semaphore.js';
 
@@ -15,21 +15,25 @@ export interface NodeJob {
 export interface NodeRunnerOptions {
   workerId: string;
   concurrency: number;
-  /** How long a started attempt is ours before another runtime may take it back. */
+  /** How long a started attempt is ours before another runtime may take it back; renewed while it runs. */
   leaseMs: number;
   executors: ReadonlyMap<string, NodeExecutor>;
   onError?: (error: unknown, job: NodeJob) => void;
 }
 
 class Stopping extends Error {}
-class NodeTimeout extends Error {}
+
+/** Renewing a few times per lease rides out a slow renewal or two. */
+const HEARTBEATS_PER_LEASE = 3;
 
 const jobKey = (job: NodeJob) => `${job.executionId}\u0000${job.nodeId}\u0000${job.attempt}`;
 
 /**
  * Runs queued built-in nodes: StartNode, the executor with an AbortSignal, then CompleteNode or
  * FailNode. Each attempt runs at most once: a job already in hand is ignored, and StartNode is
- * refused by the decider for an attempt that another runtime started.
+ * refused by the decider for an attempt that another runtime started, or that waits to retry
+ * (its retry timer dispatches it again). Timeouts are durable timers (see timerPlan): the
+ * runner learns of one as the event that ended the attempt, through `abort`.
  */
 export class NodeRunner {
   private readonly inHand = new Set<string>();
@@ -62,11 +66,12 @@ export class NodeRunner {
     return this.running.size;
   }
 
-  /** Aborts the running attempts of an execution (all its nodes, or one). */
-  abort(executionId: string, nodeId?: string): void {
+  /** Aborts the running attempts of an execution (all its nodes, or one node, or one attempt of it). */
+  abort(executionId: string, nodeId?: string, attempt?: number): void {
     for (const [key, controller] of this.running) {
-      const [execution, node] = key.split('\u0000');
-      if (execution === executionId && (nodeId === undefined || node === nodeId)) controller.abort(new Error('cancelled'));
+      const [execution, node, running] = key.split('\u0000');
+      const matches = execution === executionId && (nodeId === undefined || node === nodeId) && (attempt === undefined || running === String(attempt));
+      if (matches) controller.abort(new Error('cancelled'));
     }
   }
 
@@ -80,15 +85,18 @@ export class NodeRunner {
   private async run(job: NodeJob, key: string): Promise<void> {
     const state = await this.handler.load(job.executionId);
     const node = state?.nodes.get(job.nodeId);
-    const executor = state && this.options.executors.get(state.graph.nodes.get(job.nodeId)?.type ?? '');
-    if (!state || !node || !executor || node.status !== 'QUEUED' || node.attempt !== job.attempt) return;
+    const definition = state?.graph.nodes.get(job.nodeId);
+    if (!state || !node || node.status !== 'QUEUED' || node.attempt !== job.attempt) return;
+    // Its timer completes it, and needs no runtime alive meanwhile: no lease.
+    if (isDelayNode(definition)) return void (await this.start(job, null));
+    const executor = this.options.executors.get(definition?.type ?? '');
+    if (!executor) return;
     const controller = new AbortController();
     this.running.set(key, controller);
     try {
-      if (node.retryAt) await abortableDelay(Date.parse(node.retryAt) - Date.now(), controller.signal);
       const release = await this.slots.acquire();
       try {
-        if (controller.signal.aborted || !(await this.start(job))) return;
+        if (controller.signal.aborted || !(await this.start(job, this.options.leaseMs))) return;
         await this.execute(job, state, executor, controller);
       } finally {
         release();
@@ -100,14 +108,14 @@ export class NodeRunner {
     }
   }
 
-  private async start(job: NodeJob): Promise<boolean> {
-    const { workerId, leaseMs } = this.options;
+  private async start(job: NodeJob, leaseMs: number | null): Promise<boolean> {
+    const { workerId } = this.options;
     return this.settle(job, { type: 'StartNode', data: { nodeId: job.nodeId, attempt: job.attempt, workerId, leaseMs } });
   }
 
   private async execute(job: NodeJob, state: ExecutionState, executor: NodeExecutor, controller: AbortController): Promise<void> {
     const node = state.graph.nodes.get(job.nodeId)!;
-    const timer = node.timeoutMs ? setTimeout(() => controller.abort(new NodeTimeout(`EXECUTION_TIMEOUT: node ${node.id} timed out after ${node.timeoutMs} ms`)), node.timeoutMs) : undefined;
+    const heartbeat = setInterval(() => this.renewLease(job), this.options.leaseMs / HEARTBEATS_PER_LEASE);
     try {
       const result = await executor({
         node,
@@ -122,8 +130,17 @@ export class NodeRunner {
     } catch (error) {
       await this.settleFailure(job, controller.signal.aborted ? controller.signal.reason : error);
     } finally {
-      clearTimeout(timer);
+      clearInterval(heartbeat);
     }
+  }
+
+  /** A live runtime keeps its attempts: only a dead one lets their leases run out. */
+  private renewLease(job: NodeJob): void {
+    const command: ExecutionCommand = {
+      type: 'ReportNodeProgress',
+      data: { nodeId: job.nodeId, attempt: job.attempt, progress: null, message: null, leaseMs: this.options.leaseMs },
+    };
+    this.settle(job, command).catch((error: unknown) => this.options.onError?.(error, job));
   }
 
   private async settleFailure(job: NodeJob, error: unknown): Promise<void> {

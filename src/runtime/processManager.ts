@@ -3,6 +3,7 @@ import { DomainError } from '../domain/errors.js';
 import { EXECUTION_STREAM_PREFIX, TERMINAL_EXECUTION_STATUSES, type ExecutionEvent } from '../domain/execution/events.js';
 import type { ExecutionState } from '../domain/execution/state.js';
 import type { EventStore, RecordedEvent, Subscription } from '../eventstore/eventStore.js';
+import type { DurableSchedule } from './durableSchedule.js';
 import type { NodeRunner } from './nodeRunner.js';
 import type { RuntimeStore } from './runtimeStore.js';
 
@@ -18,8 +19,10 @@ const READINESS_EVENTS = new Set<ExecutionEvent['type']>([
   'NodeCancelled',
   'NodeReset',
 ]);
-/** Events that put a node attempt in the queue. */
-const QUEUEING_EVENTS = new Set<ExecutionEvent['type']>(['NodeQueued', 'NodeRetryScheduled', 'NodeReleased']);
+/** Events that put a node attempt in the queue now (a scheduled retry is dispatched by its timer). */
+const QUEUEING_EVENTS = new Set<ExecutionEvent['type']>(['NodeQueued', 'NodeReleased']);
+/** Events that end an attempt that may still be running here (cancelled, timed out, lease expired). */
+const ATTEMPT_ENDING_EVENTS = new Set<ExecutionEvent['type']>(['NodeCancelled', 'NodeRetryScheduled', 'NodeFailed', 'NodeReleased']);
 const FINISHING_EVENTS = new Set<ExecutionEvent['type']>(['ExecutionCompleted', 'ExecutionFailed', 'ExecutionCancelled']);
 
 interface ExecutionWork {
@@ -27,7 +30,7 @@ interface ExecutionWork {
   /** Every queued node of the execution is handed to the runner again (after a resume). */
   redispatch: boolean;
   jobs: Array<{ nodeId: string; attempt: number }>;
-  aborts: string[];
+  aborts: Array<{ nodeId: string; attempt: number }>;
 }
 
 /**
@@ -37,13 +40,13 @@ interface ExecutionWork {
  */
 export class ProcessManager {
   private subscription: Subscription | null = null;
-  private readonly leaseTimers = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly store: EventStore,
     private readonly runtimeStore: RuntimeStore,
     private readonly handler: ExecutionCommandHandler,
     private readonly runner: NodeRunner,
+    private readonly schedule: DurableSchedule,
     private readonly onError: (error: unknown) => void = () => {},
   ) {}
 
@@ -64,7 +67,6 @@ export class ProcessManager {
   }
 
   async stop(): Promise<void> {
-    for (const timer of this.leaseTimers) clearTimeout(timer);
     await this.subscription?.close();
     this.subscription = null;
   }
@@ -82,11 +84,13 @@ export class ProcessManager {
       if (FINISHING_EVENTS.has(event.type as ExecutionEvent['type'])) finished.push(executionId);
     }
     await Promise.all([...work].map(([executionId, item]) => this.apply(executionId, item)));
-    await this.runtimeStore.save(events.at(-1)!.position, started, finished);
+    const plan = await this.schedule.plan(events);
+    await this.runtimeStore.save(events.at(-1)!.position, started, finished, (tx) => plan.write(tx));
+    plan.committed();
   }
 
   private async apply(executionId: string, work: ExecutionWork): Promise<void> {
-    for (const nodeId of work.aborts) this.runner.abort(executionId, nodeId);
+    for (const { nodeId, attempt } of work.aborts) this.runner.abort(executionId, nodeId, attempt);
     for (const job of work.jobs) this.runner.dispatch({ executionId, ...job });
     if (work.queueReady) await this.queueReadyNodes(executionId);
     if (work.redispatch) this.dispatchQueued(await this.handler.load(executionId));
@@ -112,10 +116,8 @@ export class ProcessManager {
     const state = await this.handler.load(executionId);
     if (!state || TERMINAL_EXECUTION_STATUSES.has(state.status)) return;
     await this.queueReadyNodes(executionId);
+    // Attempts left RUNNING by a runtime that died come back by their durable lease timers.
     this.dispatchQueued(state);
-    for (const node of state.nodes.values()) {
-      if (node.status === 'RUNNING' && node.leaseExpiresAt) this.releaseWhenLeaseExpires(executionId, node.nodeId, node.attempt, node.leaseExpiresAt);
-    }
   }
 
   private dispatchQueued(state: ExecutionState | null): void {
@@ -123,17 +125,6 @@ export class ProcessManager {
     for (const node of state.nodes.values()) {
       if (node.status === 'QUEUED') this.runner.dispatch({ executionId: state.id, nodeId: node.nodeId, attempt: node.attempt });
     }
-  }
-
-  /** An attempt left RUNNING by a runtime that died is queued again once its lease runs out. */
-  private releaseWhenLeaseExpires(executionId: string, nodeId: string, attempt: number, leaseExpiresAt: string): void {
-    const timer = setTimeout(() => {
-      this.leaseTimers.delete(timer);
-      this.handler
-        .handle(executionId, { type: 'ReleaseNode', data: { nodeId, attempt, reason: 'lease expired' } }, { causationId: 'process-manager' })
-        .catch((error) => this.onError(error));
-    }, Math.max(0, Date.parse(leaseExpiresAt) - Date.now()));
-    this.leaseTimers.add(timer);
   }
 }
 
@@ -144,5 +135,8 @@ function collect(work: ExecutionWork, event: ExecutionEvent): void {
     const data = event.data as { nodeId: string; attempt: number; nextAttempt?: number };
     work.jobs.push({ nodeId: data.nodeId, attempt: data.nextAttempt ?? data.attempt });
   }
-  if (event.type === 'NodeCancelled') work.aborts.push(event.data.nodeId);
+  if (ATTEMPT_ENDING_EVENTS.has(event.type)) {
+    const { nodeId, attempt } = event.data as { nodeId: string; attempt: number };
+    work.aborts.push({ nodeId, attempt });
+  }
 }

@@ -1,4 +1,4 @@
-import type { SqlClient } from '../db/sqlClient.js';
+import type { SqlClient, SqlExecutor } from '../db/sqlClient.js';
 
 /**
  * What the runtime keeps besides events: its subscription checkpoint and the executions it has
@@ -27,8 +27,10 @@ export class RuntimeStore {
     return rows.map((row) => row.execution_id);
   }
 
-  async save(position: string, started: string[], finished: string[]): Promise<void> {
+  /** `alsoWrite` adds the batch's other writes (timers, claimable jobs) to the same transaction. */
+  async save(position: string, started: string[], finished: string[], alsoWrite?: (tx: SqlExecutor) => Promise<void>): Promise<void> {
     await this.db.transaction(async (tx) => {
+      await alsoWrite?.(tx);
       if (started.length > 0) {
         await tx.query('INSERT INTO runtime_active_executions (name, execution_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [this.name, started]);
       }

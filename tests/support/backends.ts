@@ -6,6 +6,8 @@ import { createTestDatabase } from '../../src/db/testDatabase.js';
 /** A fresh database on one of the two engines the product runs on, and how to get rid of it. */
 export interface Backend {
   db: SqlClient;
+  /** Its connection string, for another process (PostgreSQL only: PGlite lives in this one). */
+  url?: string;
   dispose(): Promise<void>;
 }
 
@@ -17,6 +19,7 @@ export const BACKENDS: Array<{ name: string; create(): Promise<Backend> }> = [
       const db = createPostgresClient(database.url);
       return {
         db,
+        url: database.url,
         async dispose() {
           await db.close();
           await database.drop();

@@ -1,4 +1,5 @@
 import type { Workflow } from '../workflow/workflow.js';
+import type { RerunRequest } from './rerun.js';
 
 /** What can be asked of an execution. `decide` turns each into events or a DomainError. */
 export type ExecutionCommand =
@@ -10,17 +11,23 @@ export type ExecutionCommand =
         triggerNodeId: string;
         triggerData: unknown;
         waitsForSlot: boolean;
-        rerunOf?: string | null;
+        /** Makes the start a rerun of a finished execution (see rerun.ts). */
+        rerun?: RerunRequest;
         userId?: string | null;
       };
     }
   | { type: 'AdmitExecution' }
   | { type: 'QueueReadyNodes' }
   | { type: 'StartNode'; data: { nodeId: string; attempt: number; workerId: string; leaseMs: number | null } }
-  | { type: 'ReportNodeProgress'; data: { nodeId: string; progress: number | null; message: string | null; leaseMs: number | null } }
+  /** Without `leaseMs` the lease is renewed for as long as the attempt was first leased; `attempt` guards a worker against renewing a later attempt. */
+  | { type: 'ReportNodeProgress'; data: { nodeId: string; attempt?: number; progress: number | null; message: string | null; leaseMs: number | null } }
   | { type: 'CompleteNode'; data: { nodeId: string; attempt?: number; output: unknown; outputName: string | null } }
   | { type: 'FailNode'; data: { nodeId: string; attempt?: number; error: string; retryable: boolean } }
   | { type: 'ReleaseNode'; data: { nodeId: string; attempt: number; reason: string } }
+  /** Sent by the durable timer of the attempt's `timeoutMs`. */
+  | { type: 'TimeoutNode'; data: { nodeId: string; attempt: number } }
+  /** Sent by the durable timer of the attempt's lease. */
+  | { type: 'ExpireLease'; data: { nodeId: string; attempt: number } }
   | { type: 'PauseExecution' }
   | { type: 'ResumeExecution' }
   | { type: 'CancelExecution'; data: { reason: string } }

@@ -2,9 +2,10 @@ import { DomainError, invalidState } from '../errors.js';
 import { isTriggerType } from '../workflow/nodeTypes.js';
 import type { Workflow } from '../workflow/workflow.js';
 import type { ExecutionCommand } from './commands.js';
-import { SETTLED_NODE_STATUSES, TERMINAL_EXECUTION_STATUSES, type ExecutionEvent, type NodeStatus } from './events.js';
+import { SETTLED_NODE_STATUSES, TERMINAL_EXECUTION_STATUSES, type ExecutionEvent, type ExecutionStarted, type NodeStatus } from './events.js';
 import { buildExecutionGraph } from './executionGraph.js';
 import { readinessOf } from './readiness.js';
+import { forcedByRerun, rerunEvents } from './rerun.js';
 import { retryDelayMs, retryPolicyOf } from './retryPolicy.js';
 import type { ExecutionState, NodeState } from './state.js';
 
@@ -33,6 +34,10 @@ export function decide(command: ExecutionCommand, state: ExecutionState | null, 
       return failNode(command, state, now);
     case 'ReleaseNode':
       return releaseNode(command, state, at);
+    case 'TimeoutNode':
+      return timeoutNode(command, state, now);
+    case 'ExpireLease':
+      return expireLease(command, state, now);
     case 'PauseExecution':
       requireStatus(state, ['RUNNING'], 'pause');
       return [{ type: 'ExecutionPaused', data: { at } }];
@@ -62,26 +67,25 @@ function startExecution(command: Command<'StartExecution'>, state: ExecutionStat
   if (!trigger) throw new DomainError('NOT_FOUND', `workflow ${workflow.id} has no node ${triggerNodeId}`);
   if (!isTriggerType(trigger.type)) throw new DomainError('BAD_USER_INPUT', `node ${triggerNodeId} is a ${trigger.type}, not a trigger`);
   const affected = downstreamOf(workflow, triggerNodeId);
-  return [
-    {
-      type: 'ExecutionStarted',
-      data: {
-        executionId,
-        workflowId: workflow.id,
-        workflowVersion: workflow.version,
-        triggerNodeId,
-        triggerType: trigger.type,
-        triggerData: command.data.triggerData ?? null,
-        nodes: workflow.nodes.filter((node) => affected.has(node.id)),
-        connections: workflow.connections.filter((c) => affected.has(c.source) && affected.has(c.target)),
-        settings: workflow.settings ?? {},
-        waitsForSlot: command.data.waitsForSlot,
-        rerunOf: command.data.rerunOf ?? null,
-        userId: command.data.userId ?? null,
-        at,
-      },
+  const started: ExecutionStarted = {
+    type: 'ExecutionStarted',
+    data: {
+      executionId,
+      workflowId: workflow.id,
+      workflowVersion: workflow.version,
+      triggerNodeId,
+      triggerType: trigger.type,
+      triggerData: command.data.triggerData ?? null,
+      nodes: workflow.nodes.filter((node) => affected.has(node.id)),
+      connections: workflow.connections.filter((c) => affected.has(c.source) && affected.has(c.target)),
+      settings: workflow.settings ?? {},
+      waitsForSlot: command.data.waitsForSlot,
+      rerunOf: null,
+      userId: command.data.userId ?? null,
+      at,
     },
-  ];
+  };
+  return command.data.rerun ? rerunEvents(started, command.data.rerun) : [started];
 }
 
 function downstreamOf(workflow: Workflow, triggerNodeId: string): Set<string> {
@@ -109,7 +113,7 @@ function queueReadyNodes(state: ExecutionState, at: string): ExecutionEvent[] {
   for (let id = work.pop(); id !== undefined; id = work.pop()) {
     if (statusOf(id) !== 'IDLE') continue;
     const unsettled = state.unsettledDependencies.get(id)! - (skippedUpstream.get(id) ?? 0);
-    const readiness = readinessOf(state, id, statusOf, unsettled);
+    const readiness = forcedByRerun(state, id) ?? readinessOf(state, id, statusOf, unsettled);
     if (readiness.kind === 'ready') {
       decided.set(id, 'QUEUED');
       events.push({ type: 'NodeQueued', data: { nodeId: id, attempt: state.nodes.get(id)!.attempt + 1, input: readiness.input, at } });
@@ -141,15 +145,16 @@ function startNode(command: Command<'StartNode'>, state: ExecutionState, now: Da
 }
 
 function reportProgress(command: Command<'ReportNodeProgress'>, state: ExecutionState, now: Date): ExecutionEvent[] {
-  const { nodeId, progress, message, leaseMs } = command.data;
+  const { nodeId, attempt, progress, message, leaseMs } = command.data;
   requireStatus(state, ['RUNNING', 'PAUSED'], 'report progress to');
   const node = nodeIn(state, nodeId);
-  if (node.status !== 'RUNNING') throw invalidState(`node ${nodeId} is ${node.status}, not RUNNING`);
+  if (node.status !== 'RUNNING') throw invalidState(`node ${nodeId} is ${node.status}, not RUNNING: ${ATTEMPT_OVER}`);
+  if (attempt !== undefined && attempt !== node.attempt) throw attemptOver(nodeId, attempt, node);
   if (progress !== null && !(progress >= 0 && progress <= 100)) throw new DomainError('BAD_USER_INPUT', 'progress must be between 0 and 100');
   return [
     {
       type: 'NodeProgressed',
-      data: { nodeId, attempt: node.attempt, progress, message, leaseExpiresAt: leaseUntil(now, leaseMs), at: now.toISOString() },
+      data: { nodeId, attempt: node.attempt, progress, message, leaseExpiresAt: leaseUntil(now, leaseMs ?? node.leaseMs), at: now.toISOString() },
     },
   ];
 }
@@ -160,11 +165,15 @@ function completeNode(command: Command<'CompleteNode'>, state: ExecutionState, a
   return [{ type: 'NodeCompleted', data: { nodeId, attempt: node.attempt, output: output ?? null, outputName, at } }];
 }
 
-/** A failed attempt retries by policy; a spent node fails, and by default takes the execution with it. */
 function failNode(command: Command<'FailNode'>, state: ExecutionState, now: Date): ExecutionEvent[] {
   const { nodeId, error, retryable } = command.data;
+  return failAttempt(state, settleableNode(state, nodeId, command.data.attempt, 'fail'), error, retryable, now);
+}
+
+/** A failed attempt retries by policy; a spent node fails, and by default takes the execution with it. */
+function failAttempt(state: ExecutionState, node: NodeState, error: string, retryable: boolean, now: Date): ExecutionEvent[] {
+  const { nodeId } = node;
   const at = now.toISOString();
-  const node = settleableNode(state, nodeId, command.data.attempt, 'fail');
   const policy = retryPolicyOf(state.graph.nodes.get(nodeId)!, state.recovery);
   const failures = node.failures + 1;
   if (retryable && failures < policy.maxAttempts) {
@@ -180,6 +189,38 @@ function failNode(command: Command<'FailNode'>, state: ExecutionState, now: Date
     ...cancelUnsettled(state, `node ${nodeId} failed`, at, nodeId),
     { type: 'ExecutionFailed', data: { error: `node ${nodeId} failed: ${error}`, code: 'NODE_FAILED', at } },
   ];
+}
+
+/** Timers may fire late, twice, or after the attempt ended: only a running attempt past its deadline fails. */
+function timeoutNode(command: Command<'TimeoutNode'>, state: ExecutionState, now: Date): ExecutionEvent[] {
+  const { nodeId, attempt } = command.data;
+  const node = runningAttempt(state, nodeId, attempt);
+  const timeoutMs = state.graph.nodes.get(nodeId)?.timeoutMs;
+  if (!node?.startedAt || !timeoutMs || Date.parse(node.startedAt) + timeoutMs > now.getTime()) return [];
+  return failAttempt(state, node, `EXECUTION_TIMEOUT: node ${nodeId} timed out after ${timeoutMs} ms`, true, now);
+}
+
+/**
+ * Only a lease that really ran out ends the attempt (a heartbeat may have renewed it since the
+ * timer was set). An external worker that went silent counts as a failed attempt, retried by
+ * policy; a built-in node was run by a runtime that died, which is no fault of the node, so it
+ * goes back to the queue as a new attempt, as when a runtime stops.
+ */
+function expireLease(command: Command<'ExpireLease'>, state: ExecutionState, now: Date): ExecutionEvent[] {
+  const { nodeId, attempt } = command.data;
+  const node = runningAttempt(state, nodeId, attempt);
+  if (!node?.leaseExpiresAt || Date.parse(node.leaseExpiresAt) > now.getTime()) return [];
+  const reason = `the lease of worker ${node.workerId} expired at ${node.leaseExpiresAt}`;
+  if (state.graph.nodes.get(nodeId)?.type !== 'external') {
+    return [{ type: 'NodeReleased', data: { nodeId, attempt, nextAttempt: attempt + 1, reason, at: now.toISOString() } }];
+  }
+  return failAttempt(state, node, reason, true, now);
+}
+
+function runningAttempt(state: ExecutionState, nodeId: string, attempt: number): NodeState | null {
+  if (state.status !== 'RUNNING' && state.status !== 'PAUSED') return null;
+  const node = nodeIn(state, nodeId);
+  return node.status === 'RUNNING' && node.attempt === attempt ? node : null;
 }
 
 function releaseNode(command: Command<'ReleaseNode'>, state: ExecutionState, at: string): ExecutionEvent[] {
@@ -249,9 +290,18 @@ function settleableNode(state: ExecutionState, nodeId: string, attempt: number |
   if (!(node.status === 'RUNNING' || (external && node.status === 'QUEUED'))) {
     throw invalidState(`cannot ${verb} node ${nodeId}: it is ${node.status}`);
   }
-  if (attempt !== undefined && attempt !== node.attempt) throw invalidState(`attempt ${attempt} of node ${nodeId} is over (now at ${node.attempt})`);
+  if (attempt !== undefined && attempt !== node.attempt) throw attemptOver(nodeId, attempt, node);
   return node;
 }
+
+/** What a worker holding an ended attempt is told, whatever it calls next. */
+const ATTEMPT_OVER = 'its lease expired, it timed out, or it was retried or cancelled';
+
+const attemptOver = (nodeId: string, attempt: number, node: NodeState): DomainError =>
+  invalidState(`attempt ${attempt} of node ${nodeId} is over (the node is ${node.status} at attempt ${node.attempt}): ${ATTEMPT_OVER}`, {
+    attempt: node.attempt,
+    status: node.status,
+  });
 
 function nodeIn(state: ExecutionState, nodeId: string): NodeState {
   const node = state.nodes.get(nodeId);

@@ -25,10 +25,13 @@ export interface ExecutionStarted {
     /** True when the execution waits for a concurrency slot (status QUEUED) before it runs. */
     waitsForSlot: boolean;
     rerunOf: string | null;
+    /** A rerun (see rerun.ts): the node that runs first whatever its trigger rule says, and its input. */
+    rerunFrom?: RerunFrom;
     userId: string | null;
     at: string;
   };
 }
+export interface RerunFrom { nodeId: string; input: Record<string, unknown> }
 /** A concurrency slot was granted to a QUEUED execution. */
 export interface ExecutionAdmitted { type: 'ExecutionAdmitted'; data: { at: string } }
 export interface NodeQueued { type: 'NodeQueued'; data: { nodeId: string; attempt: number; input: Record<string, unknown>; at: string } }
@@ -55,6 +58,23 @@ export interface NodeSkipped { type: 'NodeSkipped'; data: { nodeId: string; reas
 export interface NodeCancelled { type: 'NodeCancelled'; data: { nodeId: string; attempt: number; reason: string; at: string } }
 /** A running attempt was handed back (its runner stopped or lost its lease) and the node is queued again. */
 export interface NodeReleased { type: 'NodeReleased'; data: { nodeId: string; attempt: number; nextAttempt: number; reason: string; at: string } }
+/** A rerun took the node's result from the execution it re-runs instead of running it (COMPLETED, FAILED or SKIPPED as there). */
+export interface NodeReused {
+  type: 'NodeReused';
+  data: {
+    nodeId: string;
+    fromExecutionId: string;
+    status: ReusedStatus;
+    attempt: number;
+    input: Record<string, unknown> | null;
+    output: unknown;
+    outputName: string | null;
+    error: string | null;
+    skipReason: string | null;
+    at: string;
+  };
+}
+export type ReusedStatus = 'COMPLETED' | 'FAILED' | 'SKIPPED';
 /** A finished node is put back to run again (manual retry). */
 export interface NodeReset { type: 'NodeReset'; data: { nodeId: string; at: string } }
 export interface ExecutionPaused { type: 'ExecutionPaused'; data: { at: string } }
@@ -78,6 +98,7 @@ export type ExecutionEvent =
   | NodeSkipped
   | NodeCancelled
   | NodeReleased
+  | NodeReused
   | NodeReset
   | ExecutionPaused
   | ExecutionResumed

@@ -1,4 +1,4 @@
-import { SETTLED_NODE_STATUSES as SETTLED, type ExecutionEvent, type ExecutionStarted, type NodeStatus } from './events.js';
+import { SETTLED_NODE_STATUSES as SETTLED, type ExecutionEvent, type ExecutionStarted, type NodeReused, type NodeStatus } from './events.js';
 import { buildExecutionGraph } from './executionGraph.js';
 import { idleNode, type ExecutionState, type NodeState } from './state.js';
 
@@ -34,7 +34,7 @@ function started({ data }: ExecutionStarted): ExecutionState {
     recovery: data.settings.recovery ?? {},
     graph: buildExecutionGraph(data.nodes, data.connections),
     nodes: new Map(data.nodes.map((node) => [node.id, idleNode(node.id)])),
-    candidates: new Set([data.triggerNodeId]),
+    candidates: new Set([data.triggerNodeId, ...(data.rerunFrom ? [data.rerunFrom.nodeId] : [])]),
     unsettledDependencies: new Map(data.nodes.map((node) => [node.id, 0])),
     settledCount: 0,
     failedCount: 0,
@@ -44,6 +44,7 @@ function started({ data }: ExecutionStarted): ExecutionState {
     error: null,
     errorCode: null,
     rerunOf: data.rerunOf,
+    rerunFrom: data.rerunFrom ?? null,
     userId: data.userId,
     version: 1,
   };
@@ -93,6 +94,7 @@ function applyTo(state: ExecutionState, event: Exclude<ExecutionEvent, Execution
         node.attempt = event.data.attempt;
         node.workerId = event.data.workerId;
         node.leaseExpiresAt = event.data.leaseExpiresAt;
+        node.leaseMs = event.data.leaseExpiresAt === null ? null : Date.parse(event.data.leaseExpiresAt) - Date.parse(event.data.at);
         node.startedAt = event.data.at;
         node.retryAt = null;
         node.progress = 0;
@@ -155,6 +157,9 @@ function applyTo(state: ExecutionState, event: Exclude<ExecutionEvent, Execution
     case 'NodeReset':
       reset(state, event.data.nodeId);
       return;
+    case 'NodeReused':
+      reuse(state, event);
+      return;
   }
 }
 
@@ -189,6 +194,15 @@ function settle(state: ExecutionState, nodeId: string, status: NodeStatus, at: s
   for (const dependent of state.graph.dependents.get(nodeId) ?? []) {
     if (state.nodes.get(dependent)?.status === 'IDLE') state.candidates.add(dependent);
   }
+}
+
+/** Settles the node as the execution it re-runs recorded it, without it having run here. */
+function reuse(state: ExecutionState, { data }: NodeReused): void {
+  const { attempt, input, output, outputName, error, skipReason, fromExecutionId } = data;
+  settle(state, data.nodeId, data.status, data.at, (node) => {
+    Object.assign(node, { attempt, input, output, outputName, error, skipReason, progress: data.status === 'COMPLETED' ? 100 : 0, reusedFrom: fromExecutionId });
+  });
+  if (data.status === 'COMPLETED') state.executionPath.push(data.nodeId);
 }
 
 function reset(state: ExecutionState, nodeId: string): void {

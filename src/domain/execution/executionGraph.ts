@@ -25,3 +25,13 @@ export function buildExecutionGraph(nodes: readonly NodeDefinition[], connection
   const dependents = new Map([...outgoing].map(([id, edges]) => [id, distinct(edges.map((edge) => edge.target))]));
   return { nodes: byId, incoming, outgoing, dependencies, dependents };
 }
+
+/** The node and every node downstream of it. */
+export function reachableFrom(graph: ExecutionGraph, nodeId: string): Set<string> {
+  const seen = new Set([nodeId]);
+  const stack = [nodeId];
+  for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
+    for (const next of graph.dependents.get(id) ?? []) if (!seen.has(next)) seen.add(next), stack.push(next);
+  }
+  return seen;
+}

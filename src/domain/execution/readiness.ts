@@ -40,7 +40,8 @@ export function readinessOf(state: ExecutionState, nodeId: string, statusOf: Sta
   return { kind: 'skip', reason: skipReason(rule, summary) };
 }
 
-function isActive(state: ExecutionState, edge: Connection, status: NodeStatus, upstream: NodeState): boolean {
+/** Whether the edge carries its source's result into its target, given the source's status. */
+export function isActive(state: ExecutionState, edge: Connection, status: NodeStatus, upstream: NodeState): boolean {
   if (status === 'FAILED') return Boolean(state.recovery.continueOnNodeFailure) && edge.sourceOutput == null;
   if (status !== 'COMPLETED') return false;
   return edge.sourceOutput == null || edge.sourceOutput === upstream.outputName;

@@ -1,5 +1,5 @@
 import type { RecoverySettings, WorkflowSettings } from '../workflow/workflow.js';
-import type { ExecutionStatus, NodeStatus } from './events.js';
+import type { ExecutionStatus, NodeStatus, RerunFrom } from './events.js';
 import type { ExecutionGraph } from './executionGraph.js';
 
 export interface NodeState {
@@ -22,8 +22,12 @@ export interface NodeState {
   finishedAt: string | null;
   workerId: string | null;
   leaseExpiresAt: string | null;
+  /** How long the running attempt was leased for: what a heartbeat renews it by, unless it says otherwise. */
+  leaseMs: number | null;
   /** When a scheduled retry may start. */
   retryAt: string | null;
+  /** The execution whose recorded result this node took instead of running (a rerun). */
+  reusedFrom: string | null;
 }
 
 export interface ExecutionState {
@@ -51,6 +55,8 @@ export interface ExecutionState {
   error: string | null;
   errorCode: string | null;
   rerunOf: string | null;
+  /** The node a rerun starts from: queued once, whatever its trigger rule says. */
+  rerunFrom: RerunFrom | null;
   userId: string | null;
   /** How many events have been folded: the stream version this state stands for. */
   version: number;
@@ -73,6 +79,8 @@ export const idleNode = (nodeId: string): NodeState => ({
   finishedAt: null,
   workerId: null,
   leaseExpiresAt: null,
+  leaseMs: null,
   retryAt: null,
+  reusedFrom: null,
 });
 

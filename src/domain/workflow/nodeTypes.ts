@@ -92,6 +92,12 @@ const checkWebhook: ParameterCheck = (p) => [
   ...(p.secret === undefined || typeof p.secret === 'string' ? [] : ['secret must be a string']),
 ];
 
+/** `workflowId` (optional) narrows an event trigger to events whose data names that workflow (execution.*). */
+const checkEventTrigger: ParameterCheck = (p) => [
+  ...nonEmptyString('event')(p),
+  ...(p.workflowId === undefined || isNonEmptyString(p.workflowId) ? [] : ['workflowId must be a non-empty string']),
+];
+
 const checkDelay: ParameterCheck = (p) =>
   typeof p.ms === 'number' && Number.isFinite(p.ms) && p.ms >= 0 ? [] : ['ms must be a non-negative number'];
 
@@ -119,7 +125,7 @@ const SPECS: readonly NodeTypeSpec[] = [
   { type: 'trigger.manual', trigger: true, checkParameters: noParameters },
   { type: 'trigger.webhook', trigger: true, checkParameters: checkWebhook },
   { type: 'trigger.schedule', trigger: true, checkParameters: checkSchedule },
-  { type: 'trigger.event', trigger: true, checkParameters: nonEmptyString('event') },
+  { type: 'trigger.event', trigger: true, checkParameters: checkEventTrigger },
   { type: 'noop', trigger: false, checkParameters: noParameters },
   { type: 'merge', trigger: false, checkParameters: noParameters },
   { type: 'delay', trigger: false, checkParameters: checkDelay },

@@ -1,14 +1,8 @@
-import { abortableDelay } from './abortableDelay.js';
 import { evaluateExpression } from './expressions.js';
 import { PermanentNodeError, type NodeExecutor } from './nodeExecutor.js';
 
 const passInput: NodeExecutor = async ({ input }) => ({ output: input });
 const emitTriggerData: NodeExecutor = async ({ triggerData }) => ({ output: triggerData });
-
-const delay: NodeExecutor = async ({ node, input, signal }) => {
-  await abortableDelay(Number(node.parameters?.ms ?? 0), signal);
-  return { output: input };
-};
 
 const condition: NodeExecutor = async (context) => {
   const result = await evaluateExpression(String(context.node.parameters?.condition ?? 'false'), context);
@@ -42,7 +36,7 @@ const http: NodeExecutor = async ({ node, signal }) => {
   return { output: { status: response.status, headers: Object.fromEntries(response.headers), body: json && text ? JSON.parse(text) : text } };
 };
 
-/** The executors the runtime runs itself; `external` nodes wait for workers instead. */
+/** The executors the runtime runs itself; `delay` nodes are timers (see delayNode) and `external` nodes wait for workers. */
 export const BUILTIN_EXECUTORS: ReadonlyMap<string, NodeExecutor> = new Map([
   ['trigger.manual', emitTriggerData],
   ['trigger.webhook', emitTriggerData],
@@ -50,7 +44,6 @@ export const BUILTIN_EXECUTORS: ReadonlyMap<string, NodeExecutor> = new Map([
   ['trigger.event', emitTriggerData],
   ['noop', passInput],
   ['merge', passInput],
-  ['delay', delay],
   ['if', condition],
   ['transform', transform],
   ['http', http],

@@ -1,0 +1,189 @@
+import type { CommandContext, ExecutionCommandHandler } from '../commands/executionCommandHandler.js';
+import type { SqlClient, SqlExecutor } from '../db/sqlClient.js';
+import { DomainError } from '../domain/errors.js';
+import type { ExecutionCommand } from '../domain/execution/commands.js';
+import { EXECUTION_STREAM_PREFIX } from '../domain/execution/events.js';
+import type { RerunRequest } from '../domain/execution/rerun.js';
+import type { ExecutionState } from '../domain/execution/state.js';
+import { isTriggerType } from '../domain/workflow/nodeTypes.js';
+import type { Workflow } from '../domain/workflow/workflow.js';
+import type { EventStore, RecordedEvent } from '../eventstore/eventStore.js';
+import { applySlotEvents, SLOT_EVENT_TYPES } from './admissionEvents.js';
+import { SlotStore, type SlotRow } from './admissionStore.js';
+import { CheckpointedFeed } from './triggers/checkpointedFeed.js';
+
+export interface StartRequest {
+  /** Random for a one-off start; derived from the occurrence when a trigger may fire it twice. */
+  executionId: string;
+  workflow: Workflow;
+  triggerNodeId: string;
+  triggerData: unknown;
+  /** Makes the start a rerun of a finished execution. */
+  rerun?: RerunRequest;
+  context?: CommandContext;
+}
+
+export type StartExecution = (request: StartRequest) => Promise<ExecutionState>;
+
+export interface ActiveTrigger {
+  triggerNodeId: string;
+  triggerType: string;
+  /** Admitted and not finished (paused ones included), in start order. */
+  runningExecutions: string[];
+  /** Waiting for a slot. */
+  queuedExecutions: number;
+}
+
+export interface AdmissionOptions {
+  store: EventStore;
+  db: SqlClient;
+  handler: ExecutionCommandHandler;
+  clock: () => Date;
+  onError: (error: unknown) => void;
+}
+
+const SWEEP_INTERVAL_MS = 5_000;
+/** A reservation or admission unconfirmed for this long is taken to belong to a process that died. */
+const UNCONFIRMED_GRACE_MS = 10_000;
+const DONE_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Concurrency limits (`settings.maxConcurrentExecutions`): every start goes through here. Under
+ * the limit an execution starts RUNNING; over it, QUEUED, and it is admitted first in, first out
+ * when a slot frees. Slots live in `execution_slots`, so several processes share them: starts
+ * reserve a slot before the start event is appended, and the event log (followed by a feed)
+ * confirms reservations, frees slots and drives admissions.
+ */
+export class Admission {
+  private readonly slots: SlotStore;
+  private readonly feed: CheckpointedFeed;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: AdmissionOptions) {
+    this.slots = new SlotStore(options.db);
+    this.feed = new CheckpointedFeed({
+      store: options.store,
+      db: options.db,
+      name: 'execution-slots',
+      filter: { streamPrefixes: [EXECUTION_STREAM_PREFIX], types: SLOT_EVENT_TYPES },
+      handle: (events, checkpoint) => this.apply(events, checkpoint),
+      onError: options.onError,
+    });
+  }
+
+  static migrate(db: SqlClient): Promise<void> {
+    return SlotStore.migrate(db);
+  }
+
+  async start(): Promise<void> {
+    await this.feed.start();
+    this.sweepTimer = setInterval(() => this.scheduleSweep(), SWEEP_INTERVAL_MS);
+    this.sweepTimer.unref();
+    this.scheduleSweep();
+  }
+
+  async stop(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+    await this.sweeping;
+    await this.feed.stop();
+  }
+
+  /** Starts an execution, QUEUED when its workflow is at its limit; a second start of the same id answers the first. */
+  async startExecution(request: StartRequest): Promise<ExecutionState> {
+    const { executionId, workflow, triggerNodeId, context = {} } = request;
+    const reservation = await this.reserve(request);
+    const waitsForSlot = reservation?.state === 'QUEUED';
+    const command: ExecutionCommand = {
+      type: 'StartExecution',
+      data: { executionId, workflow, triggerNodeId, triggerData: request.triggerData, waitsForSlot, rerun: request.rerun, userId: context.userId ?? null },
+    };
+    try {
+      return (await this.options.handler.handle(executionId, command, context)).state;
+    } catch (error) {
+      if (reservation?.reserved) await this.release(executionId, workflow.id);
+      return this.existing(executionId, error);
+    }
+  }
+
+  /** Running and queued executions of a workflow, per trigger node (every trigger of its latest version is listed). */
+  async activeTriggers(workflow: Workflow): Promise<ActiveTrigger[]> {
+    await this.feed.caughtUp();
+    const triggers = new Map<string, ActiveTrigger>();
+    const entry = (nodeId: string, type: string) =>
+      triggers.get(nodeId) ?? triggers.set(nodeId, { triggerNodeId: nodeId, triggerType: type, runningExecutions: [], queuedExecutions: 0 }).get(nodeId)!;
+    for (const node of workflow.nodes) if (isTriggerType(node.type)) entry(node.id, node.type);
+    for (const slot of await this.slots.active(workflow.id)) count(entry(slot.triggerNodeId, slot.triggerType), slot);
+    return [...triggers.values()];
+  }
+
+  /** Admits queued executions of a workflow into its free slots. */
+  private async admit(workflowId: string): Promise<void> {
+    for (const executionId of await this.slots.admitQueued(workflowId, this.options.clock())) {
+      await this.admitExecution(executionId);
+    }
+  }
+
+  private async reserve({ executionId, workflow, triggerNodeId }: StartRequest) {
+    const limit = workflow.settings?.maxConcurrentExecutions;
+    const trigger = workflow.nodes.find((node) => node.id === triggerNodeId);
+    // A start the decider will refuse (no such trigger) takes no slot.
+    if (!limit || !trigger || !isTriggerType(trigger.type)) return null;
+    const reservation = { executionId, workflowId: workflow.id, triggerNodeId, triggerType: trigger.type, limit };
+    return this.slots.reserve(reservation, this.options.clock());
+  }
+
+  private async release(executionId: string, workflowId: string): Promise<void> {
+    await this.slots.release(executionId);
+    await this.admit(workflowId);
+  }
+
+  private async existing(executionId: string, error: unknown): Promise<ExecutionState> {
+    const duplicate = error instanceof DomainError && error.code === 'INVALID_FLOW_STATE';
+    const state = duplicate ? await this.options.handler.load(executionId) : null;
+    if (!state) throw error;
+    return state;
+  }
+
+  private async apply(events: RecordedEvent[], checkpoint: (tx: SqlExecutor) => Promise<void>): Promise<void> {
+    const now = this.options.clock();
+    const movable = await this.options.db.transaction(async (tx) => {
+      const workflows = await applySlotEvents(tx, events, now);
+      await checkpoint(tx);
+      return workflows;
+    });
+    for (const workflowId of movable) await this.admit(workflowId);
+  }
+
+  private scheduleSweep(): void {
+    this.sweeping = this.sweeping.then(() => this.sweep()).catch(this.options.onError);
+  }
+
+  /** Finishes what a dead process left half done: reservations never started, admissions never recorded. */
+  private async sweep(): Promise<void> {
+    const now = this.options.clock().getTime();
+    for (const slot of await this.slots.unconfirmed(new Date(now - UNCONFIRMED_GRACE_MS))) await this.recover(slot);
+    await this.slots.prune(new Date(now - DONE_RETENTION_MS));
+  }
+
+  private async recover(slot: SlotRow): Promise<void> {
+    const state = await this.options.handler.load(slot.executionId);
+    if (!state) await this.release(slot.executionId, slot.workflowId);
+    else if (slot.state === 'RUNNING' && state.status === 'QUEUED') await this.admitExecution(slot.executionId);
+  }
+
+  /** A refusal means the execution moved on (it was cancelled meanwhile): nothing to do. */
+  private async admitExecution(executionId: string): Promise<void> {
+    try {
+      await this.options.handler.handle(executionId, { type: 'AdmitExecution' }, { causationId: 'admission' });
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+    }
+  }
+}
+
+function count(trigger: ActiveTrigger, slot: SlotRow): void {
+  if (slot.state === 'RUNNING') trigger.runningExecutions.push(slot.executionId);
+  else trigger.queuedExecutions += 1;
+}

@@ -1,0 +1,167 @@
+import type { SqlClient, SqlExecutor } from '../db/sqlClient.js';
+
+// Serialises concurrent migrations of several processes: CREATE ... IF NOT EXISTS still races.
+const MIGRATION_LOCK = 7_240_118_303;
+
+export type SlotState = 'QUEUED' | 'RUNNING' | 'DONE';
+
+export interface Reservation {
+  executionId: string;
+  workflowId: string;
+  triggerNodeId: string;
+  triggerType: string;
+  limit: number;
+}
+
+export interface SlotRow {
+  executionId: string;
+  workflowId: string;
+  triggerNodeId: string;
+  triggerType: string;
+  state: SlotState;
+}
+
+interface Row {
+  execution_id: string;
+  workflow_id: string;
+  trigger_node_id: string;
+  trigger_type: string;
+  state: SlotState;
+}
+
+const toSlot = (row: Row): SlotRow => ({
+  executionId: row.execution_id,
+  workflowId: row.workflow_id,
+  triggerNodeId: row.trigger_node_id,
+  triggerType: row.trigger_type,
+  state: row.state,
+});
+
+/**
+ * The `execution_slots` table: one row per execution, QUEUED (waits for a slot), RUNNING (holds
+ * one, paused included) or DONE (kept a while so that a replayed start cannot bring it back).
+ * `confirmed` says the event log agrees with the row: false between a reservation or an admission
+ * and the event that records it. `version` is the last stream version applied, so that replays
+ * and several processes applying the same events never move a row backwards. Every change of a
+ * workflow's slots holds that workflow's advisory lock.
+ */
+export class SlotStore {
+  constructor(private readonly db: SqlClient) {}
+
+  static async migrate(db: SqlClient): Promise<void> {
+    await db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await tx.query(`CREATE TABLE IF NOT EXISTS execution_slots (
+        execution_id text PRIMARY KEY,
+        workflow_id text NOT NULL,
+        trigger_node_id text NOT NULL,
+        trigger_type text NOT NULL,
+        state text NOT NULL,
+        confirmed boolean NOT NULL,
+        max_concurrent integer,
+        seq bigserial,
+        version integer NOT NULL,
+        updated_at timestamptz NOT NULL
+      )`);
+      await tx.query('CREATE INDEX IF NOT EXISTS execution_slots_workflow ON execution_slots (workflow_id, state, seq)');
+    });
+  }
+
+  /**
+   * Takes a slot for a new execution, or a place at the end of the queue when its workflow is at
+   * its limit or others wait already (first in, first out). An execution that has a row already
+   * (a second start of a derived id) gets the state that row has.
+   */
+  reserve(reservation: Reservation, now: Date): Promise<{ state: SlotState; reserved: boolean }> {
+    const { executionId, workflowId, triggerNodeId, triggerType, limit } = reservation;
+    return this.db.transaction(async (tx) => {
+      await lockWorkflow(tx, workflowId);
+      const { rows: counts } = await tx.query<{ running: number; queued: number }>(
+        `SELECT count(*) FILTER (WHERE state = 'RUNNING')::int AS running, count(*) FILTER (WHERE state = 'QUEUED')::int AS queued
+         FROM execution_slots WHERE workflow_id = $1 AND state <> 'DONE'`,
+        [workflowId],
+      );
+      const { running, queued } = counts[0]!;
+      const state: SlotState = running < limit && queued === 0 ? 'RUNNING' : 'QUEUED';
+      const { rows } = await tx.query<{ state: SlotState }>(
+        `INSERT INTO execution_slots (execution_id, workflow_id, trigger_node_id, trigger_type, state, confirmed, max_concurrent, version, updated_at)
+         VALUES ($1, $2, $3, $4, $5, false, $6, 0, $7) ON CONFLICT (execution_id) DO NOTHING RETURNING state`,
+        [executionId, workflowId, triggerNodeId, triggerType, state, limit, now],
+      );
+      if (rows.length > 0) return { state, reserved: true };
+      const { rows: existing } = await tx.query<{ state: SlotState }>('SELECT state FROM execution_slots WHERE execution_id = $1', [executionId]);
+      return { state: existing[0]?.state ?? state, reserved: false };
+    });
+  }
+
+  /** Drops a reservation that no event confirmed (its start failed, or its process died before it). */
+  async release(executionId: string): Promise<void> {
+    await this.db.query('DELETE FROM execution_slots WHERE execution_id = $1 AND NOT confirmed', [executionId]);
+  }
+
+  /**
+   * Moves queued executions into the free slots, oldest first, and returns them: the caller
+   * admits them (AdmitExecution). The queue stops at a reservation whose start is not recorded
+   * yet, so that no later start overtakes it. A queued execution waits for the limit of its own
+   * workflow version.
+   */
+  async admitQueued(workflowId: string, now: Date): Promise<string[]> {
+    if (!(await this.hasQueued(workflowId))) return [];
+    return this.db.transaction(async (tx) => {
+      await lockWorkflow(tx, workflowId);
+      const { rows } = await tx.query<{ execution_id: string; state: SlotState; confirmed: boolean; max_concurrent: number | null }>(
+        `SELECT execution_id, state, confirmed, max_concurrent FROM execution_slots
+         WHERE workflow_id = $1 AND state IN ('RUNNING', 'QUEUED') ORDER BY seq`,
+        [workflowId],
+      );
+      let running = rows.filter((row) => row.state === 'RUNNING').length;
+      const admitted: string[] = [];
+      for (const row of rows.filter((each) => each.state === 'QUEUED')) {
+        if (!row.confirmed || running >= (row.max_concurrent ?? Infinity)) break;
+        admitted.push(row.execution_id);
+        running += 1;
+      }
+      if (admitted.length > 0) {
+        await tx.query(`UPDATE execution_slots SET state = 'RUNNING', confirmed = false, updated_at = $2 WHERE execution_id = ANY($1::text[])`, [
+          admitted,
+          now,
+        ]);
+      }
+      return admitted;
+    });
+  }
+
+  /** Queued and running executions of a workflow, in start order. */
+  async active(workflowId: string): Promise<SlotRow[]> {
+    const { rows } = await this.db.query<Row>(
+      `SELECT execution_id, workflow_id, trigger_node_id, trigger_type, state FROM execution_slots
+       WHERE workflow_id = $1 AND state IN ('RUNNING', 'QUEUED') ORDER BY seq`,
+      [workflowId],
+    );
+    return rows.map(toSlot);
+  }
+
+  /** Rows the event log has not confirmed since before `before`: their process may have died mid-way. */
+  async unconfirmed(before: Date): Promise<SlotRow[]> {
+    const { rows } = await this.db.query<Row>(
+      `SELECT execution_id, workflow_id, trigger_node_id, trigger_type, state FROM execution_slots
+       WHERE NOT confirmed AND state <> 'DONE' AND updated_at < $1`,
+      [before],
+    );
+    return rows.map(toSlot);
+  }
+
+  /** Forgets finished executions; a replay reaching further back than `before` is not expected. */
+  async prune(before: Date): Promise<void> {
+    await this.db.query(`DELETE FROM execution_slots WHERE state = 'DONE' AND updated_at < $1`, [before]);
+  }
+
+  private async hasQueued(workflowId: string): Promise<boolean> {
+    const { rows } = await this.db.query(`SELECT 1 FROM execution_slots WHERE workflow_id = $1 AND state = 'QUEUED' LIMIT 1`, [workflowId]);
+    return rows.length > 0;
+  }
+}
+
+async function lockWorkflow(tx: SqlExecutor, workflowId: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`execution_slots:${workflowId}`]);
+}

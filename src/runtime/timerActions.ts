@@ -1,0 +1,42 @@
+import type { ExecutionCommandHandler } from '../commands/executionCommandHandler.js';
+import type { ExecutionCommand } from '../domain/execution/commands.js';
+import { DomainError } from '../domain/errors.js';
+import { handleOnLatest } from './latestState.js';
+import type { NodeRunner } from './nodeRunner.js';
+import type { Timer } from './timers.js';
+
+/**
+ * What a due timer does: it sends the command it stands for. The decider refuses or ignores a
+ * command about an attempt that is over, so a late or repeated timer changes nothing.
+ */
+export function timerActions(handler: ExecutionCommandHandler, runner: NodeRunner): (timer: Timer) => Promise<void> {
+  const send = async (timer: Timer, command: ExecutionCommand) => {
+    try {
+      await handleOnLatest(handler, timer.executionId, command, { causationId: `timer:${timer.id}` });
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+    }
+  };
+  return async (timer) => {
+    const { nodeId, attempt } = timer;
+    switch (timer.kind) {
+      case 'delay':
+        return send(timer, { type: 'CompleteNode', data: { nodeId, attempt, output: await inputOf(handler, timer), outputName: null } });
+      case 'retry':
+        // The runner sends StartNode itself, and runs the attempt.
+        return runner.dispatch({ executionId: timer.executionId, nodeId, attempt });
+      case 'nodeTimeout':
+        return send(timer, { type: 'TimeoutNode', data: { nodeId, attempt } });
+      case 'lease':
+        return send(timer, { type: 'ExpireLease', data: { nodeId, attempt } });
+      case 'executionTimeout':
+        return send(timer, { type: 'TimeoutExecution' });
+    }
+  };
+}
+
+/** A delay passes its input on. */
+async function inputOf(handler: ExecutionCommandHandler, timer: Timer): Promise<unknown> {
+  const state = await handler.load(timer.executionId);
+  return state?.nodes.get(timer.nodeId)?.input ?? {};
+}

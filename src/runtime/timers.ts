@@ -1,0 +1,126 @@
+import type { TimerStore } from './timerStore.js';
+
+/**
+ * What the runtime waits for: a `delay` node's end, a scheduled retry, a node attempt's timeout,
+ * an execution's timeout, a lease running out.
+ */
+export type TimerKind = 'delay' | 'retry' | 'nodeTimeout' | 'executionTimeout' | 'lease';
+
+export interface Timer {
+  /** Deterministic: the same timer set twice (a replayed event, a renewed lease) is one row. */
+  id: string;
+  kind: TimerKind;
+  executionId: string;
+  /** '' for a timer of the whole execution. */
+  nodeId: string;
+  attempt: number;
+  dueAt: Date;
+}
+
+export function timer(kind: TimerKind, executionId: string, nodeId: string, attempt: number, dueAt: Date): Timer {
+  return { id: `${kind}:${executionId}:${nodeId}:${attempt}`, kind, executionId, nodeId, attempt, dueAt };
+}
+
+export interface TimerSchedulerOptions {
+  clock: () => Date;
+  /** Fires one timer; a refusal by the decider (a stale timer) must resolve, not reject. */
+  fire: (timer: Timer) => Promise<void>;
+  onError: (error: unknown) => void;
+}
+
+/** The longest sleep: a timer no notification told this process about is found at least this often. */
+const POLL_MS = 5_000;
+/** How long a claimed timer is ours before another process may fire it (if we died). */
+const LOCK_MS = 30_000;
+const BATCH_SIZE = 100;
+
+/**
+ * Fires durable timers when they are due. One setTimeout sleeps until the earliest due time (at
+ * most POLL_MS) and is re-armed when an earlier timer is set; waking, it claims due timers,
+ * fires them and deletes them. A process that dies after firing but before deleting leaves the
+ * timer to fire again once its lock runs out: firing twice is harmless, since the decider
+ * refuses a stale attempt.
+ */
+export class TimerScheduler {
+  private wakeAt = Number.POSITIVE_INFINITY;
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private rerun = false;
+  private stopped = true;
+
+  constructor(
+    private readonly store: TimerStore,
+    private readonly options: TimerSchedulerOptions,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.wake();
+  }
+
+  /** A timer due at `dueAt` was just written: wake up for it if it is earlier than planned. */
+  notify(dueAt: Date): void {
+    if (!this.stopped && dueAt.getTime() < this.wakeAt) this.arm(dueAt.getTime());
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = null;
+    await this.running;
+  }
+
+  private arm(at: number): void {
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    const now = this.options.clock().getTime();
+    this.wakeAt = Math.min(at, now + POLL_MS);
+    this.wakeTimer = setTimeout(() => this.wake(), Math.max(0, this.wakeAt - now));
+  }
+
+  /** One pass at a time; a wake-up during a pass asks for another one after it. */
+  private wake(): void {
+    this.wakeTimer = null;
+    this.wakeAt = Number.POSITIVE_INFINITY;
+    if (this.running) {
+      this.rerun = true;
+      return;
+    }
+    this.running = this.pass().finally(() => {
+      this.running = null;
+      if (!this.rerun) return;
+      this.rerun = false;
+      if (!this.stopped) this.wake();
+    });
+  }
+
+  /** Fires what is due, then sleeps until the next due time (or an earlier one notified meanwhile). */
+  private async pass(): Promise<void> {
+    let next = Number.POSITIVE_INFINITY;
+    try {
+      await this.fireDue();
+      next = (await this.store.nextDueAt())?.getTime() ?? next;
+    } catch (error) {
+      this.options.onError(error);
+    }
+    if (!this.stopped && !this.rerun) this.arm(Math.min(next, this.wakeAt));
+  }
+
+  private async fireDue(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const due = await this.store.claimDue(this.options.clock(), BATCH_SIZE, LOCK_MS);
+      if (due.length === 0) return;
+      await Promise.all(due.map((each) => this.fireOne(each)));
+    }
+  }
+
+  private async fireOne(timer: Timer): Promise<void> {
+    try {
+      await this.options.fire(timer);
+      await this.store.remove(timer);
+    } catch (error) {
+      // The lock runs out and the timer fires again.
+      this.options.onError(error);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import { toExecutionEvent } from '../../commands/executionCommandHandler.js';
+import type { SqlClient } from '../../db/sqlClient.js';
+import { EXECUTION_STREAM_PREFIX, type ExecutionEventType } from '../../domain/execution/events.js';
+import { foldExecution } from '../../domain/execution/evolve.js';
+import type { ExecutionState } from '../../domain/execution/state.js';
+import type { EventStore, RecordedEvent } from '../../eventstore/eventStore.js';
+import { CheckpointedFeed } from './checkpointedFeed.js';
+import type { EventTriggers } from './eventTriggers.js';
+
+/** The event every ending execution emits, by how it ended. */
+const OUTCOME_EVENTS: Readonly<Record<string, string>> = {
+  ExecutionCompleted: 'execution.completed',
+  ExecutionFailed: 'execution.failed',
+  ExecutionCancelled: 'execution.cancelled',
+};
+
+export interface ExecutionOutcome {
+  workflowId: string;
+  executionId: string;
+  status: string;
+  /** Outputs of the completed nodes that have no dependents, by node id. */
+  outputs: Record<string, unknown>;
+  /** 1 for an execution not started by such an event, else one more than the one that started it. */
+  chainDepth: number;
+}
+
+export interface ExecutionOutcomesOptions {
+  store: EventStore;
+  db: SqlClient;
+  events: EventTriggers;
+  /** Longest chain of executions started by outcome events; a workflow that starts itself on completion loops until here. */
+  maxChainDepth: number;
+  onError: (error: unknown) => void;
+}
+
+/**
+ * Emits `execution.completed` / `execution.failed` / `execution.cancelled` for every execution
+ * that ends, so that workflows chain. Started executions derive their ids from the ending event,
+ * so a replay (or a second process following the same log) starts nothing twice; an execution
+ * that ends again after a manual retry emits again.
+ */
+export class ExecutionOutcomes {
+  private readonly feed: CheckpointedFeed;
+
+  constructor(private readonly options: ExecutionOutcomesOptions) {
+    this.feed = new CheckpointedFeed({
+      store: options.store,
+      db: options.db,
+      name: 'execution-outcomes',
+      filter: { streamPrefixes: [EXECUTION_STREAM_PREFIX], types: Object.keys(OUTCOME_EVENTS) as ExecutionEventType[] },
+      handle: async (events, checkpoint) => {
+        for (const event of events) await this.emit(event);
+        await checkpoint(options.db);
+      },
+      onError: options.onError,
+    });
+  }
+
+  start(): Promise<void> {
+    return this.feed.start();
+  }
+
+  stop(): Promise<void> {
+    return this.feed.stop();
+  }
+
+  private async emit(ending: RecordedEvent): Promise<void> {
+    const name = OUTCOME_EVENTS[ending.type]!;
+    if (!(await this.options.events.hasListeners(name))) return;
+    const outcome = outcomeOf(await this.stateAt(ending));
+    if (outcome.chainDepth > this.options.maxChainDepth) {
+      this.options.onError(new Error(`${name} of execution ${outcome.executionId} starts nothing: the event chain is ${this.options.maxChainDepth} executions long`));
+      return;
+    }
+    await this.options.events.emit(name, outcome, { sourceId: ending.id, context: { causationId: ending.id } });
+  }
+
+  /** The execution as it was when it ended, also when a later retry reopened it. */
+  private async stateAt(ending: RecordedEvent): Promise<ExecutionState> {
+    const events = await this.options.store.read(ending.streamId, { toVersion: ending.streamVersion });
+    return foldExecution(events.map(toExecutionEvent))!;
+  }
+}
+
+function outcomeOf(state: ExecutionState): ExecutionOutcome {
+  const outputs: Record<string, unknown> = {};
+  for (const [nodeId, node] of state.nodes) {
+    if (node.status === 'COMPLETED' && (state.graph.dependents.get(nodeId) ?? []).length === 0) outputs[nodeId] = node.output;
+  }
+  return { workflowId: state.workflowId, executionId: state.id, status: state.status, outputs, chainDepth: chainDepthOf(state) + 1 };
+}
+
+/** How deep in a chain of outcome events the execution itself was started. */
+function chainDepthOf(state: ExecutionState): number {
+  const depth = (state.triggerData as { chainDepth?: unknown } | null)?.chainDepth;
+  return state.triggerType === 'trigger.event' && typeof depth === 'number' ? depth : 0;
+}

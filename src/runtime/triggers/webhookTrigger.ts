@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import type { CommandContext } from '../../commands/executionCommandHandler.js';
+import type { WorkflowCommandHandler } from '../../commands/workflowCommandHandler.js';
+import { DomainError } from '../../domain/errors.js';
+import type { ExecutionState } from '../../domain/execution/state.js';
+import type { StartExecution } from '../admission.js';
+import type { WebhookRegistry } from './webhookRegistry.js';
+import { isValidSignature, SIGNATURE_HEADER } from './webhookSignature.js';
+
+/**
+ * A call to a webhook trigger: the route, then the signature over the raw bytes (before anything
+ * reads them), then the JSON body, which becomes the trigger data (an empty body: null).
+ * Refusals are DomainErrors: NOT_FOUND, UNAUTHENTICATED, BAD_USER_INPUT.
+ */
+export class WebhookTrigger {
+  constructor(
+    private readonly registry: WebhookRegistry,
+    private readonly workflows: Pick<WorkflowCommandHandler, 'get'>,
+    private readonly start: StartExecution,
+  ) {}
+
+  async call(path: string, rawBody: Buffer, signature: string | undefined, context: CommandContext = {}): Promise<ExecutionState> {
+    const route = await this.registry.resolve(path);
+    if (!route) throw new DomainError('NOT_FOUND', `no webhook at /webhooks/${path}`);
+    if (route.secret !== null && !isValidSignature(route.secret, rawBody, signature)) {
+      throw new DomainError('UNAUTHENTICATED', `missing or invalid ${SIGNATURE_HEADER} (HMAC-SHA256 of the raw body, hex)`);
+    }
+    const triggerData = parseJson(rawBody);
+    const workflow = await this.workflows.get(route.workflowId, route.workflowVersion);
+    if (!workflow) throw new DomainError('NOT_FOUND', `workflow ${route.workflowId} not found`);
+    return this.start({ executionId: randomUUID(), workflow, triggerNodeId: route.nodeId, triggerData, context });
+  }
+}
+
+function parseJson(rawBody: Buffer): unknown {
+  if (rawBody.length === 0) return null;
+  try {
+    return JSON.parse(rawBody.toString('utf8'));
+  } catch (error) {
+    throw new DomainError('BAD_USER_INPUT', `body is not valid JSON: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,110 @@
+import type { ExecutionCommandHandler } from '../commands/executionCommandHandler.js';
+import { DomainError } from '../domain/errors.js';
+import type { ExecutionCommand } from '../domain/execution/commands.js';
+import type { ExecutionState } from '../domain/execution/state.js';
+import type { NodeStarted } from '../domain/execution/events.js';
+import type { RecordedEvent } from '../eventstore/eventStore.js';
+import { handleOnLatest } from './latestState.js';
+import type { WorkQueueStore } from './workQueueStore.js';
+
+/** A node attempt handed to an external worker: it is RUNNING and the worker's until `leaseExpiresAt`. */
+export interface ClaimedNode {
+  executionId: string;
+  nodeId: string;
+  attempt: number;
+  input: Record<string, unknown>;
+  parameters: Record<string, unknown> | null;
+  leaseExpiresAt: string;
+}
+
+/**
+ * The node a worker's call is about, and the attempt it claimed: a call naming an attempt that is
+ * over (lease expired, timed out, retried, cancelled) is refused with INVALID_FLOW_STATE and
+ * changes nothing. Without `attempt`, the node's current attempt is meant (a node settled
+ * without being claimed, straight from QUEUED).
+ */
+export interface WorkerCall {
+  executionId: string;
+  nodeId: string;
+  attempt?: number;
+}
+
+export interface ClaimOptions {
+  /** At most this many nodes (default 1). */
+  max?: number;
+  /** How long the worker holds each node before it must report progress (default: the engine's leaseMs). */
+  leaseMs?: number;
+}
+
+/** How long a reserved job is kept from other callers while its StartNode is sent. */
+const RESERVATION_MS = 10_000;
+const MAX_CLAIM = 1_000;
+
+/**
+ * The external worker protocol. `claim` hands out queued `external` nodes: a job is reserved in
+ * the table (each to one caller, across processes), then started with StartNode, which leases the
+ * attempt to the worker; the decider has the last word, so a job whose node was meanwhile
+ * cancelled, paused, settled or started elsewhere is dropped rather than handed out. The other
+ * calls are the worker's reports, decided on the latest state of the execution, since another
+ * process may have ended the attempt.
+ */
+export class WorkQueue {
+  constructor(
+    private readonly jobs: WorkQueueStore,
+    private readonly handler: ExecutionCommandHandler,
+    private readonly clock: () => Date,
+    private readonly defaultLeaseMs: number,
+  ) {}
+
+  async claim(queue: string, workerId: string, options: ClaimOptions = {}): Promise<ClaimedNode[]> {
+    const { max = 1, leaseMs = this.defaultLeaseMs } = options;
+    if (!Number.isInteger(max) || max < 1 || max > MAX_CLAIM) throw new DomainError('BAD_USER_INPUT', `max must be between 1 and ${MAX_CLAIM}`);
+    if (!Number.isInteger(leaseMs) || leaseMs < 1) throw new DomainError('BAD_USER_INPUT', 'leaseMs must be a positive integer');
+    const now = this.clock();
+    const reserved = await this.jobs.reserve(queue, max, now, new Date(now.getTime() + RESERVATION_MS));
+    const claimed = await Promise.all(reserved.map((job) => this.start(job, workerId, leaseMs)));
+    // Started jobs are done; refused ones are dropped (a resume offers a paused execution's again).
+    await this.jobs.remove(reserved);
+    return claimed.filter((node): node is ClaimedNode => node !== null);
+  }
+
+  /** A heartbeat: progress and message (either may be null), and the lease renewed by `leaseMs`, else by as long as it was claimed for. */
+  async reportProgress(call: WorkerCall, report: { progress: number | null; message: string | null; leaseMs?: number | null }): Promise<ExecutionState> {
+    const { executionId, nodeId, attempt } = call;
+    return this.report(executionId, { type: 'ReportNodeProgress', data: { nodeId, attempt, ...report, leaseMs: report.leaseMs ?? null } });
+  }
+
+  async complete(call: WorkerCall, result: { output: unknown; outputName?: string | null }): Promise<ExecutionState> {
+    const { executionId, nodeId, attempt } = call;
+    return this.report(executionId, { type: 'CompleteNode', data: { nodeId, attempt, output: result.output, outputName: result.outputName ?? null } });
+  }
+
+  /** A failed attempt, retried by the node's policy unless `retryable` is false. */
+  async fail(call: WorkerCall, failure: { error: string; retryable?: boolean }): Promise<ExecutionState> {
+    const { executionId, nodeId, attempt } = call;
+    return this.report(executionId, { type: 'FailNode', data: { nodeId, attempt, error: failure.error, retryable: failure.retryable ?? true } });
+  }
+
+  private async report(executionId: string, command: ExecutionCommand): Promise<ExecutionState> {
+    return (await handleOnLatest(this.handler, executionId, command, { causationId: 'worker' })).state;
+  }
+
+  private async start(job: { executionId: string; nodeId: string; attempt: number }, workerId: string, leaseMs: number): Promise<ClaimedNode | null> {
+    const { executionId, nodeId, attempt } = job;
+    try {
+      const { state, events } = await handleOnLatest(
+        this.handler,
+        executionId,
+        { type: 'StartNode', data: { nodeId, attempt, workerId, leaseMs } },
+        { causationId: `worker:${workerId}` },
+      );
+      // The state may already hold later commands decided in the same commit; the event is this start's own.
+      const { leaseExpiresAt } = (events[0] as RecordedEvent & NodeStarted).data;
+      const input = state.nodes.get(nodeId)!.input ?? {};
+      return { executionId, nodeId, attempt, input, parameters: state.graph.nodes.get(nodeId)?.parameters ?? null, leaseExpiresAt: leaseExpiresAt! };
+    } catch (error) {
+      if (error instanceof DomainError) return null;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import type { ExecutionEvent } from '../domain/execution/events.js';
+import type { ExecutionFacts } from './executionFacts.js';
+import type { TableChanges } from './tableChanges.js';
+import type { ExternalJob } from './workQueueStore.js';
+
+/**
+ * The claimable jobs an event offers or withdraws: a queued attempt of an `external` node is
+ * offered on its node's queue (a retry from its retryAt on); starting, settling or resetting the
+ * node withdraws it. A paused execution offers nothing, and offers its queued nodes again when it
+ * resumes (which nodes wait is read from its current state, loaded for a resume).
+ */
+export function planJobs(changes: TableChanges<ExternalJob>, event: ExecutionEvent, { executionId, nodes, current }: ExecutionFacts): void {
+  const offer = (nodeId: string, attempt: number, availableAt: string) => {
+    const node = nodes.get(nodeId);
+    if (node?.type !== 'external') return;
+    const queue = String(node.parameters?.queue);
+    changes.put({ id: `${executionId}:${nodeId}`, executionId, nodeId, attempt, queue, availableAt: new Date(availableAt) });
+  };
+  switch (event.type) {
+    case 'NodeQueued':
+      return offer(event.data.nodeId, event.data.attempt, event.data.at);
+    case 'NodeRetryScheduled':
+      return offer(event.data.nodeId, event.data.nextAttempt, event.data.retryAt);
+    case 'NodeReleased':
+      return offer(event.data.nodeId, event.data.nextAttempt, event.data.at);
+    case 'NodeStarted':
+    case 'NodeCompleted':
+    case 'NodeFailed':
+    case 'NodeSkipped':
+    case 'NodeCancelled':
+    case 'NodeReset':
+      return changes.clearNode(executionId, event.data.nodeId);
+    case 'ExecutionPaused':
+    case 'ExecutionCompleted':
+    case 'ExecutionFailed':
+    case 'ExecutionCancelled':
+      return changes.clearExecution(executionId);
+    case 'ExecutionResumed':
+      for (const node of current?.nodes.values() ?? []) {
+        if (node.status === 'QUEUED') offer(node.nodeId, node.attempt, node.retryAt ?? event.data.at);
+      }
+      return;
+  }
+}
