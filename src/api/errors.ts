@@ -1,0 +1,116 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { DomainError, type ErrorCode } from '../domain/errors.js';
+import { ConcurrencyError } from '../eventstore/eventStore.js';
+
+/** Codes beyond the domain's: request problems, and what the API itself refuses. */
+export type ApiErrorCode =
+  | ErrorCode
+  | 'GRAPHQL_PARSE_FAILED'
+  | 'GRAPHQL_VALIDATION_FAILED'
+  | 'NOT_IMPLEMENTED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'METHOD_NOT_ALLOWED'
+  | 'BAD_REQUEST'
+  | 'INTERNAL_SERVER_ERROR';
+
+/** An error raised by the API layer itself, with the code clients see. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const notImplemented = (what: string): ApiError => new ApiError('NOT_IMPLEMENTED', `${what} is not implemented yet`);
+
+interface Described {
+  message: string;
+  extensions: Record<string, unknown> & { code: ApiErrorCode };
+  /** HTTP status when the whole request fails with this error. */
+  statusCode: number;
+  locations?: GraphQLFormattedError['locations'];
+}
+
+const INTERNAL: Described = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' }, statusCode: 500 };
+
+const STATUS_CODES: Record<number, ApiErrorCode> = { 405: 'METHOD_NOT_ALLOWED', 413: 'PAYLOAD_TOO_LARGE' };
+
+const hasStatusCode = (error: object): error is Error & { statusCode: number } =>
+  'statusCode' in error && typeof error.statusCode === 'number';
+
+/**
+ * graphql's classes are matched by shape, not instanceof: under a bundler (vitest) graphql's ESM
+ * and CommonJS builds both load, and mercurius makes its errors with the CommonJS one.
+ */
+type GraphQLErrorLike = Pick<GraphQLError, 'message' | 'originalError' | 'path'> & { locations?: GraphQLError['locations'] };
+
+/** mercurius wraps parse and validation failures in one error that lists them. */
+function requestErrors(error: Error & { code?: unknown; errors?: unknown }): Described[] | null {
+  if (error.code !== 'MER_ERR_GQL_VALIDATION' || !Array.isArray(error.errors)) return null;
+  return (error.errors as GraphQLErrorLike[]).map(({ message, locations }) => ({
+    message,
+    extensions: { code: message.startsWith('Syntax Error') ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED' },
+    statusCode: 400,
+    ...(locations ? { locations } : {}),
+  }));
+}
+
+function classify(error: GraphQLErrorLike, bodyLimit: number): Described[] {
+  const original = error.originalError;
+  // graphql itself rejected an argument or variable value while executing.
+  if (original === undefined || original === null) return [{ message: error.message, extensions: { code: 'BAD_USER_INPUT' }, statusCode: 400 }];
+  if (original instanceof DomainError || original instanceof ApiError) {
+    return [{ message: original.message, extensions: { ...original.details, code: original.code }, statusCode: 200 }];
+  }
+  if (original instanceof ConcurrencyError) {
+    return [{ message: original.message, extensions: { code: original.code }, statusCode: 200 }];
+  }
+  const request = requestErrors(original);
+  if (request) return request;
+  if (hasStatusCode(original) && original.statusCode >= 400 && original.statusCode < 500) {
+    const code = STATUS_CODES[original.statusCode] ?? 'BAD_REQUEST';
+    const message = code === 'PAYLOAD_TOO_LARGE' ? `Request body is larger than the limit of ${bodyLimit} bytes` : original.message;
+    return [{ message, extensions: { code }, statusCode: original.statusCode }];
+  }
+  return [INTERNAL];
+}
+
+/**
+ * mercurius `errorFormatter`: every error gets `extensions.code`; internal errors are logged
+ * with their stack and reach the client only as INTERNAL_SERVER_ERROR. The HTTP status stays
+ * 200 for results that have data, as GraphQL over HTTP asks; a failed request gets the status
+ * of its first error (400 for a parse or validation failure, 413 for an oversized body, ...).
+ */
+export function createErrorFormatter(bodyLimit: number) {
+  return (execution: ExecutionResult, context: { app: { log: FastifyBaseLogger } }) => {
+    const described = (execution.errors ?? []).flatMap((error) => {
+      const result = classify(error, bodyLimit);
+      if (result[0] === INTERNAL) context.app.log.error({ err: error.originalError ?? error, path: error.path }, 'internal error in a GraphQL request');
+      return result.map((each) => ({ ...each, path: error.path }));
+    });
+    const errors: GraphQLFormattedError[] = described.map(({ message, locations, path, extensions }) => ({
+      message,
+      ...(locations ? { locations } : {}),
+      ...(path ? { path } : {}),
+      extensions,
+    }));
+    const statusCode = execution.data ? 200 : (described[0]?.statusCode ?? 200);
+    return { statusCode, response: { data: execution.data ?? null, errors } };
+  };
+}
+
+/**
+ * Errors thrown while a subscription starts reach the client without the formatter, so a
+ * subscribe function turns them into a GraphQLError that already carries its code.
+ */
+export function toCodedGraphQLError(error: unknown, log: FastifyBaseLogger): GraphQLError {
+  const original = error instanceof Error ? error : new Error(String(error));
+  const [described = INTERNAL] = classify({ message: original.message, originalError: original, path: undefined }, 0);
+  if (described === INTERNAL) log.error({ err: error }, 'internal error starting a subscription');
+  return new GraphQLError(described.message, { extensions: described.extensions });
+}

@@ -1,0 +1,77 @@
+import type { ExecutionCommand } from '../domain/execution/commands.js';
+import { DomainError } from '../domain/errors.js';
+import type { ExecutionState } from '../domain/execution/state.js';
+import { executionViewFromState, type ExecutionView, type NodeStateView } from '../projections/executionView.js';
+import type { ListExecutionsOptions } from '../projections/readModel.js';
+import type { ApiDeps } from './apiDeps.js';
+import { ApiError } from './errors.js';
+
+type NodeArgs = { executionId: string; nodeId: string };
+
+const MAX_PAGE = 100;
+
+function nodeOf(view: ExecutionView, nodeId: string): NodeStateView {
+  const node = view.nodeStates.find((each) => each.nodeId === nodeId);
+  if (!node) throw new DomainError('NOT_FOUND', `execution ${view.id} has no node ${nodeId}`);
+  return node;
+}
+
+/** Checked here so that a bad filter is the client's error, not a failed SQL cast. */
+function checkFilter(args: ListExecutionsOptions): ListExecutionsOptions {
+  const { first, startedAfter, startedBefore } = args;
+  if (first !== null && first !== undefined && (first < 1 || first > MAX_PAGE)) {
+    throw new ApiError('BAD_USER_INPUT', `first must be between 1 and ${MAX_PAGE}, got ${first}`);
+  }
+  for (const [name, value] of Object.entries({ startedAfter, startedBefore })) {
+    if (value !== null && value !== undefined && Number.isNaN(Date.parse(value))) {
+      throw new ApiError('BAD_USER_INPUT', `${name} must be an ISO-8601 timestamp, got ${JSON.stringify(value)}`);
+    }
+  }
+  return args;
+}
+
+/**
+ * Queries read the read model. Mutations answer the state right after their command, folded on
+ * the write side, so that a client sees its own write even before the projections have it.
+ */
+export function executionResolvers({ engine, readModel }: Pick<ApiDeps, 'engine' | 'readModel'>) {
+  const view = (state: ExecutionState) => executionViewFromState(state);
+  const command = async (executionId: string, each: ExecutionCommand) => view((await engine.executions.handle(executionId, each)).state);
+  const nodeCommand = async (executionId: string, nodeId: string, each: ExecutionCommand) => nodeOf(await command(executionId, each), nodeId);
+
+  return {
+    Query: {
+      execution: async (_: unknown, { id }: { id: string }) => {
+        const projected = await readModel.getExecution(id);
+        if (projected) return projected;
+        const state = await engine.executions.load(id);
+        return state ? view(state) : null;
+      },
+      executions: (_: unknown, args: ListExecutionsOptions) => readModel.listExecutions(checkFilter(args)),
+      activeTriggers: (_: unknown, { workflowId }: { workflowId: string }) => engine.activeTriggers(workflowId),
+    },
+    Mutation: {
+      startTrigger: async (_: unknown, { workflowId, triggerNodeId, data }: { workflowId: string; triggerNodeId: string; data?: unknown }) =>
+        view(await engine.startTrigger(workflowId, triggerNodeId, data ?? null)),
+      emitEvent: async (_: unknown, { name, data }: { name: string; data?: unknown }) => (await engine.emitEvent(name, data ?? null)).map(view),
+      pauseExecution: (_: unknown, { id }: { id: string }) => command(id, { type: 'PauseExecution' }),
+      resumeExecution: (_: unknown, { id }: { id: string }) => command(id, { type: 'ResumeExecution' }),
+      cancelExecution: (_: unknown, { id }: { id: string }) => command(id, { type: 'CancelExecution', data: { reason: 'cancelled by user' } }),
+      retryNode: (_: unknown, { executionId, nodeId }: NodeArgs) => command(executionId, { type: 'RetryNode', data: { nodeId } }),
+      // An absent output skips the node; an explicit one (even null) completes it with that output.
+      skipNode: (_: unknown, { executionId, nodeId, output }: NodeArgs & { output?: unknown }) =>
+        command(executionId, { type: 'SkipNode', data: { nodeId, ...(output === undefined ? {} : { output }) } }),
+      completeNode: (_: unknown, { executionId, nodeId, output, outputName }: NodeArgs & { output?: unknown; outputName?: string | null }) =>
+        nodeCommand(executionId, nodeId, { type: 'CompleteNode', data: { nodeId, output: output ?? null, outputName: outputName ?? null } }),
+      failNode: (_: unknown, { executionId, nodeId, error, retryable }: NodeArgs & { error: string; retryable?: boolean | null }) =>
+        nodeCommand(executionId, nodeId, { type: 'FailNode', data: { nodeId, error, retryable: retryable ?? true } }),
+      // Without leaseMs a heartbeat keeps the lease as it is; with it, the worker holds the node that much longer.
+      reportNodeProgress: (
+        _: unknown,
+        { executionId, nodeId, progress, message, leaseMs }: NodeArgs & { progress?: number | null; message?: string | null; leaseMs?: number | null },
+      ) => nodeCommand(executionId, nodeId, { type: 'ReportNodeProgress', data: { nodeId, progress: progress ?? null, message: message ?? null, leaseMs: leaseMs ?? null } }),
+      claimNodes: (_: unknown, { queue, workerId, max, leaseMs }: { queue: string; workerId: string; max?: number | null; leaseMs?: number | null }) =>
+        engine.workQueue.claim(queue, workerId, { max: max ?? undefined, leaseMs: leaseMs ?? undefined }),
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { ApiDeps } from './apiDeps.js';
+import { executionResolvers } from './executionResolvers.js';
+import type { ExecutionUpdates } from './executionUpdates.js';
+import { checkHealth } from './health.js';
+import { historyResolvers } from './historyResolvers.js';
+import { JSONScalar } from './schema.js';
+import { subscriptionResolvers } from './subscriptionResolvers.js';
+import { workflowResolvers } from './workflowResolvers.js';
+
+/** Every resolver of schema.graphql, one area per module, merged. */
+export function createResolvers(deps: ApiDeps, updates: ExecutionUpdates, log: FastifyBaseLogger) {
+  const areas = [workflowResolvers(deps), executionResolvers(deps), historyResolvers(deps)];
+  return {
+    JSON: JSONScalar,
+    Query: Object.assign({ health: () => checkHealth(deps) }, ...areas.map((area) => area.Query)) as Record<string, unknown>,
+    Mutation: Object.assign({}, ...areas.map((area) => area.Mutation)) as Record<string, unknown>,
+    ...subscriptionResolvers({ engine: deps.engine, updates, log }),
+  };
+}

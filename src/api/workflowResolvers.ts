@@ -1,0 +1,20 @@
+import { validateWorkflow } from '../domain/workflow/validateWorkflow.js';
+import type { ApiDeps } from './apiDeps.js';
+import { toDefinition, type WorkflowInput } from './workflowInput.js';
+
+export function workflowResolvers({ engine, readModel }: Pick<ApiDeps, 'engine' | 'readModel'>) {
+  return {
+    Query: {
+      // The read model lags the log by a moment: a workflow created just now comes from the log.
+      workflow: async (_: unknown, { id }: { id: string }) => (await readModel.getWorkflow(id)) ?? engine.workflows.get(id),
+      workflows: () => readModel.listWorkflows(),
+      // The paths the engine itself checks on create and update, so both answer alike.
+      validateWorkflow: async (_: unknown, { input, workflowId }: { input: WorkflowInput; workflowId?: string | null }) =>
+        validateWorkflow(toDefinition(input), { webhookPathsInUse: await engine.triggers.webhooks.pathsInUse(workflowId ?? '') }),
+    },
+    Mutation: {
+      createWorkflow: (_: unknown, { input }: { input: WorkflowInput }) => engine.workflows.create(toDefinition(input)),
+      updateWorkflow: (_: unknown, { id, input }: { id: string; input: WorkflowInput }) => engine.workflows.update(id, toDefinition(input)),
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { resolve } from 'node:path';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  /** PostgreSQL for events and read models; null: embedded PGlite under `dataDir`. */
+  databaseUrl: string | null;
+  dataDir: string;
+  /** EventStoreDB for the events; null: the events live in the same PostgreSQL. */
+  eventStoreUrl: string | null;
+  port: number;
+  host: string;
+  logLevel: LogLevel;
+  /** How many nodes this process runs at once; undefined: the engine's default. */
+  nodeConcurrency: number | undefined;
+  /** Read-model rows of executions finished longer ago than this are removed (their events stay); undefined: kept forever. */
+  retentionDays: number | undefined;
+}
+
+/** Every problem of the environment at once, so that one restart fixes them all. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Unset and empty are the same: `PORT= npm start` means the default, not an error. */
+const read = (env: Env, name: string): string | undefined => {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+};
+
+function integer(env: Env, name: string, min: number, max: number, problems: string[]): number | undefined {
+  const raw = read(env, name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (/^\d+$/.test(raw) && value >= min && value <= max) return value;
+  problems.push(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  return undefined;
+}
+
+function url(env: Env, name: string, protocols: string[], problems: string[]): string | null {
+  const raw = read(env, name);
+  if (raw === undefined) return null;
+  const protocol = URL.canParse(raw) ? new URL(raw).protocol : null;
+  if (protocol !== null && protocols.includes(protocol)) return raw;
+  problems.push(`${name} must be a URL starting with ${protocols.map((each) => `${each}//`).join(' or ')}, got "${raw}"`);
+  return null;
+}
+
+function logLevel(env: Env, problems: string[]): LogLevel {
+  const raw = read(env, 'LOG_LEVEL') ?? 'info';
+  if ((LOG_LEVELS as readonly string[]).includes(raw)) return raw as LogLevel;
+  problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
+  return 'info';
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const config: Config = {
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], problems),
+    dataDir: resolve(read(env, 'DATA_DIR') ?? './data'),
+    eventStoreUrl: url(env, 'EVENTSTORE_URL', ['esdb:', 'esdb+discover:'], problems),
+    port: integer(env, 'PORT', 1, 65_535, problems) ?? 4000,
+    host: read(env, 'HOST') ?? '0.0.0.0',
+    logLevel: logLevel(env, problems),
+    nodeConcurrency: integer(env, 'NODE_CONCURRENCY', 1, 10_000, problems),
+    retentionDays: integer(env, 'RETENTION_DAYS', 1, 36_500, problems),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

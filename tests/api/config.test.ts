@@ -1,0 +1,60 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const problemsOf = (env: Record<string, string>): string[] => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+};
+
+describe('loadConfig', () => {
+  it('defaults to embedded PGlite under ./data on port 4000', () => {
+    expect(loadConfig({})).toEqual({
+      databaseUrl: null,
+      dataDir: resolve('./data'),
+      eventStoreUrl: null,
+      port: 4000,
+      host: '0.0.0.0',
+      logLevel: 'info',
+      nodeConcurrency: undefined,
+    });
+  });
+
+  it('reads every variable, treating empty as unset', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/cascade',
+      EVENTSTORE_URL: 'esdb://localhost:2113?tls=false',
+      DATA_DIR: '/tmp/cascade',
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'debug',
+      NODE_CONCURRENCY: '',
+    });
+    expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', logLevel: 'debug', dataDir: '/tmp/cascade', nodeConcurrency: undefined });
+    expect(config.databaseUrl).toMatch(/^postgres:/);
+    expect(config.eventStoreUrl).toMatch(/^esdb:/);
+  });
+
+  it('keeps read-model rows forever unless RETENTION_DAYS says otherwise', () => {
+    expect(loadConfig({}).retentionDays).toBeUndefined();
+    expect(loadConfig({ RETENTION_DAYS: '30' }).retentionDays).toBe(30);
+    expect(problemsOf({ RETENTION_DAYS: '0' })).toEqual(['RETENTION_DAYS must be an integer between 1 and 36500, got "0"']);
+  });
+
+  it('reports every bad value at once, saying what it got', () => {
+    expect(problemsOf({ PORT: 'abc', NODE_CONCURRENCY: '0', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', EVENTSTORE_URL: 'http://x' })).toEqual([
+      'DATABASE_URL must be a URL starting with postgres:// or postgresql://, got "mysql://x"',
+      'EVENTSTORE_URL must be a URL starting with esdb:// or esdb+discover://, got "http://x"',
+      'PORT must be an integer between 1 and 65535, got "abc"',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+      'NODE_CONCURRENCY must be an integer between 1 and 10000, got "0"',
+    ]);
+    expect(problemsOf({ PORT: '70000' })).toEqual(['PORT must be an integer between 1 and 65535, got "70000"']);
+    expect(problemsOf({ PORT: '80.5' })).toHaveLength(1);
+  });
+});
