@@ -75,6 +75,7 @@ export interface NodeStateRow {
   input: unknown;
   output: unknown;
   output_name: string | null;
+  reused_from: string | null;
   stream_version: number;
 }
 
@@ -95,6 +96,7 @@ export const NODE_STATE_COLUMNS: ReadonlyArray<ColumnSpec<NodeStateRow>> = [
   ['input', 'jsonb'],
   ['output', 'jsonb'],
   ['output_name', 'text'],
+  ['reused_from', 'text'],
   ['stream_version', 'integer'],
 ];
 
@@ -158,6 +160,7 @@ export function nodeStateRow(executionId: string, node: NodeState, ordinal: numb
     input: node.input,
     output: node.output,
     output_name: node.outputName,
+    reused_from: node.reusedFrom,
     stream_version: streamVersion,
   };
 }
@@ -204,5 +207,6 @@ export function nodeSnapshotFromRow(row: NodeStateRow): NodeSnapshot {
     input: row.input,
     output: row.output,
     outputName: row.output_name,
+    reusedFrom: row.reused_from,
   };
 }

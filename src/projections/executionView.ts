@@ -33,6 +33,8 @@ export interface NodeStateView {
   input: unknown;
   output: unknown;
   outputName: string | null;
+  /** The execution whose recorded result a rerun took instead of running the node. */
+  reusedFrom: string | null;
   dependencies: string[];
   dependents: string[];
 }
@@ -214,6 +216,7 @@ function nodeSnapshotOfState(node: NodeState): NodeSnapshot {
     input: node.input ?? null,
     output: node.output ?? null,
     outputName: node.outputName,
+    reusedFrom: node.reusedFrom,
   };
 }
 

@@ -1,4 +1,5 @@
-import type { SqlClient } from '../db/sqlClient.js';
+import { quoteIdentifier } from '../db/quoteIdentifier.js';
+import type { SqlClient, SqlExecutor } from '../db/sqlClient.js';
 import { EXECUTION_STREAM_PREFIX } from '../domain/execution/events.js';
 import { WORKFLOW_STREAM_PREFIX } from '../domain/workflow/workflowEvents.js';
 import type { EventStore, RecordedEvent, Subscription } from '../eventstore/eventStore.js';
@@ -18,6 +19,8 @@ export interface ProjectionRunnerOptions {
   store: EventStore;
   name?: string;
   batchSize?: number;
+  /** Where the read-model tables are, when not on the search path (an online rebuild's shadow schema). */
+  schema?: string;
   /** How many folded executions stay in memory. */
   cacheSize?: number;
   onError?: (error: unknown) => void;
@@ -45,7 +48,7 @@ export class ProjectionRunner {
   async start(): Promise<void> {
     if (this.subscription) return;
     this.subscription = this.options.store.subscribe({
-      from: (await loadCheckpoint(this.options.db, this.name)) ?? 'start',
+      from: (await this.inSchema((tx) => loadCheckpoint(tx, this.name))) ?? 'start',
       filter: { streamPrefixes: [EXECUTION_STREAM_PREFIX, WORKFLOW_STREAM_PREFIX] },
       batchSize: this.options.batchSize ?? 500,
       handler: (events) => this.apply(events),
@@ -72,7 +75,7 @@ export class ProjectionRunner {
   private async apply(events: RecordedEvent[]): Promise<void> {
     const batches = await this.executionBatches(events.filter((event) => event.streamId.startsWith(EXECUTION_STREAM_PREFIX)));
     const workflowEvents = events.filter((event) => event.streamId.startsWith(WORKFLOW_STREAM_PREFIX));
-    const { changes, after } = await this.options.db.transaction(async (tx) => {
+    const { changes, after } = await this.inSchema(async (tx) => {
       const projected = await projectExecutions(tx, batches);
       await projectWorkflows(tx, workflowEvents);
       await saveCheckpoint(tx, this.name, events.at(-1)!.position);
@@ -80,6 +83,15 @@ export class ProjectionRunner {
     });
     for (const [executionId, execution] of after) this.cache.put(executionId, execution);
     this.notify(changes);
+  }
+
+  /** A transaction whose unqualified table names are those of `schema`, when one is set. */
+  private inSchema<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const { db, schema } = this.options;
+    return db.transaction(async (tx) => {
+      if (schema) await tx.query(`SET LOCAL search_path TO ${quoteIdentifier(schema)}`);
+      return fn(tx);
+    });
   }
 
   /**

@@ -1,24 +1,26 @@
 import type { SqlClient } from '../db/sqlClient.js';
 import type { EventStore } from '../eventstore/eventStore.js';
-import { ProjectionRunner } from './projectionRunner.js';
+import { rebuildOnline } from './onlineRebuild.js';
+import { replayLog } from './replayLog.js';
+import { READ_MODEL_TABLES } from './schema.js';
 
 const REBUILD_BATCH_SIZE = 5_000;
 
+export interface RebuildOptions {
+  /** Build beside the live tables while they keep serving, then swap (see onlineRebuild.ts). */
+  online?: boolean;
+  batchSize?: number;
+}
+
 /**
- * Empties the read model and its checkpoints, then replays the whole log into it in large
- * batches. Each batch still commits with its checkpoint, so an interrupted rebuild resumes
- * where it stopped when the server starts. Readers see a partial read model meanwhile.
- * Rejects on the first failing batch instead of retrying it forever.
+ * Replays the whole log into the read model in large batches. Offline (the default): empties the
+ * tables and their checkpoints first, so readers see a partial read model meanwhile; each batch
+ * commits with its checkpoint, so an interrupted rebuild resumes where it stopped when the server
+ * starts. Rejects on the first failing batch.
  */
-export async function rebuildProjections(db: SqlClient, store: EventStore): Promise<void> {
-  await db.query('TRUNCATE workflow, workflow_webhook, flow_execution, node_execution_state, execution_dependency, projection_checkpoints');
-  let fail: (error: unknown) => void = () => {};
-  const failed = new Promise<never>((_, reject) => (fail = reject));
-  const runner = new ProjectionRunner({ db, store, batchSize: REBUILD_BATCH_SIZE, onError: (error) => fail(error) });
-  await runner.start();
-  try {
-    await Promise.race([runner.caughtUp(), failed]);
-  } finally {
-    await runner.stop();
-  }
+export async function rebuildProjections(db: SqlClient, store: EventStore, options: RebuildOptions = {}): Promise<void> {
+  const batchSize = options.batchSize ?? REBUILD_BATCH_SIZE;
+  if (options.online) return rebuildOnline(db, store, batchSize);
+  await db.query(`TRUNCATE ${READ_MODEL_TABLES.join(', ')}`);
+  await replayLog(db, store, { batchSize });
 }

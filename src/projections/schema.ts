@@ -64,6 +64,8 @@ export const flowExecution = pgTable(
     index('flow_execution_workflow_started').on(table.workflowId, table.startedAt),
     index('flow_execution_status').on(table.status),
     index('flow_execution_started').on(table.startedAt, table.id),
+    // What retention looks for: the executions finished longest ago.
+    index('flow_execution_finished').on(table.finishedAt),
   ],
 );
 
@@ -87,6 +89,8 @@ export const nodeExecutionState = pgTable(
     input: jsonb('input'),
     output: jsonb('output'),
     outputName: text('output_name'),
+    /** The execution whose recorded result a rerun took for this node instead of running it. */
+    reusedFrom: text('reused_from'),
     /** The execution stream version of the last event that changed this node. */
     streamVersion: integer('stream_version').notNull(),
   },
@@ -113,3 +117,9 @@ export const projectionCheckpoints = pgTable('projection_checkpoints', {
   name: text('name').primaryKey(),
   position: text('position').notNull(),
 });
+
+/**
+ * Every read-model table, in the order the projection writes them: whoever locks them all (an
+ * online rebuild's swap) does so in this order, so as never to deadlock with it.
+ */
+export const READ_MODEL_TABLES = ['flow_execution', 'node_execution_state', 'execution_dependency', 'workflow', 'workflow_webhook', 'projection_checkpoints'] as const;
