@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS, type Backend } from '../support/backends.js';
+import { collect, startApi, type Api } from './apiHarness.js';
+
+/** The README's GraphQL blocks, by operation name, exactly as a reader would paste them. */
+function readmeOperations(): Map<string, string> {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const blocks = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((match) => match[1]!);
+  return new Map(blocks.map((block) => [/^(?:query|mutation|subscription) (\w+)/m.exec(block)?.[1] ?? '', block]));
+}
+
+describe('the README example', () => {
+  const postgres = BACKENDS.find((backend) => backend.name === 'postgres')!;
+  let backend: Backend;
+  let api: Api;
+  beforeAll(async () => {
+    backend = await postgres.create();
+    api = await startApi(backend);
+  });
+  afterAll(async () => {
+    await api.close();
+    await backend.dispose();
+  });
+
+  it('runs as written: create, start, watch live, read the result', async () => {
+    const operations = readmeOperations();
+    const created = await api.gql(operations.get('Create')!);
+    expect(created.errors).toBeUndefined();
+    const workflowId = created.data.createWorkflow.id;
+    const started = await api.gql(operations.get('Start')!, { workflowId });
+    expect(started.errors).toBeUndefined();
+    const executionId = started.data.startTrigger.id;
+    const watch = collect<{ executionUpdated: { status: string } }>(api.wsClient(), operations.get('Watch')!, { executionId });
+    const messages = await watch.done;
+    expect(messages.at(-1)!.executionUpdated.status).toBe('COMPLETED');
+    await api.caughtUp();
+    const result = await api.gql(operations.get('Result')!, { executionId });
+    expect(result.errors).toBeUndefined();
+    const nodes = Object.fromEntries(result.data.execution.nodeStates.map((node: { nodeId: string }) => [node.nodeId, node]));
+    expect(nodes.price.output).toBe(60);
+    expect(nodes.big.outputName).toBe('false');
+    expect(nodes.approve.status).toBe('SKIPPED');
+    expect(nodes.done.output).toEqual({ ship: { approval: 'auto', total: 60 } });
+    expect(result.data.executionEvents.length).toBeGreaterThan(10);
+    for (const [name, operation] of operations) {
+      if (!['Create', 'Start', 'Watch', 'Result'].includes(name)) {
+        const answer = await api.gql(operation, { executionId, workflowId, eventNumber: 5, nodeId: 'done' });
+        expect(answer.errors, name).toBeUndefined();
+      }
+    }
+  });
+});
