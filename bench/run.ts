@@ -1,0 +1,65 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { baselineCommitsPerSecond } from './baseline.js';
+import { liveUpdates } from './liveUpdates.js';
+import { rebuild } from './rebuild.js';
+import { latencyAtRest, scale, throughput } from './scenarios.js';
+import { createBenchEnv, type BenchEnv } from './support.js';
+
+/**
+ * `npm run bench`: every figure next to the raw PostgreSQL baseline measured in the same run,
+ * since these machines are shared and noisy. Prints a table, writes bench/results/latest.json.
+ */
+const EXECUTIONS = Number(process.env.BENCH_EXECUTIONS ?? 1000);
+const REBUILD_EVENTS = Number(process.env.BENCH_REBUILD_EVENTS ?? 200_000);
+
+async function inFreshEnv<T>(scenario: (env: BenchEnv) => Promise<T>): Promise<T> {
+  const env = await createBenchEnv();
+  try {
+    return await scenario(env);
+  } finally {
+    await env.close();
+  }
+}
+
+function peakMemory(): { seconds: number; peakRssMb: number } {
+  const script = fileURLToPath(new URL('./memory.ts', import.meta.url));
+  const output = execFileSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  return JSON.parse(output.trim().split('\n').at(-1)!);
+}
+
+async function main(): Promise<void> {
+  const baseline = await baselineCommitsPerSecond();
+  const atRest = await inFreshEnv((env) => latencyAtRest(env));
+  const load = await inFreshEnv((env) => throughput(env, EXECUTIONS));
+  const sizes = await inFreshEnv((env) => scale(env));
+  const live1 = await inFreshEnv((env) => liveUpdates(env, 1));
+  const live500 = await inFreshEnv((env) => liveUpdates(env, 500));
+  const rebuilt = await inFreshEnv((env) => rebuild(env, REBUILD_EVENTS));
+  const memory = peakMemory();
+
+  const rows: Array<[string, string, string]> = [
+    ['baseline: raw PostgreSQL single-row commits/s', baseline.toFixed(0), '(reference)'],
+    [`throughput: node completions/s (${EXECUTIONS} x 10-node executions, projected)`, load.completionsPerSecond.toFixed(0), `${(load.completionsPerSecond / baseline).toFixed(2)} x baseline (target >= 1,000 and >= 0.3 x)`],
+    ['scheduling latency at rest p50 / p99 (ms)', `${atRest.p50Ms.toFixed(1)} / ${atRest.p99Ms.toFixed(1)}`, 'target <= 5 / <= 25'],
+    ['scheduling latency under load p50 / p99 (ms)', `${load.latencyP50Ms.toFixed(1)} / ${load.latencyP99Ms.toFixed(1)}`, ''],
+    ['1,000-node chain (s)', sizes.chain1kSeconds.toFixed(2), 'target <= 3'],
+    ['1,000-wide fan-out/fan-in (s)', sizes.fan1kSeconds.toFixed(2), ''],
+    ['10,000-wide fan-out/fan-in (s)', sizes.fan10kSeconds.toFixed(2), 'target <= 10'],
+    ['per-node cost 10k / 1k', sizes.perNodeRatio.toFixed(2), 'target <= 1.5'],
+    ['live update latency, 1 subscriber p50 / p99 (ms)', `${live1.p50Ms.toFixed(1)} / ${live1.p99Ms.toFixed(1)}`, ''],
+    ['live update latency, 500 subscribers p50 / p99 (ms)', `${live500.p50Ms.toFixed(1)} / ${live500.p99Ms.toFixed(1)}`, 'target <= 20 / <= 100'],
+    [`projection rebuild events/s (${rebuilt.events} events)`, rebuilt.eventsPerSecond.toFixed(0), `${(rebuilt.eventsPerSecond / baseline).toFixed(2)} x baseline (target >= 20,000)`],
+    ['peak RSS, 10,000-node execution (MB)', memory.peakRssMb.toFixed(0), 'target <= 300'],
+  ];
+  const width = Math.max(...rows.map((row) => row[0].length));
+  console.log(`\n${'figure'.padEnd(width)}  value       vs`);
+  for (const [name, value, note] of rows) console.log(`${name.padEnd(width)}  ${value.padEnd(10)}  ${note}`);
+
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  const results = { at: new Date().toISOString(), baselineCommitsPerSecond: baseline, latencyAtRest: atRest, throughput: load, scale: sizes, liveUpdates: [live1, live500], rebuild: rebuilt, memory };
+  writeFileSync(new URL('./results/latest.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+}
+
+await main();

@@ -1,0 +1,87 @@
+import { createPostgresClient, type PostgresClient } from '../src/db/postgresClient.js';
+import { createTestDatabase } from '../src/db/testDatabase.js';
+import type { NodeDefinition, WorkflowDefinition } from '../src/domain/workflow/workflow.js';
+import { createPostgresEventStore, migrateEventStore } from '../src/eventstore/postgresEventStore.js';
+import type { EventStore } from '../src/eventstore/eventStore.js';
+import { Engine } from '../src/runtime/engine.js';
+import { migrateProjections } from '../src/projections/migrate.js';
+import { ProjectionRunner } from '../src/projections/projectionRunner.js';
+
+/** A fresh PostgreSQL database with the engine running on it, like a server process would have. */
+export interface BenchEnv {
+  db: PostgresClient;
+  store: EventStore;
+  engine: Engine;
+  projections: ProjectionRunner;
+  close(): Promise<void>;
+}
+
+export const POOL_SIZE = 10;
+
+export async function createBenchEnv(): Promise<BenchEnv> {
+  const database = await createTestDatabase();
+  const db = createPostgresClient(database.url, { max: POOL_SIZE });
+  await migrateEventStore(db);
+  await migrateProjections(db);
+  const store = createPostgresEventStore(db);
+  const projections = new ProjectionRunner({ store, db });
+  const engine = new Engine({ store, db });
+  await projections.start();
+  await engine.start();
+  return {
+    db,
+    store,
+    engine,
+    projections,
+    async close() {
+      await engine.stop();
+      await projections.stop();
+      await store.close();
+      await db.close();
+      await database.drop();
+    },
+  };
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export const chain = (length: number): WorkflowDefinition => {
+  const nodes: NodeDefinition[] = [{ id: 'start', type: 'trigger.manual' }, ...Array.from({ length }, (_, i) => ({ id: `n${i}`, type: 'noop' }))];
+  return { name: `chain of ${length}`, nodes, connections: nodes.slice(1).map((node, i) => ({ source: nodes[i]!.id, target: node.id })) };
+};
+
+export const fanOutIn = (width: number): WorkflowDefinition => {
+  const branches = Array.from({ length: width }, (_, i) => ({ id: `b${i}`, type: 'noop' }));
+  return {
+    name: `fan-out of ${width}`,
+    nodes: [{ id: 'start', type: 'trigger.manual' }, ...branches, { id: 'join', type: 'merge' }],
+    connections: branches.flatMap((branch) => [
+      { source: 'start', target: branch.id },
+      { source: branch.id, target: 'join' },
+    ]),
+  };
+};
+
+/** Resolves when every given execution has ended, as the event log tells. */
+export async function waitForAll(store: EventStore, executionIds: string[], timeoutMs = 600_000): Promise<void> {
+  const pending = new Set(executionIds);
+  let resolveDone!: () => void;
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  const subscription = store.subscribe({
+    from: 'start',
+    filter: { types: ['ExecutionCompleted', 'ExecutionFailed', 'ExecutionCancelled'] },
+    handler: async (events) => {
+      for (const event of events) pending.delete(event.metadata.correlationId);
+      if (pending.size === 0) resolveDone();
+    },
+  });
+  const timer = setTimeout(() => resolveDone(), timeoutMs);
+  await done;
+  clearTimeout(timer);
+  await subscription.close();
+  if (pending.size > 0) throw new Error(`${pending.size} executions did not finish`);
+}
