@@ -1,6 +1,5 @@
 import { createPostgresClient, type PostgresClient } from '../src/db/postgresClient.js';
 import { createTestDatabase } from '../src/db/testDatabase.js';
-import type { NodeDefinition, WorkflowDefinition } from '../src/domain/workflow/workflow.js';
 import { createPostgresEventStore, migrateEventStore } from '../src/eventstore/postgresEventStore.js';
 import type { EventStore } from '../src/eventstore/eventStore.js';
 import { Engine } from '../src/runtime/engine.js';
@@ -49,23 +48,6 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-export const chain = (length: number): WorkflowDefinition => {
-  const nodes: NodeDefinition[] = [{ id: 'start', type: 'trigger.manual' }, ...Array.from({ length }, (_, i) => ({ id: `n${i}`, type: 'noop' }))];
-  return { name: `chain of ${length}`, nodes, connections: nodes.slice(1).map((node, i) => ({ source: nodes[i]!.id, target: node.id })) };
-};
-
-export const fanOutIn = (width: number): WorkflowDefinition => {
-  const branches = Array.from({ length: width }, (_, i) => ({ id: `b${i}`, type: 'noop' }));
-  return {
-    name: `fan-out of ${width}`,
-    nodes: [{ id: 'start', type: 'trigger.manual' }, ...branches, { id: 'join', type: 'merge' }],
-    connections: branches.flatMap((branch) => [
-      { source: 'start', target: branch.id },
-      { source: branch.id, target: 'join' },
-    ]),
-  };
-};
-
 /** Resolves when every given execution has ended, as the event log tells. */
 export async function waitForAll(store: EventStore, executionIds: string[], timeoutMs = 600_000): Promise<void> {
   const pending = new Set(executionIds);
@@ -85,3 +67,5 @@ export async function waitForAll(store: EventStore, executionIds: string[], time
   await subscription.close();
   if (pending.size > 0) throw new Error(`${pending.size} executions did not finish`);
 }
+
+export { chain, fanOutIn } from '../tests/support/flows.js';

@@ -1,28 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/domain/errors.js';
-import type { NodeDefinition, WorkflowDefinition } from '../../src/domain/workflow/workflow.js';
-import { BACKENDS, type Backend } from '../support/backends.js';
-import { createHarness, statuses, type Harness } from '../support/engineHarness.js';
-
-const manual: NodeDefinition = { id: 'start', type: 'trigger.manual' };
-const flow = (nodes: NodeDefinition[], edges: Array<[string, string, string?]>, settings = {}): WorkflowDefinition => ({
-  name: 'test flow',
-  nodes: [manual, ...nodes],
-  connections: edges.map(([source, target, sourceOutput]) => ({ source, target, sourceOutput: sourceOutput ?? null })),
-  settings,
-});
+import type { NodeDefinition } from '../../src/domain/workflow/workflow.js';
+import { BACKENDS } from '../support/backends.js';
+import { statuses, useHarness } from '../support/engineHarness.js';
+import { flow } from '../support/flows.js';
 
 describe.each(BACKENDS)('cascade on $name', ({ create }) => {
-  let backend: Backend;
-  let h: Harness;
-  beforeAll(async () => {
-    backend = await create();
-    h = await createHarness(backend);
-  });
-  afterAll(async () => {
-    await h.close();
-    await backend.dispose();
-  });
+  const h = useHarness(create);
 
   it('runs a linear flow node after node, each with its upstream output as input', async () => {
     const state = await h.run(
@@ -149,16 +133,7 @@ describe.each(BACKENDS)('cascade on $name', ({ create }) => {
 });
 
 describe.each(BACKENDS)('recovery on $name', ({ create }) => {
-  let backend: Backend;
-  let h: Harness;
-  beforeAll(async () => {
-    backend = await create();
-    h = await createHarness(backend);
-  });
-  afterAll(async () => {
-    await h.close();
-    await backend.dispose();
-  });
+  const h = useHarness(create);
 
   it('finishes an execution in a new runtime after the first one stopped, completing every node once', async () => {
     const first = h.engine;

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { WorkflowDefinition } from '../../src/domain/workflow/workflow.js';
 import type { RecordedEvent } from '../../src/eventstore/eventStore.js';
 import { comparePositions, decodePosition } from '../../src/eventstore/postgresRows.js';
 import type { Engine } from '../../src/runtime/engine.js';
-import { BACKENDS, type Backend } from '../support/backends.js';
-import { createHarness, type Harness } from '../support/engineHarness.js';
+import { BACKENDS } from '../support/backends.js';
+import { type Harness, useHarness } from '../support/engineHarness.js';
 
 const limited = (maxConcurrentExecutions: number, delayMs: number, triggers = ['start']): WorkflowDefinition => ({
   name: 'limited',
@@ -57,16 +57,7 @@ const admissionOrder = (runs: Run[]): string[] =>
     .map((run) => run.id);
 
 describe.each(BACKENDS)('concurrency limits on $name', ({ create }) => {
-  let backend: Backend;
-  let h: Harness;
-  beforeAll(async () => {
-    backend = await create();
-    h = await createHarness(backend);
-  });
-  afterAll(async () => {
-    await h.close();
-    await backend.dispose();
-  });
+  const h = useHarness(create);
 
   it('runs at most maxConcurrentExecutions at once, queues the rest and admits them first in, first out', async () => {
     const workflow = await h.engine.workflows.create(limited(2, 250));

@@ -1,37 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NodeDefinition, WorkflowDefinition } from '../../src/domain/workflow/workflow.js';
-import { BACKENDS, type Backend } from '../support/backends.js';
-import { createHarness, type Harness } from '../support/engineHarness.js';
-
-const chain = (length: number): WorkflowDefinition => {
-  const nodes: NodeDefinition[] = [{ id: 'start', type: 'trigger.manual' }, ...Array.from({ length }, (_, i) => ({ id: `n${i}`, type: 'noop' }))];
-  return { name: `chain of ${length}`, nodes, connections: nodes.slice(1).map((node, i) => ({ source: nodes[i]!.id, target: node.id })) };
-};
-
-const fanOutIn = (width: number): WorkflowDefinition => {
-  const branches = Array.from({ length: width }, (_, i) => ({ id: `b${i}`, type: 'noop' }));
-  return {
-    name: `fan-out of ${width}`,
-    nodes: [{ id: 'start', type: 'trigger.manual' }, ...branches, { id: 'join', type: 'merge' }],
-    connections: branches.flatMap((branch) => [
-      { source: 'start', target: branch.id },
-      { source: branch.id, target: 'join' },
-    ]),
-  };
-};
+import { describe, expect, it } from 'vitest';
+import { BACKENDS } from '../support/backends.js';
+import { useHarness } from '../support/engineHarness.js';
+import { chain, fanOutIn } from '../support/flows.js';
 
 // Wall times go to the log for the record; speed itself is asserted by `npm run bench`, not here.
 describe.each(BACKENDS.filter((backend) => backend.name === 'postgres'))('large executions on $name', ({ create }) => {
-  let backend: Backend;
-  let h: Harness;
-  beforeAll(async () => {
-    backend = await create();
-    h = await createHarness(backend);
-  });
-  afterAll(async () => {
-    await h.close();
-    await backend.dispose();
-  });
+  const h = useHarness(create);
 
   it('completes a 1,000-node chain', async () => {
     const begun = Date.now();

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DomainError } from '../../src/domain/errors.js';
 import type { ExecutionCommand } from '../../src/domain/execution/commands.js';
 import type { NodeDefinition } from '../../src/domain/workflow/workflow.js';
 import type { Engine } from '../../src/runtime/engine.js';
-import { BACKENDS, type Backend } from '../support/backends.js';
-import { createHarness, type Harness } from '../support/engineHarness.js';
+import { BACKENDS } from '../support/backends.js';
+import { useHarness } from '../support/engineHarness.js';
 import { begin, claimWhenOffered, eventsOf, flow, ms, sleep } from '../support/flows.js';
 
 const external = (id: string, queue: string, extra: Partial<NodeDefinition> = {}): NodeDefinition => ({ id, type: 'external', parameters: { queue }, ...extra });
@@ -12,16 +12,7 @@ const external = (id: string, queue: string, extra: Partial<NodeDefinition> = {}
 const rejection = (promise: Promise<unknown>) => promise.then(() => null, (error: unknown) => error as DomainError);
 
 describe.each(BACKENDS)('external workers on $name', ({ create }) => {
-  let backend: Backend;
-  let h: Harness;
-  beforeAll(async () => {
-    backend = await create();
-    h = await createHarness(backend);
-  });
-  afterAll(async () => {
-    await h.close();
-    await backend.dispose();
-  });
+  const h = useHarness(create);
 
   const send = (executionId: string, command: ExecutionCommand) => h.engine.executions.handle(executionId, command);
   const complete = (executionId: string, nodeId: string, attempt: number, output: unknown, engine: Engine = h.engine) =>

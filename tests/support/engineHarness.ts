@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { TERMINAL_EXECUTION_STATUSES } from '../../src/domain/execution/events.js';
 import type { ExecutionState } from '../../src/domain/execution/state.js';
 import type { WorkflowDefinition } from '../../src/domain/workflow/workflow.js';
@@ -59,3 +60,26 @@ export async function createHarness(backend: Backend, options: Partial<EngineOpt
 
 export const statuses = (state: ExecutionState): Record<string, string> =>
   Object.fromEntries([...state.nodes].map(([id, node]) => [id, node.status]));
+
+/**
+ * One harness for the test file (or describe block) it is called in: a fresh database before the
+ * first test, dropped after the last. The harness is reachable as soon as the tests run.
+ */
+export function useHarness(create: () => Promise<Backend>, options: Partial<EngineOptions> = {}): Harness {
+  let backend: Backend | undefined;
+  let harness: Harness | undefined;
+  beforeAll(async () => {
+    backend = await create();
+    harness = await createHarness(backend, options);
+  });
+  afterAll(async () => {
+    await harness?.close();
+    await backend?.dispose();
+  });
+  return new Proxy({} as Harness, {
+    get(_, key) {
+      if (!harness) throw new Error('the harness exists only while the tests run');
+      return Reflect.get(harness, key);
+    },
+  });
+}

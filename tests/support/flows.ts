@@ -26,6 +26,25 @@ export async function eventsOf<T extends ExecutionEvent['type']>(h: Harness, exe
   return events.filter((event): event is Recorded<T> => event.type === type && (nodeId === undefined || (event.data as { nodeId?: string }).nodeId === nodeId));
 }
 
+/** A manual trigger and a chain of `length` noop nodes after it. */
+export const chain = (length: number): WorkflowDefinition => {
+  const nodes: NodeDefinition[] = [{ id: 'start', type: 'trigger.manual' }, ...Array.from({ length }, (_, i) => ({ id: `n${i}`, type: 'noop' }))];
+  return { name: `chain of ${length}`, nodes, connections: nodes.slice(1).map((node, i) => ({ source: nodes[i]!.id, target: node.id })) };
+};
+
+/** A manual trigger fanning out to `width` noop branches that a merge joins. */
+export const fanOutIn = (width: number): WorkflowDefinition => {
+  const branches = Array.from({ length: width }, (_, i) => ({ id: `b${i}`, type: 'noop' }));
+  return {
+    name: `fan-out of ${width}`,
+    nodes: [{ id: 'start', type: 'trigger.manual' }, ...branches, { id: 'join', type: 'merge' }],
+    connections: branches.flatMap((branch) => [
+      { source: 'start', target: branch.id },
+      { source: branch.id, target: 'join' },
+    ]),
+  };
+};
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const ms = (iso: string) => Date.parse(iso);
