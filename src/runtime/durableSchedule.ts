@@ -12,6 +12,8 @@ import { WorkQueueStore, type ExternalJob } from './workQueueStore.js';
 
 /** The changes of one batch: written with the runtime's checkpoint, so that a crash loses neither. */
 export interface SchedulePlan {
+  /** Whether the batch puts any row; deletes alone may wait, a stale row only meets a refusal. */
+  readonly puts: boolean;
   write(tx: SqlExecutor): Promise<void>;
   /** After the commit: wakes the scheduler if a timer is due earlier than it planned to wake. */
   committed(): void;
@@ -41,6 +43,7 @@ export class DurableSchedule {
       planJobs(jobs, event, execution);
     }
     return {
+      puts: timers.rows.length > 0 || jobs.rows.length > 0,
       write: async (tx) => {
         await TimerStore.apply(tx, timers);
         await WorkQueueStore.apply(tx, jobs);

@@ -7,7 +7,7 @@ import type { ExecutionState } from '../domain/execution/state.js';
 import type { EventStore } from '../eventstore/eventStore.js';
 import { NodeRunner } from './nodeRunner.js';
 import { Admission, type ActiveTrigger } from './admission.js';
-import { BUILTIN_EXECUTORS } from './nodes/builtinNodes.js';
+import { BUILTIN_EXECUTORS, SIDE_EFFECT_FREE_TYPES } from './nodes/builtinNodes.js';
 import { ProcessManager } from './processManager.js';
 import { RuntimeStore } from './runtimeStore.js';
 import { DurableSchedule } from './durableSchedule.js';
@@ -75,6 +75,7 @@ export class Engine {
       concurrency: options.nodeConcurrency ?? 32,
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
       executors: BUILTIN_EXECUTORS,
+      sideEffectFree: SIDE_EFFECT_FREE_TYPES,
       onError,
     });
     const fire = timerActions(this.executions, this.runner);

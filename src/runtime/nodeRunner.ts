@@ -10,6 +10,8 @@ export interface NodeJob {
   executionId: string;
   nodeId: string;
   attempt: number;
+  /** The stream version of the event that queued the attempt, when known: a state this recent needs no re-read. */
+  queuedAt?: number;
 }
 
 export interface NodeRunnerOptions {
@@ -18,6 +20,8 @@ export interface NodeRunnerOptions {
   /** How long a started attempt is ours before another runtime may take it back; renewed while it runs. */
   leaseMs: number;
   executors: ReadonlyMap<string, NodeExecutor>;
+  /** Types whose executor only computes from its input: run first, then started and settled in one commit. */
+  sideEffectFree: ReadonlySet<string>;
   onError?: (error: unknown, job: NodeJob) => void;
 }
 
@@ -27,6 +31,11 @@ class Stopping extends Error {}
 const HEARTBEATS_PER_LEASE = 3;
 
 const jobKey = (job: NodeJob) => `${job.executionId}\u0000${job.nodeId}\u0000${job.attempt}`;
+const QUEUE_READY: ExecutionCommand = { type: 'QueueReadyNodes' };
+const isQueued = (state: ExecutionState | null, job: NodeJob): boolean => {
+  const node = state?.nodes.get(job.nodeId);
+  return node?.status === 'QUEUED' && node.attempt === job.attempt;
+};
 
 /**
  * Runs queued built-in nodes: StartNode, the executor with an AbortSignal, then CompleteNode or
@@ -83,21 +92,21 @@ export class NodeRunner {
   }
 
   private async run(job: NodeJob, key: string): Promise<void> {
-    const state = await this.handler.load(job.executionId);
-    const node = state?.nodes.get(job.nodeId);
+    const state = await this.queuedState(job);
     const definition = state?.graph.nodes.get(job.nodeId);
-    if (!state || !node || node.status !== 'QUEUED' || node.attempt !== job.attempt) return;
+    if (!state || !definition) return;
     // Its timer completes it, and needs no runtime alive meanwhile: no lease.
-    if (isDelayNode(definition)) return void (await this.start(job, null));
-    const executor = this.options.executors.get(definition?.type ?? '');
+    if (isDelayNode(definition)) return void (await this.settle(job, [this.startCommand(job, null)]));
+    const executor = this.options.executors.get(definition.type);
     if (!executor) return;
     const controller = new AbortController();
     this.running.set(key, controller);
     try {
       const release = await this.slots.acquire();
       try {
-        if (controller.signal.aborted || !(await this.start(job, this.options.leaseMs))) return;
-        await this.execute(job, state, executor, controller);
+        if (controller.signal.aborted) return;
+        if (this.options.sideEffectFree.has(definition.type)) await this.compute(job, state, executor, controller);
+        else if (await this.settle(job, [this.startCommand(job, this.options.leaseMs)])) await this.execute(job, state, executor, controller);
       } finally {
         release();
       }
@@ -108,29 +117,58 @@ export class NodeRunner {
     }
   }
 
-  private async start(job: NodeJob, leaseMs: number | null): Promise<boolean> {
-    const { workerId } = this.options;
-    return this.settle(job, { type: 'StartNode', data: { nodeId: job.nodeId, attempt: job.attempt, workerId, leaseMs } });
+  /** The cached state answers when it has seen the queueing event; otherwise the store does. */
+  private async queuedState(job: NodeJob): Promise<ExecutionState | null> {
+    const cached = await this.handler.current(job.executionId);
+    if (isQueued(cached, job)) return cached;
+    // The cache has seen the queueing event and moved on: that attempt is over.
+    if (cached && job.queuedAt !== undefined && cached.version >= job.queuedAt) return null;
+    const latest = await this.handler.load(job.executionId);
+    return isQueued(latest, job) ? latest : null;
+  }
+
+  private startCommand(job: NodeJob, leaseMs: number | null): ExecutionCommand {
+    return { type: 'StartNode', data: { nodeId: job.nodeId, attempt: job.attempt, workerId: this.options.workerId, leaseMs } };
+  }
+
+  /**
+   * A side-effect-free node runs before it is recorded as started: running it twice harms nothing,
+   * so its start, its outcome and the readiness of its dependents share one commit.
+   */
+  private async compute(job: NodeJob, state: ExecutionState, executor: NodeExecutor, controller: AbortController): Promise<void> {
+    const outcome = await this.outcome(job, state, executor, controller);
+    if (!controller.signal.aborted) await this.settle(job, [this.startCommand(job, null), outcome, QUEUE_READY]);
   }
 
   private async execute(job: NodeJob, state: ExecutionState, executor: NodeExecutor, controller: AbortController): Promise<void> {
-    const node = state.graph.nodes.get(job.nodeId)!;
     const heartbeat = setInterval(() => this.renewLease(job), this.options.leaseMs / HEARTBEATS_PER_LEASE);
     try {
+      const outcome = await this.outcome(job, state, executor, controller);
+      await this.settle(job, outcome.type === 'ReleaseNode' ? [outcome] : [outcome, QUEUE_READY]);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  /** What the attempt ended as: completed, failed, or handed back because this runtime stops. */
+  private async outcome(job: NodeJob, state: ExecutionState, executor: NodeExecutor, controller: AbortController): Promise<ExecutionCommand> {
+    const { nodeId, attempt } = job;
+    try {
       const result = await executor({
-        node,
-        attempt: job.attempt,
-        input: state.nodes.get(job.nodeId)!.input ?? {},
+        node: state.graph.nodes.get(nodeId)!,
+        attempt,
+        input: state.nodes.get(nodeId)!.input ?? {},
         triggerData: state.triggerData,
         nodeOutputs: () => completedOutputs(state),
         signal: controller.signal,
       });
       if (controller.signal.aborted) throw controller.signal.reason;
-      await this.settle(job, { type: 'CompleteNode', data: { nodeId: job.nodeId, attempt: job.attempt, output: result.output ?? null, outputName: result.outputName ?? null } });
-    } catch (error) {
-      await this.settleFailure(job, controller.signal.aborted ? controller.signal.reason : error);
-    } finally {
-      clearInterval(heartbeat);
+      return { type: 'CompleteNode', data: { nodeId, attempt, output: result.output ?? null, outputName: result.outputName ?? null } };
+    } catch (caught) {
+      const error = controller.signal.aborted ? controller.signal.reason : caught;
+      if (error instanceof Stopping) return { type: 'ReleaseNode', data: { nodeId, attempt, reason: error.message } };
+      const message = error instanceof Error ? error.message : String(error);
+      return { type: 'FailNode', data: { nodeId, attempt, error: message, retryable: !(error instanceof PermanentNodeError) } };
     }
   }
 
@@ -140,24 +178,21 @@ export class NodeRunner {
       type: 'ReportNodeProgress',
       data: { nodeId: job.nodeId, attempt: job.attempt, progress: null, message: null, leaseMs: this.options.leaseMs },
     };
-    this.settle(job, command).catch((error: unknown) => this.options.onError?.(error, job));
+    this.settle(job, [command]).catch((error: unknown) => this.options.onError?.(error, job));
   }
 
-  private async settleFailure(job: NodeJob, error: unknown): Promise<void> {
-    const { nodeId, attempt } = job;
-    if (error instanceof Stopping) {
-      await this.settle(job, { type: 'ReleaseNode', data: { nodeId, attempt, reason: error.message } });
-      return;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    const retryable = !(error instanceof PermanentNodeError);
-    await this.settle(job, { type: 'FailNode', data: { nodeId, attempt, error: message, retryable } });
-  }
-
-  /** A refusal means the world moved on (cancelled, paused, taken by another runtime): not an error. */
-  private async settle(job: NodeJob, command: ExecutionCommand): Promise<boolean> {
+  /**
+   * A refusal means the world moved on (cancelled, paused, taken by another runtime): not an
+   * error. Nodes the commit queued are taken up at once, without waiting for the log to say so.
+   */
+  private async settle(job: NodeJob, commands: ExecutionCommand[]): Promise<boolean> {
     try {
-      await this.handler.handle(job.executionId, command, { causationId: `runner:${this.options.workerId}` });
+      const { events } = await this.handler.handleAll(job.executionId, commands, { causationId: `runner:${this.options.workerId}` });
+      for (const event of events) {
+        if (event.type !== 'NodeQueued') continue;
+        const { nodeId, attempt } = event.data as { nodeId: string; attempt: number };
+        this.dispatch({ executionId: job.executionId, nodeId, attempt, queuedAt: event.streamVersion });
+      }
       return true;
     } catch (error) {
       if (error instanceof DomainError) return false;

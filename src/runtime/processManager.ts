@@ -23,13 +23,15 @@ const READINESS_EVENTS = new Set<ExecutionEvent['type']>([
 const QUEUEING_EVENTS = new Set<ExecutionEvent['type']>(['NodeQueued', 'NodeReleased']);
 /** Events that end an attempt that may still be running here (cancelled, timed out, lease expired). */
 const ATTEMPT_ENDING_EVENTS = new Set<ExecutionEvent['type']>(['NodeCancelled', 'NodeRetryScheduled', 'NodeFailed', 'NodeReleased']);
+/** Longest a checkpoint that only moved may wait to be written. */
+const CHECKPOINT_INTERVAL_MS = 1_000;
 const FINISHING_EVENTS = new Set<ExecutionEvent['type']>(['ExecutionCompleted', 'ExecutionFailed', 'ExecutionCancelled']);
 
 interface ExecutionWork {
   queueReady: boolean;
   /** Every queued node of the execution is handed to the runner again (after a resume). */
   redispatch: boolean;
-  jobs: Array<{ nodeId: string; attempt: number }>;
+  jobs: Array<{ nodeId: string; attempt: number; queuedAt: number }>;
   aborts: Array<{ nodeId: string; attempt: number }>;
 }
 
@@ -40,6 +42,9 @@ interface ExecutionWork {
  */
 export class ProcessManager {
   private subscription: Subscription | null = null;
+  /** The last handled position while its save is deferred. */
+  private unsaved: string | null = null;
+  private savedAt = 0;
 
   constructor(
     private readonly store: EventStore,
@@ -69,6 +74,8 @@ export class ProcessManager {
   async stop(): Promise<void> {
     await this.subscription?.close();
     this.subscription = null;
+    if (this.unsaved) await this.runtimeStore.save(this.unsaved, [], []);
+    this.unsaved = null;
   }
 
   private async handleBatch(events: RecordedEvent[]): Promise<void> {
@@ -79,13 +86,22 @@ export class ProcessManager {
       const executionId = event.metadata.correlationId;
       const item = work.get(executionId) ?? { queueReady: false, redispatch: false, jobs: [], aborts: [] };
       work.set(executionId, item);
-      collect(item, event as RecordedEvent & ExecutionEvent);
+      collect(item, event as RecordedEvent & ExecutionEvent, event.streamVersion);
       if (event.type === 'ExecutionStarted') started.push(executionId);
       if (FINISHING_EVENTS.has(event.type as ExecutionEvent['type'])) finished.push(executionId);
     }
     await Promise.all([...work].map(([executionId, item]) => this.apply(executionId, item)));
     const plan = await this.schedule.plan(events);
-    await this.runtimeStore.save(events.at(-1)!.position, started, finished, (tx) => plan.write(tx));
+    const position = events.at(-1)!.position;
+    // A batch that only moves the checkpoint need not cost a commit of its own: handling events
+    // again after a crash is harmless (every command is decided against the current state).
+    if (started.length === 0 && finished.length === 0 && !plan.puts && Date.now() - this.savedAt < CHECKPOINT_INTERVAL_MS) {
+      this.unsaved = position;
+      return;
+    }
+    await this.runtimeStore.save(position, started, finished, (tx) => plan.write(tx));
+    this.savedAt = Date.now();
+    this.unsaved = null;
     plan.committed();
   }
 
@@ -104,7 +120,7 @@ export class ProcessManager {
       for (const event of events) {
         if (event.type === 'NodeQueued') {
           const { nodeId, attempt } = (event as RecordedEvent & ExecutionEvent & { type: 'NodeQueued' }).data;
-          this.runner.dispatch({ executionId, nodeId, attempt });
+          this.runner.dispatch({ executionId, nodeId, attempt, queuedAt: event.streamVersion });
         }
       }
     } catch (error) {
@@ -128,12 +144,12 @@ export class ProcessManager {
   }
 }
 
-function collect(work: ExecutionWork, event: ExecutionEvent): void {
+function collect(work: ExecutionWork, event: ExecutionEvent, streamVersion: number): void {
   if (READINESS_EVENTS.has(event.type)) work.queueReady = true;
   if (event.type === 'ExecutionResumed') work.redispatch = true;
   if (QUEUEING_EVENTS.has(event.type)) {
     const data = event.data as { nodeId: string; attempt: number; nextAttempt?: number };
-    work.jobs.push({ nodeId: data.nodeId, attempt: data.nextAttempt ?? data.attempt });
+    work.jobs.push({ nodeId: data.nodeId, attempt: data.nextAttempt ?? data.attempt, queuedAt: streamVersion });
   }
   if (ATTEMPT_ENDING_EVENTS.has(event.type)) {
     const { nodeId, attempt } = event.data as { nodeId: string; attempt: number };

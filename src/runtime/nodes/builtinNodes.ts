@@ -49,3 +49,16 @@ export const BUILTIN_EXECUTORS: ReadonlyMap<string, NodeExecutor> = new Map([
   ['http', http],
   ['fail', fail],
 ]);
+
+/** Types whose executor only computes from its input, so running one twice harms nothing. */
+export const SIDE_EFFECT_FREE_TYPES: ReadonlySet<string> = new Set([
+  'trigger.manual',
+  'trigger.webhook',
+  'trigger.schedule',
+  'trigger.event',
+  'noop',
+  'merge',
+  'if',
+  'transform',
+  'fail',
+]);
