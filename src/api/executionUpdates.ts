@@ -35,6 +35,8 @@ interface Shown {
   nodes: Map<string, string>;
 }
 
+const serialiseNodes = (view: ExecutionView): Map<string, string> => new Map(view.nodeStates.map((node) => [node.nodeId, JSON.stringify(node)]));
+
 /**
  * One subscriber and what it has shown of each execution it follows. Messages are diffs against
  * that, not against the change notifications, so a view that arrives late, or twice, shows
@@ -52,10 +54,10 @@ class Watcher {
     this.channel = new Channel(onClose);
   }
 
-  show(view: ExecutionView): void {
+  /** `nodes` is the view's nodes serialised, shared by every watcher of the view. */
+  show(view: ExecutionView, nodes: Map<string, string> = serialiseNodes(view)): void {
     const shown = this.shown.get(view.id);
     if (shown && view.streamVersion <= shown.streamVersion) return;
-    const nodes = new Map(view.nodeStates.map((node) => [node.nodeId, JSON.stringify(node)]));
     const changedNodes = view.nodeStates.filter((node) => shown?.nodes.get(node.nodeId) !== nodes.get(node.nodeId));
     const terminal = TERMINAL_EXECUTION_STATUSES.has(view.status);
     // Finished executions keep only their version: enough to ignore late notifications about them.
@@ -78,6 +80,8 @@ export class ExecutionUpdates {
   /** Changed executions not read yet: executionId -> workflowId. */
   private readonly pending = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
+  /** Until then, changes wait to be sent together. */
+  private windowEndsAt = 0;
   private flushing: Promise<void> = Promise.resolve();
   private readonly unsubscribe: () => void;
   private readonly coalesceMs: number;
@@ -155,11 +159,14 @@ export class ExecutionUpdates {
     for (const { executionId, workflowId } of changes) {
       if (this.byExecution.has(executionId) || this.byWorkflow.has(workflowId)) this.pending.set(executionId, workflowId);
     }
-    if (this.pending.size === 0) return;
-    this.timer ??= setTimeout(() => {
+    if (this.pending.size === 0 || this.timer) return;
+    // The first change after a quiet spell goes out at once; what lands during the window after
+    // a message waits for the window's end and goes out as one message.
+    this.timer = setTimeout(() => {
       this.timer = null;
+      this.windowEndsAt = Date.now() + this.coalesceMs;
       this.flushing = this.flushing.then(() => this.flush());
-    }, this.coalesceMs);
+    }, Math.max(0, this.windowEndsAt - Date.now()));
   }
 
   private async flush(): Promise<void> {
@@ -170,7 +177,9 @@ export class ExecutionUpdates {
       if (following.length === 0) continue;
       try {
         const view = await this.options.readModel.getExecution(executionId);
-        if (view) for (const watcher of following) watcher.show(view);
+        if (!view) continue;
+        const nodes = serialiseNodes(view);
+        for (const watcher of following) watcher.show(view, nodes);
       } catch (error) {
         // Without the read model there is nothing true to show: end these subscriptions with the error.
         const coded = toCodedGraphQLError(error, this.options.log);
