@@ -34,10 +34,11 @@ function checkFilter(args: ListExecutionsOptions): ListExecutionsOptions {
  * Queries read the read model. Mutations answer the state right after their command, folded on
  * the write side, so that a client sees its own write even before the projections have it.
  */
+type WorkerArgs = NodeArgs & { attempt?: number | null };
+
 export function executionResolvers({ engine, readModel }: Pick<ApiDeps, 'engine' | 'readModel'>) {
   const view = (state: ExecutionState) => executionViewFromState(state);
   const command = async (executionId: string, each: ExecutionCommand) => view((await engine.executions.handle(executionId, each)).state);
-  const nodeCommand = async (executionId: string, nodeId: string, each: ExecutionCommand) => nodeOf(await command(executionId, each), nodeId);
 
   return {
     Query: {
@@ -61,15 +62,19 @@ export function executionResolvers({ engine, readModel }: Pick<ApiDeps, 'engine'
       // An absent output skips the node; an explicit one (even null) completes it with that output.
       skipNode: (_: unknown, { executionId, nodeId, output }: NodeArgs & { output?: unknown }) =>
         command(executionId, { type: 'SkipNode', data: { nodeId, ...(output === undefined ? {} : { output }) } }),
-      completeNode: (_: unknown, { executionId, nodeId, output, outputName }: NodeArgs & { output?: unknown; outputName?: string | null }) =>
-        nodeCommand(executionId, nodeId, { type: 'CompleteNode', data: { nodeId, output: output ?? null, outputName: outputName ?? null } }),
-      failNode: (_: unknown, { executionId, nodeId, error, retryable }: NodeArgs & { error: string; retryable?: boolean | null }) =>
-        nodeCommand(executionId, nodeId, { type: 'FailNode', data: { nodeId, error, retryable: retryable ?? true } }),
-      // Without leaseMs a heartbeat keeps the lease as it is; with it, the worker holds the node that much longer.
-      reportNodeProgress: (
+      // Worker calls decide on the latest state (another process may have moved the attempt on).
+      completeNode: async (_: unknown, { executionId, nodeId, output, outputName, attempt }: WorkerArgs & { output?: unknown; outputName?: string | null }) =>
+        nodeOf(view(await engine.workQueue.complete({ executionId, nodeId, attempt: attempt ?? undefined }, { output: output ?? null, outputName })), nodeId),
+      failNode: async (_: unknown, { executionId, nodeId, error, retryable, attempt }: WorkerArgs & { error: string; retryable?: boolean | null }) =>
+        nodeOf(view(await engine.workQueue.fail({ executionId, nodeId, attempt: attempt ?? undefined }, { error, retryable: retryable ?? true })), nodeId),
+      reportNodeProgress: async (
         _: unknown,
-        { executionId, nodeId, progress, message, leaseMs }: NodeArgs & { progress?: number | null; message?: string | null; leaseMs?: number | null },
-      ) => nodeCommand(executionId, nodeId, { type: 'ReportNodeProgress', data: { nodeId, progress: progress ?? null, message: message ?? null, leaseMs: leaseMs ?? null } }),
+        { executionId, nodeId, progress, message, leaseMs, attempt }: WorkerArgs & { progress?: number | null; message?: string | null; leaseMs?: number | null },
+      ) =>
+        nodeOf(
+          view(await engine.workQueue.reportProgress({ executionId, nodeId, attempt: attempt ?? undefined }, { progress: progress ?? null, message: message ?? null, leaseMs })),
+          nodeId,
+        ),
       claimNodes: (_: unknown, { queue, workerId, max, leaseMs }: { queue: string; workerId: string; max?: number | null; leaseMs?: number | null }) =>
         engine.workQueue.claim(queue, workerId, { max: max ?? undefined, leaseMs: leaseMs ?? undefined }),
     },

@@ -196,7 +196,10 @@ describe.each(BACKENDS)('GraphQL API on $name', ({ create }) => {
 
     const progress = await nodeMutation('reportNodeProgress', ', progress: 50, message: "half", leaseMs: 30000', 'status progress')(job!.nodeId);
     expect(progress.data.reportNodeProgress).toEqual({ status: 'RUNNING', progress: 50 });
-    const completed = await nodeMutation('completeNode', ', output: { x: 1 }', 'nodeId status output')(job!.nodeId);
+    // A worker holding another attempt than the running one is refused and changes nothing.
+    const stale = await nodeMutation('completeNode', ', output: { x: 0 }, attempt: 2', 'status')(job!.nodeId);
+    expect(stale.errors![0]!.extensions.code).toBe('INVALID_FLOW_STATE');
+    const completed = await nodeMutation('completeNode', ', output: { x: 1 }, attempt: 1', 'nodeId status output')(job!.nodeId);
     expect(completed.data.completeNode).toEqual({ nodeId: job!.nodeId, status: 'COMPLETED', output: { x: 1 } });
     expect((await nodeMutation('reportNodeProgress', ', progress: 60')(job!.nodeId)).errors![0]!.extensions.code).toBe('INVALID_FLOW_STATE');
 
