@@ -19,6 +19,8 @@ import { WorkQueueStore } from './workQueueStore.js';
 import { TriggerSources } from './triggers/triggerSources.js';
 
 const DEFAULT_LEASE_MS = 60_000;
+/** Side-effect-free nodes in hand at once (see NodeRunnerOptions.computeConcurrency). */
+const COMPUTE_CONCURRENCY = 2_048;
 
 export interface EngineOptions {
   store: EventStore;
@@ -76,6 +78,7 @@ export class Engine {
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
       executors: BUILTIN_EXECUTORS,
       sideEffectFree: SIDE_EFFECT_FREE_TYPES,
+      computeConcurrency: COMPUTE_CONCURRENCY,
       onError,
     });
     const fire = timerActions(this.executions, this.runner);

@@ -22,6 +22,11 @@ export interface NodeRunnerOptions {
   executors: ReadonlyMap<string, NodeExecutor>;
   /** Types whose executor only computes from its input: run first, then started and settled in one commit. */
   sideEffectFree: ReadonlySet<string>;
+  /**
+   * How many side-effect-free nodes may be in hand at once. They hold no connection or socket, so
+   * this bound is far above `concurrency`: the more of them wait on one append, the fewer commits.
+   */
+  computeConcurrency: number;
   onError?: (error: unknown, job: NodeJob) => void;
 }
 
@@ -49,6 +54,7 @@ export class NodeRunner {
   private readonly running = new Map<string, AbortController>();
   private readonly finished = new Set<Promise<void>>();
   private readonly slots: Semaphore;
+  private readonly computeSlots: Semaphore;
   private stopping = false;
 
   constructor(
@@ -56,6 +62,7 @@ export class NodeRunner {
     private readonly options: NodeRunnerOptions,
   ) {
     this.slots = new Semaphore(options.concurrency);
+    this.computeSlots = new Semaphore(options.computeConcurrency);
   }
 
   dispatch(job: NodeJob): void {
@@ -102,10 +109,11 @@ export class NodeRunner {
     const controller = new AbortController();
     this.running.set(key, controller);
     try {
-      const release = await this.slots.acquire();
+      const pure = this.options.sideEffectFree.has(definition.type);
+      const release = await (pure ? this.computeSlots : this.slots).acquire();
       try {
         if (controller.signal.aborted) return;
-        if (this.options.sideEffectFree.has(definition.type)) await this.compute(job, state, executor, controller);
+        if (pure) await this.compute(job, state, executor, controller);
         else if (await this.settle(job, [this.startCommand(job, this.options.leaseMs)])) await this.execute(job, state, executor, controller);
       } finally {
         release();
