@@ -11,6 +11,7 @@ import {
   type Subscription,
 } from './eventStore.js';
 import { encodePosition, EVENT_COLUMNS, type EventRow, ORIGIN, toRecordedEvent } from './postgresRows.js';
+import { parseNotificationHint } from './notificationHint.js';
 import { EVENTS_CHANNEL, WRONG_VERSION_SQLSTATE } from './postgresSchema.js';
 import { PostgresSubscription } from './postgresSubscription.js';
 
@@ -108,8 +109,9 @@ class PostgresEventStore implements EventStore {
   /** One LISTEN per store, fanned out to every subscription, whatever their number. */
   private async listen(): Promise<void> {
     this.listener ??= this.client
-      .listen(EVENTS_CHANNEL, () => {
-        for (const subscription of this.subscriptions) subscription.wake();
+      .listen(EVENTS_CHANNEL, (payload) => {
+        const hint = parseNotificationHint(payload);
+        for (const subscription of this.subscriptions) if (subscription.mayMatch(hint)) subscription.wake();
       })
       .catch((error: unknown) => {
         this.listener = null;

@@ -1,6 +1,6 @@
 import type { SqlClient } from '../db/sqlClient.js';
 
-/** Channel notified by every append; subscribers treat it as "something committed", no payload. */
+/** Channel notified by every append, with the payload `<stream id>|<type>,<type>...` (see notificationHint.ts). */
 export const EVENTS_CHANNEL = 'cascade_events';
 
 /** Raised by cascade_append when the expected version does not hold; DETAIL is the actual version. */
@@ -94,7 +94,9 @@ const STATEMENTS = [
     INSERT INTO streams (stream_id, version, last_xact) VALUES (p_stream_id, v_version, pg_current_xact_id())
     ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, last_xact = excluded.last_xact;
 
-    PERFORM pg_notify('${EVENTS_CHANNEL}', '');
+    -- The payload names the stream and the event types, so that subscribers whose filter takes
+    -- none of them need not read at all.
+    PERFORM pg_notify('${EVENTS_CHANNEL}', p_stream_id || '|' || (SELECT string_agg(DISTINCT x.e->>'type', ',') FROM jsonb_array_elements(v_new) AS x(e)));
     RETURN QUERY SELECT v_version, pg_current_xact_id(), v_seq;
   END
   $fn$`,

@@ -1,4 +1,5 @@
 import type { SqlExecutor } from '../db/sqlClient.js';
+import { mayMatch, type NotificationHint } from './notificationHint.js';
 import type { RecordedEvent, SubscribeOptions, Subscription } from './eventStore.js';
 import {
   comparePositions,
@@ -84,6 +85,11 @@ export class PostgresSubscription implements Subscription {
     this.cursor = options.from === 'start' || options.from === 'end' ? ORIGIN : decodePosition(options.from);
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     this.done = this.run();
+  }
+
+  /** Whether a notification may concern this subscription (see notificationHint.ts). */
+  mayMatch(hint: NotificationHint | null): boolean {
+    return mayMatch(this.options.filter, hint);
   }
 
   /** Something was committed: read again now instead of at the next scheduled check. */
