@@ -66,9 +66,15 @@ export async function runShape(env: BenchEnv, definition: Parameters<BenchEnv['e
   return (performance.now() - begun) / 1000;
 }
 
-export async function scale(env: BenchEnv): Promise<{ chain1kSeconds: number; fan1kSeconds: number; fan10kSeconds: number; perNodeRatio: number }> {
-  const chain1kSeconds = await runShape(env, chain(1000));
+/** Each step emits a small constant object, so the chain measures the engine, not a growing payload. */
+const STEP = { type: 'transform', parameters: { mapping: '{ "ok": true }' } };
+
+export async function scale(
+  env: BenchEnv,
+): Promise<{ chain1kSeconds: number; noopChain1kSeconds: number; fan1kSeconds: number; fan10kSeconds: number; perNodeRatio: number }> {
+  const chain1kSeconds = await runShape(env, chain(1000, STEP));
+  const noopChain1kSeconds = await runShape(env, chain(1000));
   const fan1kSeconds = await runShape(env, fanOutIn(1000));
   const fan10kSeconds = await runShape(env, fanOutIn(10_000));
-  return { chain1kSeconds, fan1kSeconds, fan10kSeconds, perNodeRatio: fan10kSeconds / 10_002 / (fan1kSeconds / 1_002) };
+  return { chain1kSeconds, noopChain1kSeconds, fan1kSeconds, fan10kSeconds, perNodeRatio: fan10kSeconds / 10_002 / (fan1kSeconds / 1_002) };
 }

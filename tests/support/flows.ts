@@ -26,9 +26,13 @@ export async function eventsOf<T extends ExecutionEvent['type']>(h: Harness, exe
   return events.filter((event): event is Recorded<T> => event.type === type && (nodeId === undefined || (event.data as { nodeId?: string }).nodeId === nodeId));
 }
 
-/** A manual trigger and a chain of `length` noop nodes after it. */
-export const chain = (length: number): WorkflowDefinition => {
-  const nodes: NodeDefinition[] = [{ id: 'start', type: 'trigger.manual' }, ...Array.from({ length }, (_, i) => ({ id: `n${i}`, type: 'noop' }))];
+/**
+ * A manual trigger and a chain of `length` nodes after it, `noop` by default. A `noop` passes on
+ * its input, which holds its upstream's output: along a noop chain every output nests the one
+ * before, so the payload grows with the chain.
+ */
+export const chain = (length: number, node: Omit<NodeDefinition, 'id'> = { type: 'noop' }): WorkflowDefinition => {
+  const nodes: NodeDefinition[] = [{ id: 'start', type: 'trigger.manual' }, ...Array.from({ length }, (_, i) => ({ ...node, id: `n${i}` }))];
   return { name: `chain of ${length}`, nodes, connections: nodes.slice(1).map((node, i) => ({ source: nodes[i]!.id, target: node.id })) };
 };
 
