@@ -1,3 +1,5 @@
+import type { SqlExecutor } from '../db/sqlClient.js';
+
 interface NodeKey {
   executionId: string;
   nodeId: string;
@@ -45,5 +47,16 @@ export class TableChanges<Row extends NodeKey & { id: string }> {
     const prefix = nodeKey(executionId, '');
     for (const key of this.nodes.keys()) if (key.startsWith(prefix)) this.nodes.delete(key);
     for (const key of this.puts.keys()) if (key.startsWith(prefix)) this.puts.delete(key);
+  }
+
+  /** Deletes the rows of the cleared executions and nodes from `table` (keyed by execution_id, node_id). */
+  async deleteCleared(tx: SqlExecutor, table: string): Promise<void> {
+    if (this.executions.size > 0) await tx.query(`DELETE FROM ${table} WHERE execution_id = ANY($1::text[])`, [this.clearedExecutions]);
+    const nodes = this.clearedNodes;
+    if (nodes.length === 0) return;
+    await tx.query(`DELETE FROM ${table} t USING unnest($1::text[], $2::text[]) AS n(e, id) WHERE t.execution_id = n.e AND t.node_id = n.id`, [
+      nodes.map((node) => node.executionId),
+      nodes.map((node) => node.nodeId),
+    ]);
   }
 }

@@ -35,16 +35,7 @@ export class TimerStore {
 
   /** Deletes what was cleared, then sets the timers; a timer set again with another due time is unlocked. */
   static async apply(tx: SqlExecutor, changes: TableChanges<Timer>): Promise<void> {
-    if (changes.clearedExecutions.length > 0) {
-      await tx.query('DELETE FROM timers WHERE execution_id = ANY($1::text[])', [changes.clearedExecutions]);
-    }
-    const nodes = changes.clearedNodes;
-    if (nodes.length > 0) {
-      await tx.query('DELETE FROM timers t USING unnest($1::text[], $2::text[]) AS n(e, id) WHERE t.execution_id = n.e AND t.node_id = n.id', [
-        nodes.map((node) => node.executionId),
-        nodes.map((node) => node.nodeId),
-      ]);
-    }
+    await changes.deleteCleared(tx, 'timers');
     const timers = changes.rows;
     if (timers.length === 0) return;
     await tx.query(

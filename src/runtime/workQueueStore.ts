@@ -36,16 +36,7 @@ export class WorkQueueStore {
   }
 
   static async apply(tx: SqlExecutor, changes: TableChanges<ExternalJob>): Promise<void> {
-    if (changes.clearedExecutions.length > 0) {
-      await tx.query('DELETE FROM external_jobs WHERE execution_id = ANY($1::text[])', [changes.clearedExecutions]);
-    }
-    const nodes = changes.clearedNodes;
-    if (nodes.length > 0) {
-      await tx.query(
-        'DELETE FROM external_jobs j USING unnest($1::text[], $2::text[]) AS n(e, id) WHERE j.execution_id = n.e AND j.node_id = n.id',
-        [nodes.map((node) => node.executionId), nodes.map((node) => node.nodeId)],
-      );
-    }
+    await changes.deleteCleared(tx, 'external_jobs');
     const jobs = changes.rows;
     if (jobs.length === 0) return;
     await tx.query(
