@@ -50,7 +50,9 @@ export class ProjectionRunner {
     this.subscription = this.options.store.subscribe({
       from: (await this.inSchema((tx) => loadCheckpoint(tx, this.name))) ?? 'start',
       filter: { streamPrefixes: [EXECUTION_STREAM_PREFIX, WORKFLOW_STREAM_PREFIX] },
-      batchSize: this.options.batchSize ?? 500,
+      // Under a backlog, fewer and larger transactions: 2,000 events per batch projected 1,000
+      // ten-node executions about 15% sooner than 500 did.
+      batchSize: this.options.batchSize ?? 2_000,
       handler: (events) => this.apply(events),
       onError: this.onError,
     });
