@@ -206,15 +206,21 @@ function timeoutNode(command: Command<'TimeoutNode'>, state: ExecutionState, now
  * policy; a built-in node was run by a runtime that died, which is no fault of the node, so it
  * goes back to the queue as a new attempt, as when a runtime stops.
  */
+/** How many runtimes may die holding one built-in node before the node counts as failed. */
+export const MAX_LOST_LEASES = 3;
+
 function expireLease(command: Command<'ExpireLease'>, state: ExecutionState, now: Date): ExecutionEvent[] {
   const { nodeId, attempt } = command.data;
   const node = runningAttempt(state, nodeId, attempt);
   if (!node?.leaseExpiresAt || Date.parse(node.leaseExpiresAt) > now.getTime()) return [];
   const reason = `the lease of worker ${node.workerId} expired at ${node.leaseExpiresAt}`;
-  if (state.graph.nodes.get(nodeId)?.type !== 'external') {
-    return [{ type: 'NodeReleased', data: { nodeId, attempt, nextAttempt: attempt + 1, reason, at: now.toISOString() } }];
+  if (state.graph.nodes.get(nodeId)?.type === 'external') return failAttempt(state, node, reason, true, now);
+  // A built-in node whose runtime died holding it again and again may be what kills the runtime:
+  // it fails for good instead of taking down runtime after runtime.
+  if (node.lostLeases + 1 >= MAX_LOST_LEASES) {
+    return failAttempt(state, node, `${reason}; its runtime was lost ${MAX_LOST_LEASES} times running this node`, false, now);
   }
-  return failAttempt(state, node, reason, true, now);
+  return [{ type: 'NodeReleased', data: { nodeId, attempt, nextAttempt: attempt + 1, reason, leaseLost: true, at: now.toISOString() } }];
 }
 
 function runningAttempt(state: ExecutionState, nodeId: string, attempt: number): NodeState | null {

@@ -57,7 +57,11 @@ export interface NodeFailed { type: 'NodeFailed'; data: { nodeId: string; attemp
 export interface NodeSkipped { type: 'NodeSkipped'; data: { nodeId: string; reason: string; at: string } }
 export interface NodeCancelled { type: 'NodeCancelled'; data: { nodeId: string; attempt: number; reason: string; at: string } }
 /** A running attempt was handed back (its runner stopped or lost its lease) and the node is queued again. */
-export interface NodeReleased { type: 'NodeReleased'; data: { nodeId: string; attempt: number; nextAttempt: number; reason: string; at: string } }
+export interface NodeReleased {
+  type: 'NodeReleased';
+  /** `leaseLost`: the runtime running the attempt stopped renewing its lease (it died); absent in older events. */
+  data: { nodeId: string; attempt: number; nextAttempt: number; reason: string; leaseLost?: boolean; at: string };
+}
 /** A rerun took the node's result from the execution it re-runs instead of running it (COMPLETED, FAILED or SKIPPED as there). */
 export interface NodeReused {
   type: 'NodeReused';

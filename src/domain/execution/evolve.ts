@@ -150,6 +150,7 @@ function applyTo(state: ExecutionState, event: Exclude<ExecutionEvent, Execution
       update(state, event.data.nodeId, (node) => {
         node.status = 'QUEUED';
         node.attempt = event.data.nextAttempt;
+        if (event.data.leaseLost) node.lostLeases += 1;
         node.workerId = null;
         node.leaseExpiresAt = null;
       });

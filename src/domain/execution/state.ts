@@ -26,6 +26,8 @@ export interface NodeState {
   leaseMs: number | null;
   /** When a scheduled retry may start. */
   retryAt: string | null;
+  /** Attempts released because their runtime died holding them (see MAX_LOST_LEASES in decide). */
+  lostLeases: number;
   /** The execution whose recorded result this node took instead of running (a rerun). */
   reusedFrom: string | null;
 }
@@ -81,6 +83,7 @@ export const idleNode = (nodeId: string): NodeState => ({
   leaseExpiresAt: null,
   leaseMs: null,
   retryAt: null,
+  lostLeases: 0,
   reusedFrom: null,
 });
 

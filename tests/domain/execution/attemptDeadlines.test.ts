@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_LOST_LEASES } from '../../../src/domain/execution/decide.js';
 import type { ExecutionEvent } from '../../../src/domain/execution/events.js';
 import type { NodeDefinition } from '../../../src/domain/workflow/workflow.js';
 import { domainErrorOf, iso, Sim, T0, wf } from './harness.js';
@@ -131,10 +132,24 @@ describe('leases (StartNode with leaseMs, ReportNodeProgress, ExpireLease)', () 
     expect(expire(sim, 1)).toEqual([
       {
         type: 'NodeReleased',
-        data: { nodeId: 'A', attempt: 1, nextAttempt: 2, reason: `the lease of worker worker-1 expired at ${iso(T0 + 1000)}`, at: iso(T0 + 1000) },
+        data: { nodeId: 'A', attempt: 1, nextAttempt: 2, reason: `the lease of worker worker-1 expired at ${iso(T0 + 1000)}`, leaseLost: true, at: iso(T0 + 1000) },
       },
     ]);
-    expect(sim.node('A')).toMatchObject({ status: 'QUEUED', attempt: 2, failures: 0 });
+    expect(sim.node('A')).toMatchObject({ status: 'QUEUED', attempt: 2, failures: 0, lostLeases: 1 });
+  });
+
+  it(`a built-in node whose runtime is lost ${MAX_LOST_LEASES} times fails for good, retry policy or not`, () => {
+    const sim = queued({ type: 'http', parameters: { url: 'http://localhost' }, retry: { maxAttempts: 10, initialDelayMs: 0 } });
+    for (let attempt = 1; attempt < MAX_LOST_LEASES; attempt++) {
+      leased(sim, 1000, attempt);
+      sim.now += 1000;
+      expect(types(expire(sim, attempt))).toEqual(['NodeReleased']);
+    }
+    leased(sim, 1000, MAX_LOST_LEASES);
+    sim.now += 1000;
+    const events = expire(sim, MAX_LOST_LEASES);
+    expect(types(events)).toEqual(['NodeFailed', 'ExecutionFailed']);
+    expect((events[0]!.data as { error: string }).error).toMatch(/its runtime was lost 3 times running this node/);
   });
 
   it('an attempt without a lease never expires', () => {
