@@ -68,8 +68,10 @@ describe('a server process killed with work in flight', () => {
       id: createWorkflow.id,
     });
     const executionId: string = startTrigger.id;
-    const claim = async (server: ServerProcess) =>
-      (await server.gql(`mutation { claimNodes(queue: "crash-q", workerId: "worker", max: 1, leaseMs: 1000) { executionId nodeId attempt } }`)).claimNodes as Array<{
+    // The first claim's lease is short so that it runs out soon after the kill; the second one's is
+    // long, so that a slow machine cannot let attempt 2 (the last) expire before it completes.
+    const claim = async (server: ServerProcess, leaseMs = 1000) =>
+      (await server.gql(`mutation { claimNodes(queue: "crash-q", workerId: "worker", max: 1, leaseMs: ${leaseMs}) { executionId nodeId attempt } }`)).claimNodes as Array<{
         nodeId: string;
         attempt: number;
       }>;
@@ -84,7 +86,7 @@ describe('a server process killed with work in flight', () => {
 
     const second = await launch(env);
     // The killed worker's lease runs out, and the node is offered again as attempt 2.
-    expect(await poll(() => claim(second), (jobs) => jobs.length > 0)).toEqual([{ executionId, nodeId: 'ext', attempt: 2 }]);
+    expect(await poll(() => claim(second, 30_000), (jobs) => jobs.length > 0)).toEqual([{ executionId, nodeId: 'ext', attempt: 2 }]);
     await second.gql(`mutation($id: ID!) { completeNode(executionId: $id, nodeId: "ext", output: { done: true }) { status } }`, { id: executionId });
     const log = await poll(() => events(second), (all) => all.at(-1)?.type === 'ExecutionCompleted');
 

@@ -62,16 +62,17 @@ describe.each(BACKENDS)('external workers on $name', ({ create }) => {
 
   it('a worker that stops renewing its lease loses the node to a new attempt, and its late calls are refused', async () => {
     const id = await begin(h, flow([external('ext', 'lease-q', { retry: { maxAttempts: 2, initialDelayMs: 0 } })], [['start', 'ext']]));
-    const [first] = await claimWhenOffered(h.engine.workQueue, 'lease-q', 'silent-worker', { leaseMs: 300 });
+    // Long enough that a loaded machine still heartbeats in time, short enough to wait out.
+    const [first] = await claimWhenOffered(h.engine.workQueue, 'lease-q', 'silent-worker', { leaseMs: 1_000 });
     expect(first!.attempt).toBe(1);
-    await sleep(150);
+    await sleep(200);
     await heartbeat(id, 'ext', 1);
     const [second] = await claimWhenOffered(h.engine.workQueue, 'lease-q', 'other-worker', { leaseMs: 10_000 });
     expect(second).toMatchObject({ executionId: id, nodeId: 'ext', attempt: 2 });
 
     const [renewed] = await eventsOf(h, id, 'NodeProgressed', 'ext');
     const [retry] = await eventsOf(h, id, 'NodeRetryScheduled', 'ext');
-    expect(ms(renewed!.data.leaseExpiresAt!) - ms(renewed!.data.at)).toBe(300);
+    expect(ms(renewed!.data.leaseExpiresAt!) - ms(renewed!.data.at)).toBe(1_000);
     expect(ms(retry!.data.at)).toBeGreaterThanOrEqual(ms(renewed!.data.leaseExpiresAt!));
     expect(retry!.data.error).toMatch(/^the lease of worker silent-worker expired/);
 
