@@ -95,8 +95,9 @@ describe('a server process killed with work in flight', () => {
     const perNode: Record<string, string[]> = {};
     for (const { type, data } of log.slice(1, -1)) (perNode[data.nodeId ?? type] ??= []).push(`${type}:${data.attempt}`);
     expect(perNode).toEqual(EXPECTED_PER_NODE);
-    const { execution } = await second.gql(`query($id: ID!) { execution(id: $id) { status } }`, { id: executionId });
-    expect(execution.status).toBe('COMPLETED');
+    // The read model follows the log: it shows the end a moment after the log has it.
+    const status = async () => (await second.gql(`query($id: ID!) { execution(id: $id) { status } }`, { id: executionId })).execution.status as string;
+    expect(await poll(status, (seen) => seen === 'COMPLETED')).toBe('COMPLETED');
     second.child.kill('SIGTERM');
     expect(await second.exited, second.output()).toBe(0);
   });
