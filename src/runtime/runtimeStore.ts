@@ -1,4 +1,5 @@
 import type { SqlClient, SqlExecutor } from '../db/sqlClient.js';
+import { loadRuntimeCheckpoint, saveRuntimeCheckpoint } from './runtimeCheckpoints.js';
 
 /**
  * What the runtime keeps besides events: its subscription checkpoint and the executions it has
@@ -17,9 +18,8 @@ export class RuntimeStore {
     );
   }
 
-  async checkpoint(): Promise<string | null> {
-    const { rows } = await this.db.query<{ position: string }>('SELECT position FROM runtime_checkpoints WHERE name = $1', [this.name]);
-    return rows[0]?.position ?? null;
+  checkpoint(): Promise<string | null> {
+    return loadRuntimeCheckpoint(this.db, this.name);
   }
 
   async activeExecutions(): Promise<string[]> {
@@ -37,10 +37,7 @@ export class RuntimeStore {
       if (finished.length > 0) {
         await tx.query('DELETE FROM runtime_active_executions WHERE name = $1 AND execution_id = ANY($2::text[])', [this.name, finished]);
       }
-      await tx.query(
-        'INSERT INTO runtime_checkpoints (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position',
-        [this.name, position],
-      );
+      await saveRuntimeCheckpoint(tx, this.name, position);
     });
   }
 }

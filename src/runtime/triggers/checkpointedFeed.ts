@@ -1,5 +1,6 @@
 import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
 import type { EventStore, RecordedEvent, Subscription, SubscriptionFilter } from '../../eventstore/eventStore.js';
+import { loadRuntimeCheckpoint, saveRuntimeCheckpoint } from '../runtimeCheckpoints.js';
 
 const CAUGHT_UP_TIMEOUT_MS = 5_000;
 
@@ -30,12 +31,12 @@ export class CheckpointedFeed {
   async start(): Promise<void> {
     if (this.subscription) return;
     const { store, db, name, filter, onError } = this.options;
-    const { rows } = await db.query<{ position: string }>('SELECT position FROM runtime_checkpoints WHERE name = $1', [name]);
+    const from = (await loadRuntimeCheckpoint(db, name)) ?? 'start';
     this.subscription = store.subscribe({
-      from: rows[0]?.position ?? 'start',
+      from,
       filter,
       batchSize: 500,
-      handler: (events) => this.options.handle(events, (tx) => this.save(tx, events.at(-1)!.position)),
+      handler: (events) => this.options.handle(events, (tx) => saveRuntimeCheckpoint(tx, name, events.at(-1)!.position)),
       onError,
     });
   }
@@ -55,12 +56,5 @@ export class CheckpointedFeed {
   async stop(): Promise<void> {
     await this.subscription?.close();
     this.subscription = null;
-  }
-
-  private async save(tx: SqlExecutor, position: string): Promise<void> {
-    await tx.query(
-      'INSERT INTO runtime_checkpoints (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position',
-      [this.options.name, position],
-    );
   }
 }
