@@ -1,9 +1,8 @@
 import { DomainError, invalidState } from '../errors.js';
 import { isTriggerType } from '../workflow/nodeTypes.js';
-import type { Workflow } from '../workflow/workflow.js';
 import type { ExecutionCommand } from './commands.js';
 import { SETTLED_NODE_STATUSES, TERMINAL_EXECUTION_STATUSES, type ExecutionEvent, type ExecutionStarted, type NodeStatus } from './events.js';
-import { buildExecutionGraph } from './executionGraph.js';
+import { buildExecutionGraph, reachableFrom } from './executionGraph.js';
 import { readinessOf } from './readiness.js';
 import { forcedByRerun, rerunEvents } from './rerun.js';
 import { retryDelayMs, retryPolicyOf } from './retryPolicy.js';
@@ -66,7 +65,7 @@ function startExecution(command: Command<'StartExecution'>, state: ExecutionStat
   const trigger = workflow.nodes.find((node) => node.id === triggerNodeId);
   if (!trigger) throw new DomainError('NOT_FOUND', `workflow ${workflow.id} has no node ${triggerNodeId}`);
   if (!isTriggerType(trigger.type)) throw new DomainError('BAD_USER_INPUT', `node ${triggerNodeId} is a ${trigger.type}, not a trigger`);
-  const affected = downstreamOf(workflow, triggerNodeId);
+  const affected = reachableFrom(buildExecutionGraph(workflow.nodes, workflow.connections), triggerNodeId);
   const started: ExecutionStarted = {
     type: 'ExecutionStarted',
     data: {
@@ -86,16 +85,6 @@ function startExecution(command: Command<'StartExecution'>, state: ExecutionStat
     },
   };
   return command.data.rerun ? rerunEvents(started, command.data.rerun) : [started];
-}
-
-function downstreamOf(workflow: Workflow, triggerNodeId: string): Set<string> {
-  const { dependents } = buildExecutionGraph(workflow.nodes, workflow.connections);
-  const seen = new Set([triggerNodeId]);
-  const stack = [triggerNodeId];
-  for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
-    for (const next of dependents.get(id) ?? []) if (!seen.has(next)) seen.add(next), stack.push(next);
-  }
-  return seen;
 }
 
 /**
@@ -261,21 +250,14 @@ function skipNode(command: Command<'SkipNode'>, state: ExecutionState, at: strin
 }
 
 function reopen(state: ExecutionState, nodeId: string, at: string): ExecutionEvent[] {
-  const resets = [nodeId, ...downstreamNodes(state, nodeId)].filter((id) => {
-    const status = state.nodes.get(id)!.status;
-    return id === nodeId || (SETTLED_NODE_STATUSES.has(status) && status !== 'COMPLETED');
-  });
-  for (const [id, node] of state.nodes) if (node.status === 'CANCELLED' && !resets.includes(id)) resets.push(id);
-  return [{ type: 'ExecutionReopened', data: { at } }, ...resets.map((id): ExecutionEvent => ({ type: 'NodeReset', data: { nodeId: id, at } }))];
-}
-
-function downstreamNodes(state: ExecutionState, nodeId: string): string[] {
-  const seen = new Set<string>();
-  const stack = [...(state.graph.dependents.get(nodeId) ?? [])];
-  for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
-    if (!seen.has(id)) seen.add(id), stack.push(...(state.graph.dependents.get(id) ?? []));
-  }
-  return [...seen];
+  const resets = new Set(
+    [...reachableFrom(state.graph, nodeId)].filter((id) => {
+      const status = state.nodes.get(id)!.status;
+      return id === nodeId || (SETTLED_NODE_STATUSES.has(status) && status !== 'COMPLETED');
+    }),
+  );
+  for (const [id, node] of state.nodes) if (node.status === 'CANCELLED') resets.add(id);
+  return [{ type: 'ExecutionReopened', data: { at } }, ...[...resets].map((id): ExecutionEvent => ({ type: 'NodeReset', data: { nodeId: id, at } }))];
 }
 
 /** Queued and running nodes end CANCELLED; the runtime aborts running work when it sees this. */
