@@ -5,7 +5,7 @@ import { evolve } from '../domain/execution/evolve.js';
 import type { ExecutionState } from '../domain/execution/state.js';
 import { ConcurrencyError, NO_STREAM, type EventStore, type NewEvent, type RecordedEvent } from '../eventstore/eventStore.js';
 import { eventId } from './eventIds.js';
-import { KeyedSerialQueue } from './streamLock.js';
+import { KeyedSerialQueue } from './keyedSerialQueue.js';
 
 export interface CommandContext {
   userId?: string | null;
