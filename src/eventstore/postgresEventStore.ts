@@ -10,6 +10,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './eventStore.js';
+import { GroupCommit } from './groupCommit.js';
 import { encodePosition, EVENT_COLUMNS, type EventRow, ORIGIN, toRecordedEvent } from './postgresRows.js';
 import { parseNotificationHint } from './notificationHint.js';
 import { EVENTS_CHANNEL, WRONG_VERSION_SQLSTATE } from './postgresSchema.js';
@@ -21,8 +22,24 @@ export { migrateEventStore } from './postgresSchema.js';
  * The event store on PostgreSQL or PGlite (same SQL). Run `migrateEventStore` first. Closing
  * the store ends its subscriptions and its LISTEN, not the client, which the caller owns.
  */
-export function createPostgresEventStore(client: SqlClient): EventStore {
-  return new PostgresEventStore(client);
+export function createPostgresEventStore(client: SqlClient, options: PostgresEventStoreOptions = {}): EventStore {
+  return new PostgresEventStore(client, options);
+}
+
+export interface PostgresEventStoreOptions {
+  /** Append transactions on their way at once; appends arriving meanwhile are committed together next. */
+  maxAppendsInFlight?: number;
+}
+
+/** Enough to keep two cores busy; PGlite runs one statement at a time anyway. */
+const DEFAULT_APPENDS_IN_FLIGHT = { postgres: 4, pglite: 1 } as const;
+/** Events of one group commit: big enough to share the commit widely, small enough to stay a short transaction. */
+const MAX_EVENTS_PER_GROUP = 2_000;
+
+interface AppendRequest {
+  streamId: string;
+  events: NewEvent[];
+  expectedVersion: ExpectedVersion;
 }
 
 /**
@@ -36,21 +53,49 @@ export async function appendToStream(
   events: NewEvent[],
   expectedVersion: ExpectedVersion,
 ): Promise<AppendResult> {
-  const payload = JSON.stringify(events.map(({ id, type, data, metadata }) => ({ id, type, data, metadata })));
+  const payload = JSON.stringify(events.map(storedFields));
   try {
-    const { rows } = await db.query<{ next_version: number; xact: string | null; seq: string | null }>(
+    const { rows } = await db.query<AppendRow>(
       `SELECT next_version, position_xact::text AS xact, position_seq::text AS seq FROM cascade_append($1, $2::jsonb, $3)`,
       [streamId, payload, expectedParameter(expectedVersion)],
     );
-    const { next_version, xact, seq } = rows[0]!;
-    const position = xact === null || seq === null ? ORIGIN : { xact: BigInt(xact), seq: BigInt(seq) };
-    return { nextVersion: next_version, position: encodePosition(position) };
+    return toAppendResult(rows[0]!);
   } catch (error) {
     if (sqlState(error) === WRONG_VERSION_SQLSTATE) {
       throw new ConcurrencyError(streamId, expectedVersion, Number((error as { detail?: string }).detail));
     }
     throw error;
   }
+}
+
+/** Appends to several streams in one transaction; each gets its result or its ConcurrencyError. */
+async function appendBatch(db: SqlExecutor, requests: AppendRequest[]): Promise<Array<AppendResult | Error>> {
+  const payload = JSON.stringify(
+    requests.map(({ streamId, events, expectedVersion }) => ({ stream: streamId, events: events.map(storedFields), expected: expectedParameter(expectedVersion) })),
+  );
+  const { rows } = await db.query<AppendRow & { n: number; conflict: boolean }>(
+    `SELECT n, next_version, position_xact::text AS xact, position_seq::text AS seq, conflict FROM cascade_append_batch($1::jsonb)`,
+    [payload],
+  );
+  const results: Array<AppendResult | Error> = new Array(requests.length);
+  for (const row of rows) {
+    const { streamId, expectedVersion } = requests[row.n - 1]!;
+    results[row.n - 1] = row.conflict ? new ConcurrencyError(streamId, expectedVersion, row.next_version) : toAppendResult(row);
+  }
+  return results;
+}
+
+interface AppendRow {
+  next_version: number;
+  xact: string | null;
+  seq: string | null;
+}
+
+const storedFields = ({ id, type, data, metadata }: NewEvent) => ({ id, type, data, metadata });
+
+function toAppendResult({ next_version, xact, seq }: AppendRow): AppendResult {
+  const position = xact === null || seq === null ? ORIGIN : { xact: BigInt(xact), seq: BigInt(seq) };
+  return { nextVersion: next_version, position: encodePosition(position) };
 }
 
 function expectedParameter(expected: ExpectedVersion): string {
@@ -68,10 +113,23 @@ class PostgresEventStore implements EventStore {
   private listener: Promise<() => Promise<void>> | null = null;
   private closed = false;
 
-  constructor(private readonly client: SqlClient) {}
+  private readonly appends: GroupCommit<AppendRequest, AppendResult>;
 
-  append(streamId: string, events: NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
-    return appendToStream(this.client, streamId, events, expectedVersion);
+  constructor(
+    private readonly client: SqlClient,
+    options: PostgresEventStoreOptions,
+  ) {
+    this.appends = new GroupCommit({
+      write: (requests) => appendBatch(client, requests),
+      maxInFlight: options.maxAppendsInFlight ?? DEFAULT_APPENDS_IN_FLIGHT[client.kind],
+      weigh: (request) => request.events.length,
+      maxWeight: MAX_EVENTS_PER_GROUP,
+    });
+  }
+
+  async append(streamId: string, events: NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
+    expectedParameter(expectedVersion);
+    return this.appends.submit({ streamId, events, expectedVersion });
   }
 
   async read(streamId: string, options: ReadOptions = {}): Promise<RecordedEvent[]> {

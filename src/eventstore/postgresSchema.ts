@@ -29,8 +29,10 @@ const STATEMENTS = [
     UNIQUE (stream_id, event_id)
   )`,
   `CREATE INDEX IF NOT EXISTS events_commit_order ON events (transaction_id, global_position)`,
-  `CREATE OR REPLACE FUNCTION cascade_append(p_stream_id text, p_events jsonb, p_expected text)
-  RETURNS TABLE (next_version integer, position_xact xid8, position_seq bigint)
+  // The caller holds the stream's lock. A wrong expected version is answered (conflict = true,
+  // next_version = the actual version), not raised, so that a batch goes on with its other streams.
+  `CREATE OR REPLACE FUNCTION cascade_append_locked(p_stream_id text, p_events jsonb, p_expected text)
+  RETURNS TABLE (next_version integer, position_xact xid8, position_seq bigint, conflict boolean)
   LANGUAGE plpgsql AS $fn$
   DECLARE
     v_version integer;
@@ -39,10 +41,6 @@ const STATEMENTS = [
     v_held text[];
     v_seq bigint;
   BEGIN
-    -- Locking before the first write means this transaction gets its id only after the
-    -- stream's previous appender committed: per stream, transaction ids grow with versions,
-    -- which is what lets subscribers order by (transaction_id, global_position).
-    PERFORM pg_advisory_xact_lock(hashtextextended(p_stream_id, 0));
     SELECT s.version, s.last_xact INTO v_version, v_last_xact FROM streams s WHERE s.stream_id = p_stream_id;
     v_version := coalesce(v_version, 0);
 
@@ -63,13 +61,13 @@ const STATEMENTS = [
           OR (p_expected = 'no_stream' AND v_version = 0)
           OR (p_expected = 'stream_exists' AND v_version > 0)
           OR (p_expected ~ '^[0-9]+$' AND p_expected::integer = v_version)) THEN
-        RAISE EXCEPTION 'stream % is at version %, expected %', p_stream_id, v_version, p_expected
-          USING ERRCODE = '${WRONG_VERSION_SQLSTATE}', DETAIL = v_version::text;
+        RETURN QUERY SELECT v_version, NULL::xid8, NULL::bigint, true;
+        RETURN;
       END IF;
     END IF;
 
     IF jsonb_array_length(v_new) = 0 THEN
-      RETURN QUERY SELECT v_version, ev.transaction_id, ev.global_position
+      RETURN QUERY SELECT v_version, ev.transaction_id, ev.global_position, false
         FROM (SELECT 1) one LEFT JOIN events ev ON ev.stream_id = p_stream_id AND ev.stream_version = v_version;
       RETURN;
     END IF;
@@ -97,7 +95,46 @@ const STATEMENTS = [
     -- The payload names the stream and the event types, so that subscribers whose filter takes
     -- none of them need not read at all.
     PERFORM pg_notify('${EVENTS_CHANNEL}', p_stream_id || '|' || (SELECT string_agg(DISTINCT x.e->>'type', ',') FROM jsonb_array_elements(v_new) AS x(e)));
-    RETURN QUERY SELECT v_version, pg_current_xact_id(), v_seq;
+    RETURN QUERY SELECT v_version, pg_current_xact_id(), v_seq, false;
+  END
+  $fn$`,
+  `CREATE OR REPLACE FUNCTION cascade_append(p_stream_id text, p_events jsonb, p_expected text)
+  RETURNS TABLE (next_version integer, position_xact xid8, position_seq bigint)
+  LANGUAGE plpgsql AS $fn$
+  DECLARE
+    r record;
+  BEGIN
+    -- Locking before the first write means this transaction gets its id only after the
+    -- stream's previous appender committed: per stream, transaction ids grow with versions,
+    -- which is what lets subscribers order by (transaction_id, global_position).
+    PERFORM pg_advisory_xact_lock(hashtextextended(p_stream_id, 0));
+    SELECT * INTO r FROM cascade_append_locked(p_stream_id, p_events, p_expected);
+    IF r.conflict THEN
+      RAISE EXCEPTION 'stream % is at version %, expected %', p_stream_id, r.next_version, p_expected
+        USING ERRCODE = '${WRONG_VERSION_SQLSTATE}', DETAIL = r.next_version::text;
+    END IF;
+    RETURN QUERY SELECT r.next_version, r.position_xact, r.position_seq;
+  END
+  $fn$`,
+  // Appends to several streams in one transaction (group commit across streams): each append
+  // of p_appends ({stream, events, expected}) stands on its own expected version, in array order.
+  `CREATE OR REPLACE FUNCTION cascade_append_batch(p_appends jsonb)
+  RETURNS TABLE (n integer, next_version integer, position_xact xid8, position_seq bigint, conflict boolean)
+  LANGUAGE plpgsql AS $fn$
+  DECLARE
+    v_key bigint;
+    v_item jsonb;
+    v_n bigint;
+  BEGIN
+    -- Every lock before the first write, as in cascade_append, and in one global order, so that
+    -- two batches naming the same streams cannot deadlock.
+    FOR v_key IN SELECT DISTINCT hashtextextended(a.e->>'stream', 0) FROM jsonb_array_elements(p_appends) AS a(e) ORDER BY 1 LOOP
+      PERFORM pg_advisory_xact_lock(v_key);
+    END LOOP;
+    FOR v_item, v_n IN SELECT a.e, a.n FROM jsonb_array_elements(p_appends) WITH ORDINALITY AS a(e, n) ORDER BY a.n LOOP
+      RETURN QUERY SELECT v_n::integer, r.next_version, r.position_xact, r.position_seq, r.conflict
+        FROM cascade_append_locked(v_item->>'stream', v_item->'events', v_item->>'expected') AS r;
+    END LOOP;
   END
   $fn$`,
 ];

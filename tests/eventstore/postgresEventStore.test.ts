@@ -3,8 +3,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresClient, type PostgresClient } from '../../src/db/postgresClient.js';
 import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase.js';
-import { ANY, type EventStore, type NewEvent, NO_STREAM, type RecordedEvent } from '../../src/eventstore/eventStore.js';
+import { ANY, ConcurrencyError, type EventStore, type NewEvent, NO_STREAM, type RecordedEvent } from '../../src/eventstore/eventStore.js';
 import { appendToStream, createPostgresEventStore, migrateEventStore } from '../../src/eventstore/postgresEventStore.js';
+import { decodePosition } from '../../src/eventstore/postgresRows.js';
 import { eventStoreContract } from './eventStoreContract.js';
 import { sqlSubject } from './sqlSubject.js';
 
@@ -66,6 +67,63 @@ describe('PostgreSQL event store, server specifics', () => {
       .finally(() => early.end());
     expect(error).toMatchObject({ code: '40001' });
     expect(await store.read(stream)).toHaveLength(1);
+  });
+});
+
+describe('PostgreSQL event store, group commit across streams', () => {
+  let database: TestDatabase;
+  let client: PostgresClient;
+  let store: EventStore;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    client = createPostgresClient(database.url);
+    await migrateEventStore(client);
+    // One append on its way at a time: every append arriving meanwhile joins the next commit.
+    store = createPostgresEventStore(client, { maxAppendsInFlight: 1 });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await client?.close();
+    await database?.drop();
+  });
+
+  const streams = (count: number) => Array.from({ length: count }, () => `group_${randomUUID()}`);
+  const transactionOf = (position: string) => decodePosition(position).xact;
+
+  it('commits appends to many streams that arrive together in few transactions, each answered with its own version', async () => {
+    const ids = streams(40);
+    const results = await Promise.all(ids.map((id, index) => store.append(id, Array.from({ length: 1 + (index % 3) }, event), NO_STREAM)));
+
+    expect(results.map((result) => result.nextVersion)).toEqual(ids.map((_, index) => 1 + (index % 3)));
+    expect(new Set(results.map((result) => transactionOf(result.position))).size).toBeLessThanOrEqual(2);
+    for (const [index, id] of ids.entries()) expect(await store.read(id)).toHaveLength(1 + (index % 3));
+  });
+
+  it('refuses only the append whose expected version is wrong; the others of its commit stand', async () => {
+    const [taken, ...free] = streams(10);
+    await store.append(taken!, [event()], NO_STREAM);
+    const outcomes = await Promise.allSettled([taken!, ...free].map((id) => store.append(id, [event()], NO_STREAM)));
+
+    expect(outcomes[0]).toMatchObject({ status: 'rejected', reason: expect.any(ConcurrencyError) });
+    expect((outcomes[0] as PromiseRejectedResult).reason).toMatchObject({ streamId: taken, actual: 1 });
+    expect(outcomes.slice(1).every((outcome) => outcome.status === 'fulfilled')).toBe(true);
+    expect(await store.read(taken!)).toHaveLength(1);
+  });
+
+  it('fails only an append the database refuses, not the others that arrived with it', async () => {
+    const [bad, ...good] = streams(8);
+    // jsonb cannot hold a NUL character: PostgreSQL refuses the whole statement it is in.
+    const refused = { ...event(), data: { text: 'nul \u0000 here' } };
+    const outcomes = await Promise.allSettled([
+      store.append(good[0]!, [event()], NO_STREAM),
+      store.append(bad!, [refused], NO_STREAM),
+      ...good.slice(1).map((id) => store.append(id, [event()], NO_STREAM)),
+    ]);
+
+    expect(outcomes[1]).toMatchObject({ status: 'rejected' });
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(good.length);
+    expect(await store.read(bad!)).toEqual([]);
+    for (const id of good) expect(await store.read(id)).toHaveLength(1);
   });
 });
 
