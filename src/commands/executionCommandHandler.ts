@@ -90,7 +90,7 @@ export class ExecutionCommandHandler {
     this.pending.delete(executionId);
     const refused = new Map<Unit, unknown>();
     try {
-      let state = this.cache.get(executionId) ?? (await this.catchUp(executionId));
+      let state = this.cache.get(executionId) ?? (startsStream(units) ? null : await this.catchUp(executionId));
       for (let attempt = 0; ; attempt++) {
         const baseVersion = state?.version ?? 0;
         const outcome = this.decideAll(units, state, refused);
@@ -196,6 +196,13 @@ class PartiallyDecided {
     readonly refusal: unknown,
   ) {}
 }
+
+/**
+ * A start names a new execution id: no need to read a stream that is almost surely empty. If it
+ * does exist (a trigger started the same occurrence twice), the append's expected version says
+ * so, and the batch is decided again from the store.
+ */
+const startsStream = (units: Unit[]): boolean => units[0]?.commands[0]?.type === 'StartExecution';
 
 /** Hands each unit its own events (in batch order) or its refusal. */
 function settle(decided: Decided[], recorded: RecordedEvent[], state: ExecutionState | null): void {

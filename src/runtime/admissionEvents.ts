@@ -12,39 +12,53 @@ export const SLOT_EVENT_TYPES: ExecutionEventType[] = ['ExecutionStarted', ...RU
 const is = (types: readonly string[], type: string): boolean => types.includes(type);
 
 /**
- * Applies slot-changing events to `execution_slots`, in log order, and returns the workflows whose
- * queue may move now: a slot was freed, or a queued start was confirmed.
+ * Applies slot-changing events to `execution_slots` (two statements per batch, whatever its size)
+ * and returns the workflows whose queue may move now: a slot was freed, or a queued start was
+ * confirmed. Per execution only the batch's last change of state counts, as in log order.
  */
 export async function applySlotEvents(tx: SqlExecutor, events: RecordedEvent[], now: Date): Promise<Set<string>> {
-  const movable = new Set<string>();
+  const starts = events.filter((event) => event.type === 'ExecutionStarted').map((event) => (event as unknown as ExecutionStarted).data);
+  const latest = new Map<string, { state: 'RUNNING' | 'DONE'; version: number }>();
   for (const event of events) {
-    const workflowId = await applyOne(tx, event, now);
-    if (workflowId !== null) movable.add(workflowId);
+    const state = is(RUNNING_AGAIN, event.type) ? 'RUNNING' : is(FINISHING, event.type) ? 'DONE' : null;
+    if (state !== null) latest.set(event.metadata.correlationId, { state, version: event.streamVersion });
   }
-  return movable;
+  await confirmStarts(tx, starts, now);
+  const freed = await moveSlots(tx, latest, now);
+  return new Set([...starts.filter((start) => start.waitsForSlot).map((start) => start.workflowId), ...freed]);
 }
 
-async function applyOne(tx: SqlExecutor, event: RecordedEvent, now: Date): Promise<string | null> {
-  if (event.type === 'ExecutionStarted') return started(tx, (event as unknown as ExecutionStarted).data, now);
-  const state = is(RUNNING_AGAIN, event.type) ? 'RUNNING' : is(FINISHING, event.type) ? 'DONE' : null;
-  if (state === null) return null;
-  const { rows } = await tx.query<{ workflow_id: string }>(
-    `UPDATE execution_slots SET state = $2, confirmed = true, version = $3, updated_at = $4
-     WHERE execution_id = $1 AND version < $3 RETURNING workflow_id`,
-    [event.metadata.correlationId, state, event.streamVersion, now],
-  );
-  return state === 'DONE' ? (rows[0]?.workflow_id ?? null) : null;
-}
-
-/** Confirms the reservation made for this start, or records a start made without one. */
-async function started(tx: SqlExecutor, data: ExecutionStarted['data'], now: Date): Promise<string | null> {
-  const state = data.waitsForSlot ? 'QUEUED' : 'RUNNING';
+/** Confirms the reservations made for these starts, or records starts made without one. */
+async function confirmStarts(tx: SqlExecutor, starts: Array<ExecutionStarted['data']>, now: Date): Promise<void> {
+  if (starts.length === 0) return;
   await tx.query(
     `INSERT INTO execution_slots (execution_id, workflow_id, trigger_node_id, trigger_type, state, confirmed, max_concurrent, version, updated_at)
-     VALUES ($1, $2, $3, $4, $5, true, $6, 1, $7)
+     SELECT s.execution_id, s.workflow_id, s.trigger_node_id, s.trigger_type, s.state, true, s.max_concurrent, 1, $7
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[])
+         AS s(execution_id, workflow_id, trigger_node_id, trigger_type, state, max_concurrent)
      ON CONFLICT (execution_id) DO UPDATE SET confirmed = true, version = 1, updated_at = EXCLUDED.updated_at
      WHERE execution_slots.version = 0 AND execution_slots.state = EXCLUDED.state`,
-    [data.executionId, data.workflowId, data.triggerNodeId, data.triggerType, state, data.settings.maxConcurrentExecutions ?? null, now],
+    [
+      starts.map((start) => start.executionId),
+      starts.map((start) => start.workflowId),
+      starts.map((start) => start.triggerNodeId),
+      starts.map((start) => start.triggerType),
+      starts.map((start) => (start.waitsForSlot ? 'QUEUED' : 'RUNNING')),
+      starts.map((start) => start.settings.maxConcurrentExecutions ?? null),
+      now,
+    ],
   );
-  return data.waitsForSlot ? data.workflowId : null;
+}
+
+/** Moves slots forward (never back: `version`); returns the workflows of the slots freed. */
+async function moveSlots(tx: SqlExecutor, latest: Map<string, { state: string; version: number }>, now: Date): Promise<string[]> {
+  if (latest.size === 0) return [];
+  const { rows } = await tx.query<{ workflow_id: string; state: string }>(
+    `UPDATE execution_slots s SET state = m.state, confirmed = true, version = m.version, updated_at = $4
+       FROM unnest($1::text[], $2::text[], $3::integer[]) AS m(execution_id, state, version)
+      WHERE s.execution_id = m.execution_id AND s.version < m.version
+      RETURNING s.workflow_id, m.state`,
+    [[...latest.keys()], [...latest.values()].map((move) => move.state), [...latest.values()].map((move) => move.version), now],
+  );
+  return rows.filter((row) => row.state === 'DONE').map((row) => row.workflow_id);
 }

@@ -49,7 +49,8 @@ export class ExecutionOutcomes {
       name: 'execution-outcomes',
       filter: { streamPrefixes: [EXECUTION_STREAM_PREFIX], types: Object.keys(OUTCOME_EVENTS) as ExecutionEventType[] },
       handle: async (events, checkpoint) => {
-        for (const event of events) await this.emit(event);
+        const listened = await this.listenedNames(events);
+        for (const event of events) if (listened.has(OUTCOME_EVENTS[event.type]!)) await this.emit(event);
         await checkpoint(options.db);
       },
       onError: options.onError,
@@ -64,9 +65,15 @@ export class ExecutionOutcomes {
     return this.feed.stop();
   }
 
+  /** The outcome events of a batch that some trigger listens to: one lookup per name, not per event. */
+  private async listenedNames(events: RecordedEvent[]): Promise<Set<string>> {
+    const names = new Set(events.map((event) => OUTCOME_EVENTS[event.type]!));
+    const listened = await Promise.all([...names].map(async (name) => ((await this.options.events.hasListeners(name)) ? [name] : [])));
+    return new Set(listened.flat());
+  }
+
   private async emit(ending: RecordedEvent): Promise<void> {
     const name = OUTCOME_EVENTS[ending.type]!;
-    if (!(await this.options.events.hasListeners(name))) return;
     const outcome = outcomeOf(await this.stateAt(ending));
     if (outcome.chainDepth > this.options.maxChainDepth) {
       this.options.onError(new Error(`${name} of execution ${outcome.executionId} starts nothing: the event chain is ${this.options.maxChainDepth} executions long`));
