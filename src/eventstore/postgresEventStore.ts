@@ -11,6 +11,7 @@ import {
   type Subscription,
 } from './eventStore.js';
 import { GroupCommit } from './groupCommit.js';
+import { LogTail } from './logTail.js';
 import { encodePosition, EVENT_COLUMNS, type EventRow, ORIGIN, toRecordedEvent } from './postgresRows.js';
 import { parseNotificationHint } from './notificationHint.js';
 import { EVENTS_CHANNEL, WRONG_VERSION_SQLSTATE } from './postgresSchema.js';
@@ -110,6 +111,7 @@ function sqlState(error: unknown): string | undefined {
 
 class PostgresEventStore implements EventStore {
   private readonly subscriptions = new Set<PostgresSubscription>();
+  private readonly tail: LogTail;
   private listener: Promise<() => Promise<void>> | null = null;
   private closed = false;
 
@@ -119,6 +121,7 @@ class PostgresEventStore implements EventStore {
     private readonly client: SqlClient,
     options: PostgresEventStoreOptions,
   ) {
+    this.tail = new LogTail(client);
     this.appends = new GroupCommit({
       write: (requests) => appendBatch(client, requests),
       maxInFlight: options.maxAppendsInFlight ?? DEFAULT_APPENDS_IN_FLIGHT[client.kind],
@@ -147,6 +150,7 @@ class PostgresEventStore implements EventStore {
     const subscription = new PostgresSubscription(
       {
         db: this.client,
+        tail: this.tail,
         listening: () => this.listen(),
         closed: (closing) => this.subscriptions.delete(closing),
       },
@@ -168,6 +172,7 @@ class PostgresEventStore implements EventStore {
   private async listen(): Promise<void> {
     this.listener ??= this.client
       .listen(EVENTS_CHANNEL, (payload) => {
+        this.tail.notified();
         const hint = parseNotificationHint(payload);
         for (const subscription of this.subscriptions) if (subscription.mayMatch(hint)) subscription.wake();
       })

@@ -1,16 +1,9 @@
 import type { SqlExecutor } from '../db/sqlClient.js';
-import { mayMatch, type NotificationHint } from './notificationHint.js';
 import type { RecordedEvent, SubscribeOptions, Subscription } from './eventStore.js';
-import {
-  comparePositions,
-  decodePosition,
-  EVENT_COLUMNS,
-  type EventRow,
-  ORIGIN,
-  rowPosition,
-  type SqlPosition,
-  toRecordedEvent,
-} from './postgresRows.js';
+import { readLog } from './logRead.js';
+import type { LogTail, TailSlice } from './logTail.js';
+import { mayMatch, type NotificationHint } from './notificationHint.js';
+import { comparePositions, decodePosition, ORIGIN, rowPosition, type SqlPosition } from './postgresRows.js';
 
 const DEFAULT_BATCH_SIZE = 256;
 /** Re-check even without a notification, in case one was lost (e.g. the listener reconnected). */
@@ -21,32 +14,6 @@ const HELD_BACK_MAX_MS = 50;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5_000;
 
-/**
- * Reads only below the oldest transaction still running (the snapshot's xmin): everything
- * there has committed or aborted, so nothing can later appear behind the cursor. `held_back`
- * says whether committed events exist at or above that bound, waiting for older writers.
- */
-const READ_BATCH = `
-SELECT h.bound::text AS bound, h.held_back, e.*
-FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS bound,
-             EXISTS (SELECT 1 FROM events WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) AS held_back) h
-LEFT JOIN LATERAL (
-  SELECT ${EVENT_COLUMNS} FROM events
-  WHERE transaction_id < h.bound
-    AND (transaction_id, global_position) > ($1::xid8, $2::bigint)
-    AND ($3::text[] IS NULL OR EXISTS (SELECT 1 FROM unnest($3::text[]) AS prefix WHERE starts_with(stream_id, prefix)))
-    AND ($4::text[] IS NULL OR type = ANY ($4::text[]))
-    AND ($5::pg_snapshot IS NULL OR NOT pg_visible_in_snapshot(transaction_id, $5::pg_snapshot))
-  ORDER BY transaction_id, global_position
-  LIMIT $6
-) e ON true
-ORDER BY e.xact::xid8, e.seq::bigint`;
-
-interface BatchRow extends Partial<EventRow> {
-  bound: string;
-  held_back: boolean;
-}
-
 /** Events that were committed when a subscription 'from end' started are skipped by this filter. */
 interface StartSnapshot {
   snapshot: string;
@@ -55,6 +22,8 @@ interface StartSnapshot {
 
 export interface SubscriptionHost {
   readonly db: SqlExecutor;
+  /** The store's shared read of the log's newest events. */
+  readonly tail: LogTail;
   /** Resolves once the store's shared LISTEN is active. */
   listening(): Promise<void>;
   closed(subscription: PostgresSubscription): void;
@@ -74,6 +43,8 @@ export class PostgresSubscription implements Subscription {
   private readonly waiters: Waiter[] = [];
   private isClosed = false;
   private signalled = false;
+  /** The next read must see the log as it is now, not only what was notified (caughtUp asked). */
+  private fresh = false;
   private heldBackDelay = HELD_BACK_FIRST_MS;
   private pending: { resume(): void; wakeable: boolean } | null = null;
   private readonly done: Promise<void>;
@@ -110,6 +81,7 @@ export class PostgresSubscription implements Subscription {
       if (this.isClosed) return reject(new Error('subscription closed'));
       this.waiters.push({ target, resolve, reject });
       this.settleWaiters();
+      this.fresh = true;
       this.wake();
     });
   }
@@ -142,12 +114,14 @@ export class PostgresSubscription implements Subscription {
   /** One read-and-deliver step; returns how long to wait before the next one. */
   private async poll(): Promise<number> {
     await this.start();
+    const woken = this.signalled && !this.fresh;
     this.signalled = false;
-    const { events, bound, heldBack } = await this.readBatch();
+    this.fresh = false;
+    const { events, drainedTo, heldBack, more } = await this.readBatch(woken);
     if (events.length > 0 && !(await this.deliver(events))) return 0;
-    if (events.length === this.batchSize) return 0;
-    this.drainedBelow(bound);
-    if (this.signalled) return 0;
+    if (drainedTo === null) return 0;
+    this.drainedBelow(drainedTo);
+    if (more || this.signalled) return 0;
     if (!heldBack) {
       this.heldBackDelay = HELD_BACK_FIRST_MS;
       return SAFETY_CHECK_MS;
@@ -178,19 +152,16 @@ export class PostgresSubscription implements Subscription {
     this.startSnapshot = { snapshot: row.snapshot, xmax: BigInt(row.xmax) };
   }
 
-  private async readBatch(): Promise<{ events: RecordedEvent[]; bound: bigint; heldBack: boolean }> {
-    const { streamPrefixes, types } = this.options.filter ?? {};
-    const { rows } = await this.host.db.query<BatchRow>(READ_BATCH, [
-      this.cursor.xact.toString(),
-      this.cursor.seq.toString(),
-      streamPrefixes ?? null,
-      types ?? null,
-      this.startSnapshot?.snapshot ?? null,
-      this.batchSize,
-    ]);
-    const head = rows[0]!;
-    const events = rows.filter((row): row is BatchRow & EventRow => row.event_id != null).map(toRecordedEvent);
-    return { events, bound: BigInt(head.bound), heldBack: head.held_back };
+  /** From the store's shared tail when it reaches back to the cursor, else a read of its own. */
+  private async readBatch(woken: boolean): Promise<TailSlice> {
+    const { filter } = this.options;
+    if (!this.startSnapshot) {
+      const slice = await this.host.tail.read(this.cursor, filter, this.batchSize, woken);
+      if (slice) return slice;
+    }
+    const { events, bound, heldBack } = await readLog(this.host.db, this.cursor, filter, this.batchSize, this.startSnapshot?.snapshot ?? null);
+    const drainedTo = events.length === this.batchSize ? null : { xact: bound, seq: 0n };
+    return { events, drainedTo, heldBack, more: false };
   }
 
   /** Hands the batch over until the handler accepts it; false if closed first. */
@@ -212,8 +183,8 @@ export class PostgresSubscription implements Subscription {
    * Every event below the bound has been handled or filtered out: skip the cursor past them, so
    * that filtered subscriptions make progress too and caughtUp() can resolve.
    */
-  private drainedBelow(bound: bigint): void {
-    this.advance({ xact: bound, seq: 0n });
+  private drainedBelow(position: SqlPosition): void {
+    this.advance(position);
     if (this.startSnapshot && this.cursor.xact >= this.startSnapshot.xmax) this.startSnapshot = null;
   }
 

@@ -127,6 +127,43 @@ describe('PostgreSQL event store, group commit across streams', () => {
   });
 });
 
+describe('PostgreSQL event store, one read of the log for every follower', () => {
+  let database: TestDatabase;
+  let client: PostgresClient;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    client = createPostgresClient(database.url);
+    await migrateEventStore(client);
+  });
+  afterAll(async () => {
+    await client?.close();
+    await database?.drop();
+  });
+
+  it('serves followers at the head from one shared read instead of a query each', async () => {
+    let logReads = 0;
+    const counting = { ...client, query: (text: string, params?: unknown[]) => ((logReads += Number(text.includes('pg_snapshot_xmin'))), client.query(text, params)) };
+    const store = createPostgresEventStore(counting);
+    const p = `shared_${randomUUID().slice(0, 8)}`;
+    const followers = Array.from({ length: 6 }, (_, index) => {
+      const seen: RecordedEvent[] = [];
+      const filter = index % 2 === 0 ? { streamPrefixes: [p] } : { streamPrefixes: [p], types: ['Happened'] };
+      return { seen, subscription: store.subscribe({ from: 'start', filter, handler: async (events) => void seen.push(...events) }) };
+    });
+    await Promise.all(followers.map(({ subscription }) => subscription.caughtUp()));
+    logReads = 0;
+
+    for (let i = 0; i < 20; i++) await store.append(`${p}-${i % 4}`, [event()], i < 4 ? NO_STREAM : ANY);
+    await Promise.all(followers.map(({ subscription }) => subscription.caughtUp()));
+
+    for (const { seen } of followers) expect(seen.map((e) => e.id)).toEqual(followers[0]!.seen.map((e) => e.id));
+    expect(followers[0]!.seen).toHaveLength(20);
+    // Each follower reading for itself would take at least one query per notification it heard.
+    expect(logReads).toBeLessThan(20 * followers.length / 2);
+    await store.close();
+  });
+});
+
 async function openTransaction(url: string): Promise<pg.Client> {
   const connection = new pg.Client({ connectionString: url });
   // Dropping the database after a failed test kills the connection: don't crash the run.
