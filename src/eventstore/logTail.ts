@@ -60,9 +60,12 @@ export class LogTail {
   async read(cursor: SqlPosition, filter: SubscriptionFilter | undefined, limit: number, woken: boolean): Promise<TailSlice | null> {
     const needed = woken ? this.epoch : ++this.epoch;
     if (this.end === null || comparePositions(cursor, this.end) > 0) this.startAt(cursor);
-    if (comparePositions(cursor, this.end!) === 0) await this.readUntil(needed);
     if (!this.covers(cursor)) return null;
-    return this.slice(cursor, filter, limit);
+    const slice = this.slice(cursor, filter, limit);
+    // Only a reader that reaches the end needs what was committed since the tail's last read.
+    if (slice.drainedTo === null || this.readEpoch >= needed) return slice;
+    await this.readUntil(needed);
+    return this.covers(cursor) ? this.slice(cursor, filter, limit) : null;
   }
 
   private covers(cursor: SqlPosition): boolean {

@@ -162,6 +162,24 @@ describe('PostgreSQL event store, one read of the log for every follower', () =>
     expect(logReads).toBeLessThan(20 * followers.length / 2);
     await store.close();
   });
+
+  it('wakes a follower whose filter skipped what the shared read holds to an event committed after it', async () => {
+    const store = createPostgresEventStore(client);
+    const p = `skipper_${randomUUID().slice(0, 8)}`;
+    const wanted: RecordedEvent[] = [];
+    const everything: RecordedEvent[] = [];
+    // Woken by notifications of 'Wanted' only, so the shared read moves on without it.
+    const picky = store.subscribe({ from: 'start', filter: { streamPrefixes: [p], types: ['Wanted'] }, handler: async (events) => void wanted.push(...events) });
+    const all = store.subscribe({ from: 'start', filter: { streamPrefixes: [p] }, handler: async (events) => void everything.push(...events) });
+    await Promise.all([picky.caughtUp(), all.caughtUp()]);
+    for (let i = 0; i < 3; i++) await store.append(`${p}-other`, [event()], ANY);
+    await until(() => everything.length === 3);
+
+    await store.append(`${p}-wanted`, [{ ...event(), type: 'Wanted' }], NO_STREAM);
+    // Well before the 1 s re-check that a follower makes without any notification.
+    await until(() => wanted.length === 1, 600);
+    await store.close();
+  });
 });
 
 async function openTransaction(url: string): Promise<pg.Client> {
@@ -175,6 +193,12 @@ async function openTransaction(url: string): Promise<pg.Client> {
 
 function event(): NewEvent {
   return { id: randomUUID(), type: 'Happened', data: {}, metadata: { correlationId: 'c', causationId: null, userId: null } };
+}
+
+async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !condition(); await sleep(5)) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+  }
 }
 
 function sleep(ms: number): Promise<void> {
