@@ -1,6 +1,6 @@
 import type { SqlExecutor } from '../db/sqlClient.js';
 import type { RecordedEvent, SubscribeOptions, Subscription } from './eventStore.js';
-import { readLog } from './logRead.js';
+import { type LogBatch, readLog } from './logRead.js';
 import type { LogTail, TailSlice } from './logTail.js';
 import { mayMatch, type NotificationHint } from './notificationHint.js';
 import { comparePositions, decodePosition, ORIGIN, rowPosition, type SqlPosition } from './postgresRows.js';
@@ -43,6 +43,7 @@ export class PostgresSubscription implements Subscription {
   private readonly waiters: Waiter[] = [];
   private isClosed = false;
   private signalled = false;
+  private ahead: { from: SqlPosition; batch: Promise<LogBatch> } | null = null;
   /** The next read must see the log as it is now, not only what was notified (caughtUp asked). */
   private fresh = false;
   private heldBackDelay = HELD_BACK_FIRST_MS;
@@ -159,9 +160,28 @@ export class PostgresSubscription implements Subscription {
       const slice = await this.host.tail.read(this.cursor, filter, this.batchSize, woken);
       if (slice) return slice;
     }
-    const { events, bound, heldBack } = await readLog(this.host.db, this.cursor, filter, this.batchSize, this.startSnapshot?.snapshot ?? null);
-    const drainedTo = events.length === this.batchSize ? null : { xact: bound, seq: 0n };
-    return { events, drainedTo, heldBack, more: false };
+    const { events, bound, heldBack } = await this.readOwn();
+    const full = events.length === this.batchSize;
+    if (full) this.readAhead(decodePosition(events.at(-1)!.position));
+    return { events, drainedTo: full ? null : { xact: bound, seq: 0n }, heldBack, more: false };
+  }
+
+  /** The batch read ahead for this cursor, if any, else a read now. */
+  private readOwn(): Promise<LogBatch> {
+    const ahead = this.ahead;
+    this.ahead = null;
+    if (ahead && comparePositions(ahead.from, this.cursor) === 0) return ahead.batch;
+    return readLog(this.host.db, this.cursor, this.options.filter, this.batchSize, this.startSnapshot?.snapshot ?? null);
+  }
+
+  /**
+   * A full batch means a backlog (a rebuild, a follower far behind): the next batch is read while
+   * the handler works on this one. Used only if the cursor gets exactly there.
+   */
+  private readAhead(from: SqlPosition): void {
+    const batch = readLog(this.host.db, from, this.options.filter, this.batchSize, this.startSnapshot?.snapshot ?? null);
+    batch.catch(() => undefined); // a failed read ahead is read again, and reported, when needed
+    this.ahead = { from, batch };
   }
 
   /** Hands the batch over until the handler accepts it; false if closed first. */
