@@ -27,7 +27,8 @@ export function comparePositions(a: SqlPosition, b: SqlPosition): number {
 }
 
 /** Select list of every event query; ids come back as text because the drivers differ on int8. */
-export const EVENT_COLUMNS = `stream_id, stream_version, event_id, type, data, metadata, recorded_at,
+export const EVENT_COLUMNS = `stream_id, stream_version, event_id, type, data, metadata,
+  to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS recorded_at,
   transaction_id::text AS xact, global_position::text AS seq`;
 
 export interface EventRow {
@@ -37,7 +38,8 @@ export interface EventRow {
   type: string;
   data: unknown;
   metadata: EventMetadata;
-  recorded_at: Date | string;
+  /** ISO 8601 in UTC with milliseconds, as Date.toISOString() writes it: formatted by the database, not parsed here. */
+  recorded_at: string;
   xact: string;
   seq: string;
 }
@@ -55,6 +57,6 @@ export function toRecordedEvent(row: EventRow): RecordedEvent {
     streamId: row.stream_id,
     streamVersion: row.stream_version,
     position: encodePosition(rowPosition(row)),
-    recordedAt: new Date(row.recorded_at).toISOString(),
+    recordedAt: row.recorded_at,
   };
 }
