@@ -19,14 +19,26 @@ export interface ExecutionUpdate {
 export interface ExecutionUpdatesOptions {
   readModel: Pick<ReadModel, 'getExecution' | 'listExecutions'>;
   projections: Pick<ProjectionRunner, 'onChange' | 'caughtUp'>;
-  /** Changes that land within this window go out as one message. */
+  /**
+   * Once an execution has sent `burst` messages in quick succession, its changes that land within
+   * this window go out as one message: at most one message per window on average.
+   */
   coalesceMs?: number;
+  /** Messages an execution that was quiet may send at once, each as soon as its change is projected. */
+  burst?: number;
   log: FastifyBaseLogger;
 }
 
+/**
+ * Enough for one step of an execution to go out change by change (a node completes and the next
+ * is queued, then it starts: commits a few ms apart); more than that in quick succession is a busy
+ * execution, whose changes are better sent together.
+ */
+export const DEFAULT_BURST = 4;
+
 const ACTIVE_STATUSES: ExecutionStatus[] = ['QUEUED', 'RUNNING', 'PAUSED'];
 
-/** What one subscriber has been shown of one execution. */
+/** What the subscribers of one execution have been shown of it, as of one stream version. */
 interface Shown {
   streamVersion: number;
   status: ExecutionStatus;
@@ -35,13 +47,52 @@ interface Shown {
   nodes: Map<string, string>;
 }
 
+/** What subscribers who were shown `from` are shown next, and the message that tells them (null: nothing new). */
+interface Step {
+  shown: Shown;
+  update: ExecutionUpdate | null;
+}
+
 const serialiseNodes = (view: ExecutionView): Map<string, string> => new Map(view.nodeStates.map((node) => [node.nodeId, JSON.stringify(node)]));
 
 /**
- * One subscriber and what it has shown of each execution it follows. Messages are diffs against
- * that, not against the change notifications, so a view that arrives late, or twice, shows
- * nothing twice and nothing older.
+ * Diffs a view against what was shown. A view that arrives late, or twice, shows nothing twice
+ * and nothing older. `nodes` is the view's nodes serialised.
  */
+function step(from: Shown | undefined, view: ExecutionView, nodes: Map<string, string>): Step {
+  if (from && view.streamVersion <= from.streamVersion) return { shown: from, update: null };
+  const changedNodes = view.nodeStates.filter((node) => from?.nodes.get(node.nodeId) !== nodes.get(node.nodeId));
+  // Finished executions keep only their version: enough to ignore late notifications about them.
+  const kept = TERMINAL_EXECUTION_STATUSES.has(view.status) ? new Map<string, string>() : nodes;
+  const shown = { streamVersion: view.streamVersion, status: view.status, progress: view.progress, nodes: kept };
+  const visible = !from || changedNodes.length > 0 || from.status !== view.status || from.progress !== view.progress;
+  return { shown, update: visible ? { executionId: view.id, status: view.status, progress: view.progress, changedNodes, execution: view } : null };
+}
+
+/**
+ * The steps of one view, each computed once and shared by every subscriber that was shown the
+ * same version: a view is a function of the execution's events up to its version, so they were
+ * all shown the same. With a thousand subscribers, one diff and one message object, not a thousand.
+ */
+class Steps {
+  private readonly byVersion = new Map<number | undefined, Step>();
+  private readonly nodes: Map<string, string>;
+
+  constructor(private readonly view: ExecutionView) {
+    this.nodes = serialiseNodes(view);
+  }
+
+  from(shown: Shown | undefined): Step {
+    const version = shown?.streamVersion;
+    const known = this.byVersion.get(version);
+    if (known) return known;
+    const next = step(shown, this.view, this.nodes);
+    this.byVersion.set(version, next);
+    return next;
+  }
+}
+
+/** One subscriber and what it has been shown of each execution it follows. */
 class Watcher {
   readonly channel: Channel<ExecutionUpdate>;
   private readonly shown = new Map<string, Shown>();
@@ -54,40 +105,60 @@ class Watcher {
     this.channel = new Channel(onClose);
   }
 
-  /** `nodes` is the view's nodes serialised, shared by every watcher of the view. */
-  show(view: ExecutionView, nodes: Map<string, string> = serialiseNodes(view)): void {
-    const shown = this.shown.get(view.id);
-    if (shown && view.streamVersion <= shown.streamVersion) return;
-    const changedNodes = view.nodeStates.filter((node) => shown?.nodes.get(node.nodeId) !== nodes.get(node.nodeId));
-    const terminal = TERMINAL_EXECUTION_STATUSES.has(view.status);
-    // Finished executions keep only their version: enough to ignore late notifications about them.
-    this.shown.set(view.id, { streamVersion: view.streamVersion, status: view.status, progress: view.progress, nodes: terminal ? new Map() : nodes });
-    const visible = !shown || changedNodes.length > 0 || shown.status !== view.status || shown.progress !== view.progress;
-    if (visible) this.channel.push({ executionId: view.id, status: view.status, progress: view.progress, changedNodes, execution: view });
-    if (terminal && this.endsWithExecution) this.channel.end();
+  show(view: ExecutionView, steps: Steps = new Steps(view)): void {
+    const { shown, update } = steps.from(this.shown.get(view.id));
+    this.shown.set(view.id, shown);
+    if (update) this.channel.push(update);
+    if (TERMINAL_EXECUTION_STATUSES.has(shown.status) && this.endsWithExecution) this.channel.end();
   }
 }
 
 /**
- * The live feed behind the subscriptions, driven by the projection runner. Executions changed by
- * the batches projected within one window are read back from the read model once each (so the
- * `execution` query agrees with the last message, and a thousand subscribers cost one read), and
- * every subscriber following them gets the view.
+ * How often each execution may send: `burst` messages at once, then one per `intervalMs` (a
+ * token bucket, kept as one number per execution: when its next message would be due at the
+ * sustained rate). An isolated change goes out at once; a busy execution sends at that rate.
+ */
+class MessageRate {
+  private readonly due = new Map<string, number>();
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly burst: number,
+  ) {}
+
+  /** Books the next message of the execution and says when it may go out. */
+  book(executionId: string, now: number): number {
+    const due = Math.max(this.due.get(executionId) ?? now, now);
+    this.due.set(executionId, due + this.intervalMs);
+    return Math.max(now, due - (this.burst - 1) * this.intervalMs);
+  }
+
+  /** Forgets executions quiet long enough to have their whole burst back: the same as never seen. */
+  forgetQuiet(now: number): void {
+    for (const [executionId, due] of this.due) if (due <= now) this.due.delete(executionId);
+  }
+}
+
+/**
+ * The live feed behind the subscriptions, driven by the projection runner. A changed execution is
+ * read back from the read model once per message (so the `execution` query agrees with the last
+ * message, and a thousand subscribers cost one read), and every subscriber following it gets the
+ * view. Each execution's messages are rate-limited (MessageRate): changes that land while one
+ * waits for its turn go out with it.
  */
 export class ExecutionUpdates {
   private readonly byExecution = new Map<string, Set<Watcher>>();
   private readonly byWorkflow = new Map<string, Set<Watcher>>();
-  /** Changed executions not read yet: executionId -> workflowId. */
-  private readonly pending = new Map<string, string>();
-  private timer: NodeJS.Timeout | null = null;
-  /** Until then, changes wait to be sent together. */
-  private windowEndsAt = 0;
+  /** Changed executions not read yet, each with the timer of its turn (null: its turn came). */
+  private readonly pending = new Map<string, { workflowId: string; timer: NodeJS.Timeout | null }>();
+  /** Executions whose turn came, in that order. */
+  private readonly due: string[] = [];
   private flushing: Promise<void> = Promise.resolve();
+  private readonly rate: MessageRate;
   private readonly unsubscribe: () => void;
-  private readonly coalesceMs: number;
 
   constructor(private readonly options: ExecutionUpdatesOptions) {
-    this.coalesceMs = options.coalesceMs ?? 25;
+    this.rate = new MessageRate(options.coalesceMs ?? 25, options.burst ?? DEFAULT_BURST);
     this.unsubscribe = options.projections.onChange((changes) => this.changed(changes));
   }
 
@@ -121,7 +192,7 @@ export class ExecutionUpdates {
   /** Ends every subscription (the server is shutting down). */
   close(): void {
     this.unsubscribe();
-    if (this.timer) clearTimeout(this.timer);
+    for (const { timer } of this.pending.values()) if (timer) clearTimeout(timer);
     for (const watcher of this.watchers()) watcher.channel.end();
   }
 
@@ -156,35 +227,47 @@ export class ExecutionUpdates {
   }
 
   private changed(changes: ExecutionChange[]): void {
+    const now = Date.now();
     for (const { executionId, workflowId } of changes) {
-      if (this.byExecution.has(executionId) || this.byWorkflow.has(workflowId)) this.pending.set(executionId, workflowId);
+      if (this.pending.has(executionId) || !(this.byExecution.has(executionId) || this.byWorkflow.has(workflowId))) continue;
+      const at = this.rate.book(executionId, now);
+      const timer = at > now ? setTimeout(() => this.turn(executionId), at - now) : null;
+      this.pending.set(executionId, { workflowId, timer });
+      // A turn that came at once is read in a microtask, once the projection runner's listeners
+      // have returned: the changes of this batch go together.
+      if (!timer) this.turn(executionId);
     }
-    if (this.pending.size === 0 || this.timer) return;
-    // The first change after a quiet spell goes out at once; what lands during the window after
-    // a message waits for the window's end and goes out as one message.
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.windowEndsAt = Date.now() + this.coalesceMs;
-      this.flushing = this.flushing.then(() => this.flush());
-    }, Math.max(0, this.windowEndsAt - Date.now()));
+  }
+
+  private turn(executionId: string): void {
+    this.pending.get(executionId)!.timer = null;
+    this.due.push(executionId);
+    if (this.due.length === 1) this.flushing = this.flushing.then(() => this.flush());
   }
 
   private async flush(): Promise<void> {
-    const pending = [...this.pending];
-    this.pending.clear();
-    for (const [executionId, workflowId] of pending) {
-      const following = [...(this.byExecution.get(executionId) ?? []), ...(this.byWorkflow.get(workflowId) ?? [])];
-      if (following.length === 0) continue;
-      try {
-        const view = await this.options.readModel.getExecution(executionId);
-        if (!view) continue;
-        const nodes = serialiseNodes(view);
-        for (const watcher of following) watcher.show(view, nodes);
-      } catch (error) {
-        // Without the read model there is nothing true to show: end these subscriptions with the error.
-        const coded = toCodedGraphQLError(error, this.options.log);
-        for (const watcher of following) watcher.channel.fail(coded);
-      }
+    this.rate.forgetQuiet(Date.now());
+    for (let executionId = this.due.shift(); executionId !== undefined; executionId = this.due.shift()) {
+      const { workflowId } = this.pending.get(executionId)!;
+      // From here on, a change needs a read of its own: this one may miss it.
+      this.pending.delete(executionId);
+      await this.send(executionId, workflowId);
+    }
+  }
+
+  /** One read of the execution, shown to everyone following it. */
+  private async send(executionId: string, workflowId: string): Promise<void> {
+    const following = [...(this.byExecution.get(executionId) ?? []), ...(this.byWorkflow.get(workflowId) ?? [])];
+    if (following.length === 0) return;
+    try {
+      const view = await this.options.readModel.getExecution(executionId);
+      if (!view) return;
+      const steps = new Steps(view);
+      for (const watcher of following) watcher.show(view, steps);
+    } catch (error) {
+      // Without the read model there is nothing true to show: end these subscriptions with the error.
+      const coded = toCodedGraphQLError(error, this.options.log);
+      for (const watcher of following) watcher.channel.fail(coded);
     }
   }
 }

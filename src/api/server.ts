@@ -13,7 +13,7 @@ export interface ServerOptions extends ApiDeps {
   logger?: FastifyBaseLogger;
   /** Largest request body, in bytes; larger ones get 413. */
   bodyLimit?: number;
-  /** Subscription changes that land within this window go out as one message. */
+  /** Once an execution has sent a burst of messages, its changes within this window go out as one message. */
   coalesceMs?: number;
 }
 

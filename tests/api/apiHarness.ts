@@ -3,7 +3,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { PgliteClient } from '../../src/db/pgliteClient.js';
 import type { PostgresClient } from '../../src/db/postgresClient.js';
-import { buildServer } from '../../src/api/server.js';
+import { buildServer, type ServerOptions } from '../../src/api/server.js';
 import type { FastifyInstance } from 'fastify';
 import { createPostgresEventStore, migrateEventStore } from '../../src/eventstore/postgresEventStore.js';
 import { migrateProjections } from '../../src/projections/migrate.js';
@@ -31,7 +31,7 @@ export interface Api {
   close(): Promise<void>;
 }
 
-export async function startApi(backend: Backend): Promise<Api> {
+export async function startApi(backend: Backend, options: Pick<ServerOptions, 'coalesceMs'> = {}): Promise<Api> {
   // The backends are always one of the two clients; migrations need the concrete one.
   const db = backend.db as PgliteClient | PostgresClient;
   await migrateEventStore(db);
@@ -42,7 +42,7 @@ export async function startApi(backend: Backend): Promise<Api> {
   const engine = new Engine({ store, db });
   await projections.start();
   await engine.start();
-  const app = buildServer({ engine, readModel, projections, store, db });
+  const app = buildServer({ engine, readModel, projections, store, db, ...options });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const clients: Client[] = [];

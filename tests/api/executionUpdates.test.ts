@@ -75,14 +75,14 @@ describe('ExecutionUpdates', () => {
   let updates: ExecutionUpdates | undefined;
   afterEach(() => updates?.close());
 
-  it('sends a snapshot, then one message per window with only what changed, and ends after a terminal status', async () => {
+  it('sends a snapshot, then messages with only what changed, and ends after a terminal status', async () => {
     const side = fakeReadSide();
     updates = new ExecutionUpdates({ ...side, coalesceMs: 20, log });
     side.set('e1', 2, 'RUNNING', { t: 'COMPLETED', a: 'QUEUED', b: 'QUEUED' });
     const feed = await updates.execution('e1');
     expect(await take(feed, 1)).toEqual([{ v: 2, status: 'RUNNING', changed: { t: 'COMPLETED', a: 'QUEUED', b: 'QUEUED' } }]);
 
-    // Two batches inside one window: one message, each node as it is now.
+    // Two batches projected before the read: one message, each node as it is now.
     side.set('e1', 3, 'RUNNING', { t: 'COMPLETED', a: 'RUNNING', b: 'QUEUED' });
     side.project('e1', ['a']);
     side.set('e1', 4, 'RUNNING', { t: 'COMPLETED', a: 'COMPLETED', b: 'RUNNING' });
