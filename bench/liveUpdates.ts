@@ -1,48 +1,45 @@
+import { fork } from 'node:child_process';
+import { on, once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { buildServer } from '../src/api/server.js';
 import { ReadModel } from '../src/projections/readModel.js';
 import type { WorkflowDefinition } from '../src/domain/workflow/workflow.js';
+import type { LiveClientsInput, LiveClientsMessage, Received } from './liveClients.js';
 import { percentile, waitForAll, type BenchEnv } from './support.js';
 
 const STATUS_EVENT: Record<string, string> = { QUEUED: 'NodeQueued', RUNNING: 'NodeStarted', COMPLETED: 'NodeCompleted' };
 
-/** A chain of short delays after a pause long enough for every subscriber to attach. */
+const GATE_QUEUE = 'live-updates-gate';
+
+/**
+ * A chain of short delays behind a gate (an external node) that the bench opens once every
+ * subscriber has attached: 500 connections and snapshots are not what this scenario measures.
+ */
 const steadyChain = (length: number): WorkflowDefinition => {
   const nodes = [
     { id: 'start', type: 'trigger.manual' },
-    { id: 'warmup', type: 'delay', parameters: { ms: 1_500 } },
+    { id: 'gate', type: 'external', parameters: { queue: GATE_QUEUE } },
     ...Array.from({ length }, (_, i) => ({ id: `d${i}`, type: 'delay', parameters: { ms: 30 } })),
   ];
   return { name: 'live updates', nodes, connections: nodes.slice(1).map((node, i) => ({ source: nodes[i]!.id, target: node.id })) };
 };
 
-interface Received {
-  at: number;
-  nodes: Array<{ nodeId: string; status: string }>;
-}
-
 /**
  * From an event's commit (its recorded time) to the graphql-ws frame that shows it arriving at
- * the client, over real WebSockets, with `subscribers` clients on one execution.
+ * the client, over real WebSockets, with `subscribers` clients on one execution. The clients run
+ * in a child process, so that the server and the clients each have an event loop of their own.
  */
 export async function liveUpdates(env: BenchEnv, subscribers: number): Promise<{ subscribers: number; messages: number; p50Ms: number; p99Ms: number }> {
   const app = buildServer({ engine: env.engine, readModel: new ReadModel(env.db), projections: env.projections, store: env.store, db: env.db });
   await app.listen({ port: 0, host: '127.0.0.1' });
-  const url = `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}/graphql`;
-  const clients: Client[] = [];
   try {
     const workflow = await env.engine.workflows.create(steadyChain(20));
     const started = await env.engine.startTrigger(workflow.id, 'start', {});
     await env.projections.caughtUp();
-    const received: Received[][] = await Promise.all(
-      Array.from({ length: subscribers }, () => {
-        const client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
-        clients.push(client);
-        return follow(client, started.id);
-      }),
-    );
+    const url = `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}/graphql`;
+    const received = await inClientProcess({ url, executionId: started.id, subscribers }, () => openGate(env));
     await waitForAll(env.store, [started.id]);
     const recorded = await recordedTimes(env, started.id);
     const latencies = received.flatMap((messages) =>
@@ -55,23 +52,42 @@ export async function liveUpdates(env: BenchEnv, subscribers: number): Promise<{
     );
     return { subscribers, messages: received.reduce((sum, each) => sum + each.length, 0), p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
   } finally {
-    await Promise.all(clients.map((client) => client.dispose()));
     await app.close();
   }
 }
 
-function follow(client: Client, executionId: string): Promise<Received[]> {
-  const messages: Received[] = [];
-  return new Promise((resolve, reject) => {
-    client.subscribe<{ executionUpdated: { changedNodes: Array<{ nodeId: string; status: string }> } }>(
-      { query: 'subscription ($id: ID!) { executionUpdated(executionId: $id) { status changedNodes { nodeId status } } }', variables: { id: executionId } },
-      {
-        next: (message) => messages.push({ at: Date.now(), nodes: message.data?.executionUpdated.changedNodes ?? [] }),
-        error: reject,
-        complete: () => resolve(messages),
-      },
-    );
-  });
+/** Runs the subscribers in a child process (liveClients.ts); `subscribed` once all have attached. */
+async function inClientProcess(input: LiveClientsInput, subscribed: () => Promise<void>): Promise<Received[][]> {
+  const child = fork(fileURLToPath(new URL('./liveClients.ts', import.meta.url)), { execArgv: ['--import', 'tsx'] });
+  const exited = once(child, 'exit').then(([code]) => Promise.reject(new Error(`the live-updates clients exited with ${code}`)));
+  // Buffered from the start: the second message may come while the first is being handled.
+  const messages = on(child, 'message');
+  const next = async (): Promise<LiveClientsMessage> => (await Promise.race([messages.next(), exited])).value[0];
+  try {
+    child.send(input);
+    if ((await next()).kind !== 'subscribed') throw new Error('the live-updates clients ended before subscribing');
+    await subscribed();
+    const last = await next();
+    if (last.kind !== 'received') throw new Error('the live-updates clients said they subscribed twice');
+    return last.received;
+  } finally {
+    child.kill();
+    await exited.catch(() => {});
+  }
+}
+
+/** Completes the gate as an external worker would, once the work queue has seen it queued. */
+async function openGate(env: BenchEnv): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const [gate] = await env.engine.workQueue.claim(GATE_QUEUE, 'bench', { max: 1 });
+    if (gate) {
+      await env.engine.workQueue.complete(gate, { output: null });
+      return;
+    }
+    await sleep(10);
+  }
+  throw new Error('the live-updates gate was never queued');
 }
 
 async function recordedTimes(env: BenchEnv, executionId: string): Promise<Map<string, number>> {

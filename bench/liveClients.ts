@@ -1,0 +1,58 @@
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+
+// The subscribers of the live-updates scenario, in a process of their own (forked by
+// liveUpdates.ts): real clients run on other machines, so their frame handling must not queue
+// behind the server's event loop, nor the server's work behind theirs. Date.now() is the same
+// clock in both processes.
+
+export interface LiveClientsInput {
+  url: string;
+  executionId: string;
+  subscribers: number;
+}
+
+export interface Received {
+  /** Date.now() when the frame's message reached the subscriber. */
+  at: number;
+  nodes: Array<{ nodeId: string; status: string }>;
+}
+
+/** To the parent: first that every subscriber has its snapshot, then, once all completed, what each received. */
+export type LiveClientsMessage = { kind: 'subscribed' } | { kind: 'received'; received: Received[][] };
+
+const QUERY = 'subscription ($id: ID!) { executionUpdated(executionId: $id) { status changedNodes { nodeId status } } }';
+
+function follow(client: Client, executionId: string, onSnapshot: () => void): Promise<Received[]> {
+  const messages: Received[] = [];
+  return new Promise((resolve, reject) => {
+    client.subscribe<{ executionUpdated: { changedNodes: Received['nodes'] } }>(
+      { query: QUERY, variables: { id: executionId } },
+      {
+        next: (message) => {
+          messages.push({ at: Date.now(), nodes: message.data?.executionUpdated.changedNodes ?? [] });
+          if (messages.length === 1) onSnapshot();
+        },
+        error: reject,
+        complete: () => resolve(messages),
+      },
+    );
+  });
+}
+
+async function main({ url, executionId, subscribers }: LiveClientsInput): Promise<void> {
+  const tell = (message: LiveClientsMessage) => process.send!(message);
+  const clients = Array.from({ length: subscribers }, () => createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false }));
+  let snapshots = 0;
+  const onSnapshot = () => {
+    if (++snapshots === subscribers) tell({ kind: 'subscribed' });
+  };
+  try {
+    tell({ kind: 'received', received: await Promise.all(clients.map((client) => follow(client, executionId, onSnapshot))) });
+  } finally {
+    await Promise.all(clients.map((client) => client.dispose()));
+  }
+}
+
+// The parent ends this process once it has the results: exiting first could overtake them.
+process.once('message', (input: LiveClientsInput) => main(input));
