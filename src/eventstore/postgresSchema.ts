@@ -44,12 +44,14 @@ const STATEMENTS = [
     SELECT s.version, s.last_xact INTO v_version, v_last_xact FROM streams s WHERE s.stream_id = p_stream_id;
     v_version := coalesce(v_version, 0);
 
-    -- Probing the index with the batch's ids keeps this O(batch): an anti-join against the
-    -- stream gets planned as a hash join over every event of the stream, O(stream) per append.
+    -- One probe of the (stream_id, event_id) index per id keeps this O(batch). The LIMIT keeps
+    -- the planner from flattening the probe into a join: an anti-join, or the plan cached for
+    -- this function after a few calls, could scan every event of the stream, O(stream) per append.
     v_held := ARRAY(
-      SELECT ev.event_id FROM events ev
-      WHERE ev.stream_id = p_stream_id
-        AND ev.event_id = ANY (ARRAY(SELECT x.e->>'id' FROM jsonb_array_elements(p_events) AS x(e))));
+      SELECT held.event_id FROM jsonb_array_elements(p_events) AS x(e)
+      CROSS JOIN LATERAL (
+        SELECT ev.event_id FROM events ev WHERE ev.stream_id = p_stream_id AND ev.event_id = x.e->>'id' LIMIT 1
+      ) held);
     SELECT coalesce(jsonb_agg(x.e ORDER BY x.n), '[]'::jsonb) INTO v_new
     FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(e, n)
     WHERE NOT (x.e->>'id' = ANY (v_held));
