@@ -20,6 +20,7 @@ import {
   type EventStore,
   type ExpectedVersion,
   type NewEvent,
+  passesFilter,
   type ReadOptions,
   type RecordedEvent,
   type SubscribeOptions,
@@ -218,10 +219,7 @@ class EsdbSubscription implements Subscription {
   }
 
   private matches(event: StoredEvent): boolean {
-    const { streamPrefixes, types } = this.options.filter ?? {};
-    if (event.type.startsWith('$')) return false;
-    if (types && !types.includes(event.type)) return false;
-    return !streamPrefixes || streamPrefixes.some((prefix) => event.streamId.startsWith(prefix));
+    return !event.type.startsWith('$') && passesFilter(this.options.filter, event.streamId, event.type);
   }
 
   private async deliver(events: RecordedEvent[]): Promise<boolean> {

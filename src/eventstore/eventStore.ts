@@ -52,6 +52,14 @@ export interface SubscriptionFilter {
   types?: string[];
 }
 
+/** Whether events of this stream and type pass the filter (none: everything passes). */
+export function passesFilter(filter: SubscriptionFilter | undefined, streamId: string, type: string): boolean {
+  if (!filter) return true;
+  const { streamPrefixes, types } = filter;
+  if (streamPrefixes && !streamPrefixes.some((prefix) => streamId.startsWith(prefix))) return false;
+  return !types || types.includes(type);
+}
+
 export interface SubscribeOptions {
   /**
    * Resume after this position ('start': from the first event, 'end': only new events). A

@@ -51,11 +51,3 @@ export async function readLog(db: SqlExecutor, cursor: SqlPosition, filter: Subs
   const events = rows.filter((row): row is BatchRow & EventRow => row.event_id != null).map(toRecordedEvent);
   return { events, bound: BigInt(head.bound), heldBack: head.held_back };
 }
-
-/** Whether an event passes a subscription's filter (the JavaScript twin of READ_BATCH's conditions). */
-export function passes(filter: SubscriptionFilter | undefined, event: RecordedEvent): boolean {
-  if (!filter) return true;
-  const { streamPrefixes, types } = filter;
-  if (streamPrefixes && !streamPrefixes.some((prefix) => event.streamId.startsWith(prefix))) return false;
-  return !types || types.includes(event.type);
-}

@@ -1,6 +1,6 @@
 import type { SqlExecutor } from '../db/sqlClient.js';
-import type { RecordedEvent, SubscriptionFilter } from './eventStore.js';
-import { passes, readLog } from './logRead.js';
+import { passesFilter, type RecordedEvent, type SubscriptionFilter } from './eventStore.js';
+import { readLog } from './logRead.js';
 import { comparePositions, decodePosition, type SqlPosition } from './postgresRows.js';
 
 export interface TailSlice {
@@ -115,7 +115,7 @@ export class LogTail {
     const events: RecordedEvent[] = [];
     for (let i = this.firstAfter(cursor); i < this.entries.length; i++) {
       const { event } = this.entries[i]!;
-      if (!passes(filter, event)) continue;
+      if (!passesFilter(filter, event.streamId, event.type)) continue;
       events.push(event);
       if (events.length === limit) return { events, drainedTo: null, heldBack: this.heldBack, more: true };
     }

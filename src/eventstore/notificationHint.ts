@@ -1,4 +1,4 @@
-import type { SubscriptionFilter } from './eventStore.js';
+import { passesFilter, type SubscriptionFilter } from './eventStore.js';
 
 /** What an append notification says was committed: one stream, these event types. */
 export interface NotificationHint {
@@ -15,8 +15,5 @@ export function parseNotificationHint(payload: string): NotificationHint | null 
 
 /** Whether the committed events may pass the filter; without a hint, they may. */
 export function mayMatch(filter: SubscriptionFilter | undefined, hint: NotificationHint | null): boolean {
-  if (!hint || !filter) return true;
-  const { streamPrefixes, types } = filter;
-  if (streamPrefixes && !streamPrefixes.some((prefix) => hint.streamId.startsWith(prefix))) return false;
-  return !types || hint.types.some((type) => types.includes(type));
+  return !hint || hint.types.some((type) => passesFilter(filter, hint.streamId, type));
 }
