@@ -14,7 +14,7 @@ import { GroupCommit } from './groupCommit.js';
 import { LogTail } from './logTail.js';
 import { encodePosition, EVENT_COLUMNS, type EventRow, ORIGIN, toRecordedEvent } from './postgresRows.js';
 import { parseNotificationHint } from './notificationHint.js';
-import { EVENTS_CHANNEL, WRONG_VERSION_SQLSTATE } from './postgresSchema.js';
+import { EVENTS_CHANNEL } from './postgresSchema.js';
 import { PostgresSubscription } from './postgresSubscription.js';
 
 export { migrateEventStore } from './postgresSchema.js';
@@ -54,19 +54,9 @@ export async function appendToStream(
   events: NewEvent[],
   expectedVersion: ExpectedVersion,
 ): Promise<AppendResult> {
-  const payload = JSON.stringify(events.map(storedFields));
-  try {
-    const { rows } = await db.query<AppendRow>(
-      `SELECT next_version, position_xact::text AS xact, position_seq::text AS seq FROM cascade_append($1, $2::jsonb, $3)`,
-      [streamId, payload, expectedParameter(expectedVersion)],
-    );
-    return toAppendResult(rows[0]!);
-  } catch (error) {
-    if (sqlState(error) === WRONG_VERSION_SQLSTATE) {
-      throw new ConcurrencyError(streamId, expectedVersion, Number((error as { detail?: string }).detail));
-    }
-    throw error;
-  }
+  const [result] = await appendBatch(db, [{ streamId, events, expectedVersion }]);
+  if (result instanceof Error) throw result;
+  return result!;
 }
 
 /** Appends to several streams in one transaction; each gets its result or its ConcurrencyError. */
@@ -105,17 +95,12 @@ function expectedParameter(expected: ExpectedVersion): string {
   return String(expected);
 }
 
-function sqlState(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
-}
-
 class PostgresEventStore implements EventStore {
   private readonly subscriptions = new Set<PostgresSubscription>();
   private readonly tail: LogTail;
+  private readonly appends: GroupCommit<AppendRequest, AppendResult>;
   private listener: Promise<() => Promise<void>> | null = null;
   private closed = false;
-
-  private readonly appends: GroupCommit<AppendRequest, AppendResult>;
 
   constructor(
     private readonly client: SqlClient,

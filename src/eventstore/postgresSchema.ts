@@ -3,9 +3,6 @@ import type { SqlClient } from '../db/sqlClient.js';
 /** Channel notified by every append, with the payload `<stream id>|<type>,<type>...` (see notificationHint.ts). */
 export const EVENTS_CHANNEL = 'cascade_events';
 
-/** Raised by cascade_append when the expected version does not hold; DETAIL is the actual version. */
-export const WRONG_VERSION_SQLSTATE = 'CE409';
-
 // Serialises concurrent migrations: CREATE ... IF NOT EXISTS and CREATE OR REPLACE still race.
 const MIGRATION_LOCK = 7_240_118_301;
 
@@ -100,24 +97,6 @@ const STATEMENTS = [
     RETURN QUERY SELECT v_version, pg_current_xact_id(), v_seq, false;
   END
   $fn$`,
-  `CREATE OR REPLACE FUNCTION cascade_append(p_stream_id text, p_events jsonb, p_expected text)
-  RETURNS TABLE (next_version integer, position_xact xid8, position_seq bigint)
-  LANGUAGE plpgsql AS $fn$
-  DECLARE
-    r record;
-  BEGIN
-    -- Locking before the first write means this transaction gets its id only after the
-    -- stream's previous appender committed: per stream, transaction ids grow with versions,
-    -- which is what lets subscribers order by (transaction_id, global_position).
-    PERFORM pg_advisory_xact_lock(hashtextextended(p_stream_id, 0));
-    SELECT * INTO r FROM cascade_append_locked(p_stream_id, p_events, p_expected);
-    IF r.conflict THEN
-      RAISE EXCEPTION 'stream % is at version %, expected %', p_stream_id, r.next_version, p_expected
-        USING ERRCODE = '${WRONG_VERSION_SQLSTATE}', DETAIL = r.next_version::text;
-    END IF;
-    RETURN QUERY SELECT r.next_version, r.position_xact, r.position_seq;
-  END
-  $fn$`,
   // Appends to several streams in one transaction (group commit across streams): each append
   // of p_appends ({stream, events, expected}) stands on its own expected version, in array order.
   `CREATE OR REPLACE FUNCTION cascade_append_batch(p_appends jsonb)
@@ -128,8 +107,10 @@ const STATEMENTS = [
     v_item jsonb;
     v_n bigint;
   BEGIN
-    -- Every lock before the first write, as in cascade_append, and in one global order, so that
-    -- two batches naming the same streams cannot deadlock.
+    -- Every lock before the first write: this transaction gets its id only after each stream's
+    -- previous appender committed, so per stream, transaction ids grow with versions, which is
+    -- what lets subscribers order by (transaction_id, global_position). In one global order, so
+    -- that two batches naming the same streams cannot deadlock.
     FOR v_key IN SELECT DISTINCT hashtextextended(a.e->>'stream', 0) FROM jsonb_array_elements(p_appends) AS a(e) ORDER BY 1 LOOP
       PERFORM pg_advisory_xact_lock(v_key);
     END LOOP;
