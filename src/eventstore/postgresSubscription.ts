@@ -171,7 +171,7 @@ export class PostgresSubscription implements Subscription {
     const ahead = this.ahead;
     this.ahead = null;
     if (ahead && comparePositions(ahead.from, this.cursor) === 0) return ahead.batch;
-    return readLog(this.host.db, this.cursor, this.options.filter, this.batchSize, this.startSnapshot?.snapshot ?? null);
+    return this.readFrom(this.cursor);
   }
 
   /**
@@ -179,9 +179,13 @@ export class PostgresSubscription implements Subscription {
    * the handler works on this one. Used only if the cursor gets exactly there.
    */
   private readAhead(from: SqlPosition): void {
-    const batch = readLog(this.host.db, from, this.options.filter, this.batchSize, this.startSnapshot?.snapshot ?? null);
+    const batch = this.readFrom(from);
     batch.catch(() => undefined); // a failed read ahead is read again, and reported, when needed
     this.ahead = { from, batch };
+  }
+
+  private readFrom(position: SqlPosition): Promise<LogBatch> {
+    return readLog(this.host.db, position, this.options.filter, this.batchSize, this.startSnapshot?.snapshot ?? null);
   }
 
   /** Hands the batch over until the handler accepts it; false if closed first. */
