@@ -94,20 +94,13 @@ export interface Adjacency {
   dependents: Dependencies;
 }
 
-export interface ExecutionSnapshot extends Adjacency {
-  id: string;
-  workflowId: string;
-  workflowVersion: number;
-  status: ExecutionStatus;
-  triggerNodeId: string;
-  triggerType: string;
-  startedAt: string;
-  finishedAt: string | null;
-  error: string | null;
-  errorCode: string | null;
-  rerunOf: string | null;
-  executionPath: string[];
-  streamVersion: number;
+/** What the view is computed from: the execution's own facts, as the view shows them. */
+type ExecutionFields = Pick<
+  ExecutionView,
+  'id' | 'workflowId' | 'workflowVersion' | 'status' | 'triggerNodeId' | 'triggerType' | 'startedAt' | 'finishedAt' | 'error' | 'errorCode' | 'rerunOf' | 'executionPath' | 'streamVersion'
+>;
+
+export interface ExecutionSnapshot extends Adjacency, ExecutionFields {
   /** In definition order. */
   nodes: NodeSnapshot[];
 }
