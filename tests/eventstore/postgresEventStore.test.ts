@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresClient, type PostgresClient } from '../../src/db/postgresClient.js';
 import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase.js';
 import { ANY, ConcurrencyError, type EventStore, type NewEvent, NO_STREAM, type RecordedEvent } from '../../src/eventstore/eventStore.js';
-import { appendToStream, createPostgresEventStore, migrateEventStore } from '../../src/eventstore/postgresEventStore.js';
+import { appendToStream, createPostgresEventStore, migrateEventStore, type PostgresEventStoreOptions } from '../../src/eventstore/postgresEventStore.js';
 import { decodePosition } from '../../src/eventstore/postgresRows.js';
 import { eventStoreContract } from './eventStoreContract.js';
 import { sqlSubject } from './sqlSubject.js';
@@ -16,35 +16,22 @@ eventStoreContract('PostgreSQL event store on PostgreSQL', async () => {
 });
 
 describe('PostgreSQL event store, server specifics', () => {
-  let database: TestDatabase;
-  let client: PostgresClient;
-  let store: EventStore;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    client = createPostgresClient(database.url);
-    await Promise.all([migrateEventStore(client), migrateEventStore(client)]);
-    store = createPostgresEventStore(client);
-  });
-  afterAll(async () => {
-    await store?.close();
-    await client?.close();
-    await database?.drop();
-  });
+  const context = useEventStoreDatabase();
 
   it('holds back an event committed before an older transaction that is still open', async () => {
     const p = `held_${randomUUID().slice(0, 8)}`;
     const delivered: RecordedEvent[] = [];
-    const subscription = store.subscribe({
+    const subscription = context.store.subscribe({
       from: 'end',
       filter: { streamPrefixes: [p] },
       handler: async (events) => void delivered.push(...events),
     });
     await subscription.caughtUp();
 
-    const older = await openTransaction(database.url);
+    const older = await openTransaction(context.database.url);
     try {
       await appendToStream(older, `${p}-old`, [event()], NO_STREAM);
-      await store.append(`${p}-new`, [event()], NO_STREAM);
+      await context.store.append(`${p}-new`, [event()], NO_STREAM);
       await sleep(100);
       expect(delivered).toEqual([]);
       await older.query('COMMIT');
@@ -58,56 +45,43 @@ describe('PostgreSQL event store, server specifics', () => {
 
   it('refuses an append that would commit a stream out of order', async () => {
     const stream = `order_${randomUUID()}`;
-    const early = await openTransaction(database.url);
+    const early = await openTransaction(context.database.url);
     await early.query('SELECT pg_current_xact_id()');
-    await store.append(stream, [event()], NO_STREAM);
+    await context.store.append(stream, [event()], NO_STREAM);
 
     const error = await appendToStream(early, stream, [event()], ANY)
       .catch((e: unknown) => e)
       .finally(() => early.end());
     expect(error).toMatchObject({ code: '40001' });
-    expect(await store.read(stream)).toHaveLength(1);
+    expect(await context.store.read(stream)).toHaveLength(1);
   });
 });
 
 describe('PostgreSQL event store, group commit across streams', () => {
-  let database: TestDatabase;
-  let client: PostgresClient;
-  let store: EventStore;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    client = createPostgresClient(database.url);
-    await migrateEventStore(client);
-    // One append on its way at a time: every append arriving meanwhile joins the next commit.
-    store = createPostgresEventStore(client, { maxAppendsInFlight: 1 });
-  });
-  afterAll(async () => {
-    await store?.close();
-    await client?.close();
-    await database?.drop();
-  });
+  // One append on its way at a time: every append arriving meanwhile joins the next commit.
+  const context = useEventStoreDatabase({ maxAppendsInFlight: 1 });
 
   const streams = (count: number) => Array.from({ length: count }, () => `group_${randomUUID()}`);
   const transactionOf = (position: string) => decodePosition(position).xact;
 
   it('commits appends to many streams that arrive together in few transactions, each answered with its own version', async () => {
     const ids = streams(40);
-    const results = await Promise.all(ids.map((id, index) => store.append(id, Array.from({ length: 1 + (index % 3) }, event), NO_STREAM)));
+    const results = await Promise.all(ids.map((id, index) => context.store.append(id, Array.from({ length: 1 + (index % 3) }, event), NO_STREAM)));
 
     expect(results.map((result) => result.nextVersion)).toEqual(ids.map((_, index) => 1 + (index % 3)));
     expect(new Set(results.map((result) => transactionOf(result.position))).size).toBeLessThanOrEqual(2);
-    for (const [index, id] of ids.entries()) expect(await store.read(id)).toHaveLength(1 + (index % 3));
+    for (const [index, id] of ids.entries()) expect(await context.store.read(id)).toHaveLength(1 + (index % 3));
   });
 
   it('refuses only the append whose expected version is wrong; the others of its commit stand', async () => {
     const [taken, ...free] = streams(10);
-    await store.append(taken!, [event()], NO_STREAM);
-    const outcomes = await Promise.allSettled([taken!, ...free].map((id) => store.append(id, [event()], NO_STREAM)));
+    await context.store.append(taken!, [event()], NO_STREAM);
+    const outcomes = await Promise.allSettled([taken!, ...free].map((id) => context.store.append(id, [event()], NO_STREAM)));
 
     expect(outcomes[0]).toMatchObject({ status: 'rejected', reason: expect.any(ConcurrencyError) });
     expect((outcomes[0] as PromiseRejectedResult).reason).toMatchObject({ streamId: taken, actual: 1 });
     expect(outcomes.slice(1).every((outcome) => outcome.status === 'fulfilled')).toBe(true);
-    expect(await store.read(taken!)).toHaveLength(1);
+    expect(await context.store.read(taken!)).toHaveLength(1);
   });
 
   it('fails only an append the database refuses, not the others that arrived with it', async () => {
@@ -115,34 +89,24 @@ describe('PostgreSQL event store, group commit across streams', () => {
     // jsonb cannot hold a NUL character: PostgreSQL refuses the whole statement it is in.
     const refused = { ...event(), data: { text: 'nul \u0000 here' } };
     const outcomes = await Promise.allSettled([
-      store.append(good[0]!, [event()], NO_STREAM),
-      store.append(bad!, [refused], NO_STREAM),
-      ...good.slice(1).map((id) => store.append(id, [event()], NO_STREAM)),
+      context.store.append(good[0]!, [event()], NO_STREAM),
+      context.store.append(bad!, [refused], NO_STREAM),
+      ...good.slice(1).map((id) => context.store.append(id, [event()], NO_STREAM)),
     ]);
 
     expect(outcomes[1]).toMatchObject({ status: 'rejected' });
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(good.length);
-    expect(await store.read(bad!)).toEqual([]);
-    for (const id of good) expect(await store.read(id)).toHaveLength(1);
+    expect(await context.store.read(bad!)).toEqual([]);
+    for (const id of good) expect(await context.store.read(id)).toHaveLength(1);
   });
 });
 
 describe('PostgreSQL event store, one read of the log for every follower', () => {
-  let database: TestDatabase;
-  let client: PostgresClient;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    client = createPostgresClient(database.url);
-    await migrateEventStore(client);
-  });
-  afterAll(async () => {
-    await client?.close();
-    await database?.drop();
-  });
+  const context = useEventStoreDatabase();
 
   it('serves followers at the head from one shared read instead of a query each', async () => {
     let logReads = 0;
-    const counting = { ...client, query: (text: string, params?: unknown[]) => ((logReads += Number(text.includes('pg_snapshot_xmin'))), client.query(text, params)) };
+    const counting = { ...context.client, query: (text: string, params?: unknown[]) => ((logReads += Number(text.includes('pg_snapshot_xmin'))), context.client.query(text, params)) };
     const store = createPostgresEventStore(counting);
     const p = `shared_${randomUUID().slice(0, 8)}`;
     const followers = Array.from({ length: 6 }, (_, index) => {
@@ -164,7 +128,7 @@ describe('PostgreSQL event store, one read of the log for every follower', () =>
   });
 
   it('wakes a follower whose filter skipped what the shared read holds to an event committed after it', async () => {
-    const store = createPostgresEventStore(client);
+    const { store } = context;
     const p = `skipper_${randomUUID().slice(0, 8)}`;
     const wanted: RecordedEvent[] = [];
     const everything: RecordedEvent[] = [];
@@ -178,9 +142,29 @@ describe('PostgreSQL event store, one read of the log for every follower', () =>
     await store.append(`${p}-wanted`, [{ ...event(), type: 'Wanted' }], NO_STREAM);
     // Well before the 1 s re-check that a follower makes without any notification.
     await until(() => wanted.length === 1, 600);
-    await store.close();
+    await Promise.all([picky.close(), all.close()]);
   });
 });
+
+/**
+ * A fresh database with the event store's schema for one describe block, migrated twice at once
+ * (migrations must be safe to run concurrently), and a store on it made with `options`.
+ */
+function useEventStoreDatabase(options: PostgresEventStoreOptions = {}) {
+  const context = {} as { database: TestDatabase; client: PostgresClient; store: EventStore };
+  beforeAll(async () => {
+    context.database = await createTestDatabase();
+    context.client = createPostgresClient(context.database.url);
+    await Promise.all([migrateEventStore(context.client), migrateEventStore(context.client)]);
+    context.store = createPostgresEventStore(context.client, options);
+  });
+  afterAll(async () => {
+    await context.store?.close();
+    await context.client?.close();
+    await context.database?.drop();
+  });
+  return context;
+}
 
 async function openTransaction(url: string): Promise<pg.Client> {
   const connection = new pg.Client({ connectionString: url });
