@@ -10,7 +10,7 @@ import type { Timer } from './timers.js';
  * command about an attempt that is over, so a late or repeated timer changes nothing.
  */
 export function timerActions(handler: ExecutionCommandHandler, runner: NodeRunner): (timer: Timer) => Promise<void> {
-  const send = async (timer: Timer, command: ExecutionCommand) => {
+  const send = async (timer: Timer, command: ExecutionCommand | ExecutionCommand[]) => {
     try {
       await handleOnLatest(handler, timer.executionId, command, { causationId: `timer:${timer.id}` });
     } catch (error) {
@@ -20,8 +20,11 @@ export function timerActions(handler: ExecutionCommandHandler, runner: NodeRunne
   return async (timer) => {
     const { nodeId, attempt } = timer;
     switch (timer.kind) {
-      case 'delay':
-        return send(timer, { type: 'CompleteNode', data: { nodeId, attempt, output: await inputOf(handler, timer), outputName: null } });
+      case 'delay': {
+        // Settled with the readiness of its dependents in one commit, as the runner settles nodes.
+        const complete: ExecutionCommand = { type: 'CompleteNode', data: { nodeId, attempt, output: await inputOf(handler, timer), outputName: null } };
+        return send(timer, [complete, { type: 'QueueReadyNodes' }]);
+      }
       case 'retry':
         // The runner sends StartNode itself, and runs the attempt.
         return runner.dispatch({ executionId: timer.executionId, nodeId, attempt });
