@@ -70,6 +70,7 @@ export interface NodeStateRow {
   finished_at: Timestamp | null;
   duration_ms: Int8 | null;
   error: string | null;
+  error_code: string | null;
   skip_reason: string | null;
   message: string | null;
   input: unknown;
@@ -91,6 +92,7 @@ export const NODE_STATE_COLUMNS: ReadonlyArray<ColumnSpec<NodeStateRow>> = [
   ['finished_at', 'timestamptz'],
   ['duration_ms', 'bigint'],
   ['error', 'text'],
+  ['error_code', 'text'],
   ['skip_reason', 'text'],
   ['message', 'text'],
   ['input', 'jsonb'],
@@ -155,6 +157,7 @@ export function nodeStateRow(executionId: string, node: NodeState, ordinal: numb
     finished_at: node.finishedAt,
     duration_ms: elapsedMs(node.startedAt, node.finishedAt),
     error: node.error,
+    error_code: node.errorCode,
     skip_reason: node.skipReason,
     message: node.message,
     input: node.input,
@@ -202,6 +205,7 @@ export function nodeSnapshotFromRow(row: NodeStateRow): NodeSnapshot {
     startedAt: isoOrNull(row.started_at),
     finishedAt: isoOrNull(row.finished_at),
     error: row.error,
+    errorCode: row.error_code,
     skipReason: row.skip_reason,
     message: row.message,
     input: row.input,

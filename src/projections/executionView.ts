@@ -28,6 +28,7 @@ export interface NodeStateView {
   finishedAt: string | null;
   durationMs: number | null;
   error: string | null;
+  errorCode: string | null;
   skipReason: string | null;
   message: string | null;
   input: unknown;
@@ -203,6 +204,7 @@ function nodeSnapshotOfState(node: NodeState): NodeSnapshot {
     startedAt: node.startedAt,
     finishedAt: node.finishedAt,
     error: node.error,
+    errorCode: node.errorCode,
     skipReason: node.skipReason,
     message: node.message,
     // The read model can't tell a missing value from null: neither may this view.

@@ -84,6 +84,7 @@ export const nodeExecutionState = pgTable(
     finishedAt: timestamptz('finished_at'),
     durationMs: bigint('duration_ms', { mode: 'number' }),
     error: text('error'),
+    errorCode: text('error_code'),
     skipReason: text('skip_reason'),
     message: text('message'),
     input: jsonb('input'),

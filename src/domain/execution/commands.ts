@@ -22,7 +22,8 @@ export type ExecutionCommand =
   /** Without `leaseMs` the lease is renewed for as long as the attempt was first leased; `attempt` guards a worker against renewing a later attempt. */
   | { type: 'ReportNodeProgress'; data: { nodeId: string; attempt?: number; progress: number | null; message: string | null; leaseMs: number | null } }
   | { type: 'CompleteNode'; data: { nodeId: string; attempt?: number; output: unknown; outputName: string | null } }
-  | { type: 'FailNode'; data: { nodeId: string; attempt?: number; error: string; retryable: boolean } }
+  /** `errorCode`: a catalogue code (EXPRESSION_LIMIT, ...) when the failure has one; the node's `error` then starts with it. */
+  | { type: 'FailNode'; data: { nodeId: string; attempt?: number; error: string; retryable: boolean; errorCode?: string | null } }
   | { type: 'ReleaseNode'; data: { nodeId: string; attempt: number; reason: string } }
   /** Sent by the durable timer of the attempt's `timeoutMs`. */
   | { type: 'TimeoutNode'; data: { nodeId: string; attempt: number } }

@@ -155,12 +155,18 @@ function completeNode(command: Command<'CompleteNode'>, state: ExecutionState, a
 }
 
 function failNode(command: Command<'FailNode'>, state: ExecutionState, now: Date): ExecutionEvent[] {
-  const { nodeId, error, retryable } = command.data;
-  return failAttempt(state, settleableNode(state, nodeId, command.data.attempt, 'fail'), error, retryable, now);
+  const { nodeId, error, retryable, errorCode } = command.data;
+  return failAttempt(state, settleableNode(state, nodeId, command.data.attempt, 'fail'), { error, errorCode: errorCode ?? null }, retryable, now);
+}
+
+/** Why an attempt failed: the message, and the catalogue code when the failure has one. */
+interface AttemptFailure {
+  error: string;
+  errorCode: string | null;
 }
 
 /** A failed attempt retries by policy; a spent node fails, and by default takes the execution with it. */
-function failAttempt(state: ExecutionState, node: NodeState, error: string, retryable: boolean, now: Date): ExecutionEvent[] {
+function failAttempt(state: ExecutionState, node: NodeState, { error, errorCode }: AttemptFailure, retryable: boolean, now: Date): ExecutionEvent[] {
   const { nodeId } = node;
   const at = now.toISOString();
   const policy = retryPolicyOf(state.graph.nodes.get(nodeId)!, state.recovery);
@@ -168,9 +174,9 @@ function failAttempt(state: ExecutionState, node: NodeState, error: string, retr
   if (retryable && failures < policy.maxAttempts) {
     const delayMs = retryDelayMs(policy, failures);
     const retryAt = new Date(now.getTime() + delayMs).toISOString();
-    return [{ type: 'NodeRetryScheduled', data: { nodeId, attempt: node.attempt, error, nextAttempt: node.attempt + 1, delayMs, retryAt, at } }];
+    return [{ type: 'NodeRetryScheduled', data: { nodeId, attempt: node.attempt, error, errorCode, nextAttempt: node.attempt + 1, delayMs, retryAt, at } }];
   }
-  const failed: ExecutionEvent = { type: 'NodeFailed', data: { nodeId, attempt: node.attempt, error, at } };
+  const failed: ExecutionEvent = { type: 'NodeFailed', data: { nodeId, attempt: node.attempt, error, errorCode, at } };
   const { continueOnNodeFailure, skipFailedBranches } = state.recovery;
   if (continueOnNodeFailure || skipFailedBranches) return [failed];
   return [
@@ -186,7 +192,8 @@ function timeoutNode(command: Command<'TimeoutNode'>, state: ExecutionState, now
   const node = runningAttempt(state, nodeId, attempt);
   const timeoutMs = state.graph.nodes.get(nodeId)?.timeoutMs;
   if (!node?.startedAt || !timeoutMs || Date.parse(node.startedAt) + timeoutMs > now.getTime()) return [];
-  return failAttempt(state, node, `EXECUTION_TIMEOUT: node ${nodeId} timed out after ${timeoutMs} ms`, true, now);
+  const error = `EXECUTION_TIMEOUT: node ${nodeId} timed out after ${timeoutMs} ms`;
+  return failAttempt(state, node, { error, errorCode: 'EXECUTION_TIMEOUT' }, true, now);
 }
 
 /**
@@ -203,11 +210,12 @@ function expireLease(command: Command<'ExpireLease'>, state: ExecutionState, now
   const node = runningAttempt(state, nodeId, attempt);
   if (!node?.leaseExpiresAt || Date.parse(node.leaseExpiresAt) > now.getTime()) return [];
   const reason = `the lease of worker ${node.workerId} expired at ${node.leaseExpiresAt}`;
-  if (state.graph.nodes.get(nodeId)?.type === 'external') return failAttempt(state, node, reason, true, now);
+  if (state.graph.nodes.get(nodeId)?.type === 'external') return failAttempt(state, node, { error: reason, errorCode: 'LEASE_EXPIRED' }, true, now);
   // A built-in node whose runtime died holding it again and again may be what kills the runtime:
   // it fails for good instead of taking down runtime after runtime.
   if (node.lostLeases + 1 >= MAX_LOST_LEASES) {
-    return failAttempt(state, node, `${reason}; its runtime was lost ${MAX_LOST_LEASES} times running this node`, false, now);
+    const error = `${reason}; its runtime was lost ${MAX_LOST_LEASES} times running this node`;
+    return failAttempt(state, node, { error, errorCode: 'LEASE_EXPIRED' }, false, now);
   }
   return [{ type: 'NodeReleased', data: { nodeId, attempt, nextAttempt: attempt + 1, reason, leaseLost: true, at: now.toISOString() } }];
 }

@@ -50,10 +50,10 @@ export interface NodeCompleted {
 /** An attempt failed and another one will run after `delayMs`. */
 export interface NodeRetryScheduled {
   type: 'NodeRetryScheduled';
-  data: { nodeId: string; attempt: number; error: string; nextAttempt: number; delayMs: number; retryAt: string; at: string };
+  data: { nodeId: string; attempt: number; error: string; errorCode?: string | null; nextAttempt: number; delayMs: number; retryAt: string; at: string };
 }
-/** The node's last attempt failed: it is FAILED. */
-export interface NodeFailed { type: 'NodeFailed'; data: { nodeId: string; attempt: number; error: string; at: string } }
+/** The node's last attempt failed: it is FAILED. `errorCode`: the catalogue code when the failure has one (absent in older events). */
+export interface NodeFailed { type: 'NodeFailed'; data: { nodeId: string; attempt: number; error: string; errorCode?: string | null; at: string } }
 export interface NodeSkipped { type: 'NodeSkipped'; data: { nodeId: string; reason: string; at: string } }
 export interface NodeCancelled { type: 'NodeCancelled'; data: { nodeId: string; attempt: number; reason: string; at: string } }
 /** A running attempt was handed back (its runner stopped or lost its lease) and the node is queued again. */

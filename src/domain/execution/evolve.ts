@@ -114,6 +114,7 @@ function applyTo(state: ExecutionState, event: Exclude<ExecutionEvent, Execution
         node.outputName = event.data.outputName;
         node.progress = 100;
         node.error = null;
+        node.errorCode = null;
         if (!node.startedAt) node.startedAt = event.data.at;
       });
       state.executionPath.push(event.data.nodeId);
@@ -123,6 +124,7 @@ function applyTo(state: ExecutionState, event: Exclude<ExecutionEvent, Execution
         node.status = 'QUEUED';
         node.failures += 1;
         node.error = event.data.error;
+        node.errorCode = event.data.errorCode ?? null;
         node.attempt = event.data.nextAttempt;
         node.retryAt = event.data.retryAt;
         node.workerId = null;
@@ -133,6 +135,7 @@ function applyTo(state: ExecutionState, event: Exclude<ExecutionEvent, Execution
       settle(state, event.data.nodeId, 'FAILED', event.data.at, (node) => {
         node.failures += 1;
         node.error = event.data.error;
+        node.errorCode = event.data.errorCode ?? null;
         node.output = { error: event.data.error };
       });
       return;

@@ -16,6 +16,8 @@ export interface NodeState {
   output: unknown;
   outputName: string | null;
   error: string | null;
+  /** The catalogue code of the last failure, when it has one (EXPRESSION_LIMIT, EXECUTION_TIMEOUT, ...). */
+  errorCode: string | null;
   skipReason: string | null;
   queuedAt: string | null;
   startedAt: string | null;
@@ -75,6 +77,7 @@ export const idleNode = (nodeId: string): NodeState => ({
   output: null,
   outputName: null,
   error: null,
+  errorCode: null,
   skipReason: null,
   queuedAt: null,
   startedAt: null,

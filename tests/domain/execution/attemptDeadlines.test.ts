@@ -35,6 +35,7 @@ describe('node timeout (TimeoutNode, sent by the attempt timer)', () => {
           nodeId: 'A',
           attempt: 1,
           error: 'EXECUTION_TIMEOUT: node A timed out after 1000 ms',
+          errorCode: 'EXECUTION_TIMEOUT',
           nextAttempt: 2,
           delayMs: 100,
           retryAt: iso(T0 + 1100),

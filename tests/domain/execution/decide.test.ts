@@ -163,7 +163,7 @@ describe('node failure handling', () => {
     sim.startNode('A');
     sim.startNode('B');
     const events = sim.fail('A', 'kaput');
-    expect(events[0]).toEqual({ type: 'NodeFailed', data: { nodeId: 'A', attempt: 1, error: 'kaput', at: iso(T0) } });
+    expect(events[0]).toEqual({ type: 'NodeFailed', data: { nodeId: 'A', attempt: 1, error: 'kaput', errorCode: null, at: iso(T0) } });
     expect(nodeIds(events, 'NodeCancelled').sort()).toEqual(['B', 'C']);
     expect(events.at(-1)).toEqual({ type: 'ExecutionFailed', data: { error: 'node A failed: kaput', code: 'NODE_FAILED', at: iso(T0) } });
     expect(events).toHaveLength(4);
@@ -267,7 +267,7 @@ describe('retry policy', () => {
     // each retryAt is the failure time plus the delay (the harness waits until retryAt)
     expect(retries.map((r) => Date.parse(r.retryAt) - Date.parse(r.at))).toEqual([100, 300, 500]);
     expect(retries.map((r) => r.retryAt)).toEqual([iso(T0 + 100), iso(T0 + 400), iso(T0 + 900)]);
-    expect(result.ofType('NodeFailed')).toEqual([{ type: 'NodeFailed', data: { nodeId: 'A', attempt: 4, error: 'e4', at: iso(T0 + 900) } }]);
+    expect(result.ofType('NodeFailed')).toEqual([{ type: 'NodeFailed', data: { nodeId: 'A', attempt: 4, error: 'e4', errorCode: null, at: iso(T0 + 900) } }]);
     expect(result.started).toEqual(['T', 'A', 'A', 'A', 'A']);
     expect(result.state.status).toBe('FAILED');
     expect(result.sim.node('A').failures).toBe(4);

@@ -1,0 +1,1 @@
+ALTER TABLE "node_execution_state" ADD COLUMN "error_code" text;
