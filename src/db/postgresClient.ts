@@ -17,6 +17,10 @@ export function createPostgresClient(connectionString: string, options: Postgres
   // An idle pooled connection that the server drops emits 'error' on the pool; without a
   // listener that would crash the process. The pool replaces the connection by itself.
   pool.on('error', () => {});
+  // A checked-out client has no pool listener: one terminated while its caller holds it (between
+  // the queries of a transaction, say) would emit an unhandled 'error'. The caller learns of the
+  // loss from its next query, and the pool destroys a client that errored when it comes back.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const listener = new PgListener(connectionString);
   return {
     kind: 'postgres',
