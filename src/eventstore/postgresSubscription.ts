@@ -1,3 +1,4 @@
+import { faultBackoffMs, OutageReporter } from '../db/faultRetry.js';
 import type { SqlExecutor } from '../db/sqlClient.js';
 import type { RecordedEvent, SubscribeOptions, Subscription } from './eventStore.js';
 import { type LogBatch, readLog } from './logRead.js';
@@ -11,8 +12,6 @@ const SAFETY_CHECK_MS = 1_000;
 /** Committed events held back by an older open transaction: look again soon, more slowly each time. */
 const HELD_BACK_FIRST_MS = 2;
 const HELD_BACK_MAX_MS = 50;
-const RETRY_FIRST_MS = 100;
-const RETRY_MAX_MS = 5_000;
 
 /** Events that were committed when a subscription 'from end' started are skipped by this filter. */
 interface StartSnapshot {
@@ -49,6 +48,8 @@ export class PostgresSubscription implements Subscription {
   private heldBackDelay = HELD_BACK_FIRST_MS;
   private pending: { resume(): void; wakeable: boolean } | null = null;
   private readonly done: Promise<void>;
+  /** A database outage is reported once, when it begins; the reads and deliveries retried meanwhile are not. */
+  private readonly outage = new OutageReporter((error) => this.report(error));
 
   constructor(
     private readonly host: SubscriptionHost,
@@ -103,9 +104,10 @@ export class PostgresSubscription implements Subscription {
       try {
         delay = await this.poll();
         failures = 0;
+        this.outage.succeeded();
       } catch (error) {
-        this.report(error);
-        delay = retryDelay(failures++);
+        this.outage.failed(error);
+        delay = faultBackoffMs(failures++);
       }
       await this.pause(delay, true);
     }
@@ -188,16 +190,21 @@ export class PostgresSubscription implements Subscription {
     return readLog(this.host.db, position, this.options.filter, this.batchSize, this.startSnapshot?.snapshot ?? null);
   }
 
-  /** Hands the batch over until the handler accepts it; false if closed first. */
+  /**
+   * Hands the batch over until the handler accepts it, with capped backoff; false if closed
+   * first. Whatever the handler's error (a lost connection, or its own), the same batch comes
+   * again: a handler that must not block on one bad event deals with it itself.
+   */
   private async deliver(events: RecordedEvent[]): Promise<boolean> {
     for (let failures = 0; !this.isClosed; failures++) {
       try {
         await this.options.handler(events);
+        this.outage.succeeded();
         this.advance(decodePosition(events[events.length - 1]!.position));
         return true;
       } catch (error) {
-        this.report(error);
-        await this.pause(retryDelay(failures), false);
+        this.outage.failed(error);
+        await this.pause(faultBackoffMs(failures), false);
       }
     }
     return false;
@@ -243,8 +250,4 @@ export class PostgresSubscription implements Subscription {
     if (this.options.onError) this.options.onError(error);
     else console.error('[cascade] event store subscription error, retrying', error);
   }
-}
-
-function retryDelay(failures: number): number {
-  return Math.min(RETRY_FIRST_MS * 2 ** failures, RETRY_MAX_MS);
 }
