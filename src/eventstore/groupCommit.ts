@@ -1,3 +1,5 @@
+import { isDatabaseFault } from '../db/databaseFaults.js';
+
 /**
  * Group commit across streams: while `maxInFlight` writes are on their way to the database, the
  * requests that arrive wait and then go together, as one write. Under load, many appenders
@@ -61,7 +63,9 @@ export class GroupCommit<Request, Result> {
       const results = await this.options.write(group.map((waiting) => waiting.request));
       group.forEach((waiting, index) => settle(waiting, results[index]!));
     } catch (error) {
-      if (group.length === 1) return group[0]!.reject(error);
+      // A lost connection is no request's fault: each caller hears of it (and may try again),
+      // rather than every request being sent again alone to a database that is away.
+      if (group.length === 1 || isDatabaseFault(error)) return group.forEach((waiting) => waiting.reject(error));
       // One bad request (say, data the database refuses) must not fail the others: each is
       // written again alone, and only the bad one fails.
       await Promise.all(group.map((waiting) => this.writeGroup([waiting])));
