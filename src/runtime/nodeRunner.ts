@@ -1,4 +1,5 @@
 import type { ExecutionCommandHandler } from '../commands/executionCommandHandler.js';
+import { OutageReporter, retryDatabaseFaults } from '../db/faultRetry.js';
 import type { ExecutionCommand } from '../domain/execution/commands.js';
 import { DomainError } from '../domain/errors.js';
 import type { ExecutionState } from '../domain/execution/state.js';
@@ -56,6 +57,7 @@ export class NodeRunner {
   private readonly slots: Semaphore;
   private readonly computeSlots: Semaphore;
   private stopping = false;
+  private readonly outage: OutageReporter<[NodeJob]>;
 
   constructor(
     private readonly handler: ExecutionCommandHandler,
@@ -63,6 +65,7 @@ export class NodeRunner {
   ) {
     this.slots = new Semaphore(options.concurrency);
     this.computeSlots = new Semaphore(options.computeConcurrency);
+    this.outage = new OutageReporter((error, job) => options.onError?.(error, job));
   }
 
   dispatch(job: NodeJob): void {
@@ -70,7 +73,7 @@ export class NodeRunner {
     if (this.stopping || this.inHand.has(key)) return;
     this.inHand.add(key);
     const done = this.run(job, key)
-      .catch((error) => this.options.onError?.(error, job))
+      .catch((error) => this.outage.failed(error, job))
       .finally(() => {
         this.inHand.delete(key);
         this.finished.delete(done);
@@ -99,7 +102,7 @@ export class NodeRunner {
   }
 
   private async run(job: NodeJob, key: string): Promise<void> {
-    const state = await this.queuedState(job);
+    const state = await this.untilStored(job, () => this.queuedState(job));
     const definition = state?.graph.nodes.get(job.nodeId);
     if (!state || !definition) return;
     // Its timer completes it, and needs no runtime alive meanwhile: no lease.
@@ -114,7 +117,7 @@ export class NodeRunner {
       try {
         if (controller.signal.aborted) return;
         if (pure) await this.compute(job, state, executor, controller);
-        else if (await this.settle(job, [this.startCommand(job, this.options.leaseMs)])) await this.execute(job, state, executor, controller);
+        else if (await this.startLeased(job)) await this.execute(job, state, executor, controller);
       } finally {
         release();
       }
@@ -137,6 +140,18 @@ export class NodeRunner {
 
   private startCommand(job: NodeJob, leaseMs: number | null): ExecutionCommand {
     return { type: 'StartNode', data: { nodeId: job.nodeId, attempt: job.attempt, workerId: this.options.workerId, leaseMs } };
+  }
+
+  /**
+   * Refused, the start may still be ours: when the connection was lost under its commit, the
+   * retry finds the attempt already started, by this runtime, and runs it (instead of leaving it
+   * RUNNING until its lease runs out and it is tried again as a new attempt).
+   */
+  private async startLeased(job: NodeJob): Promise<boolean> {
+    if (await this.settle(job, [this.startCommand(job, this.options.leaseMs)])) return true;
+    const state = await this.untilStored(job, () => this.handler.load(job.executionId));
+    const node = state?.nodes.get(job.nodeId);
+    return node?.status === 'RUNNING' && node.attempt === job.attempt && node.workerId === this.options.workerId;
   }
 
   /**
@@ -186,16 +201,31 @@ export class NodeRunner {
       type: 'ReportNodeProgress',
       data: { nodeId: job.nodeId, attempt: job.attempt, progress: null, message: null, leaseMs: this.options.leaseMs },
     };
-    this.settle(job, [command]).catch((error: unknown) => this.options.onError?.(error, job));
+    this.settle(job, [command], false).catch((error: unknown) => this.outage.failed(error, job));
+  }
+
+  /**
+   * A job's reads and commands are tried again while the database is away: no event would
+   * bring a job that failed here back (its NodeQueued was handled already), and trying again is
+   * safe, since the command handler decides again from the stored state when an append's outcome
+   * is unknown (a committed attempt is then refused as over, and its events are not appended twice).
+   */
+  private untilStored<T>(job: NodeJob, work: () => Promise<T>): Promise<T> {
+    return retryDatabaseFaults(work, {
+      outage: { failed: (error) => this.outage.failed(error, job), succeeded: () => this.outage.succeeded() },
+      stopped: () => this.stopping,
+    });
   }
 
   /**
    * A refusal means the world moved on (cancelled, paused, taken by another runtime): not an
    * error. Nodes the commit queued are taken up at once, without waiting for the log to say so.
+   * A lease renewal is not tried again: the next heartbeat is its retry.
    */
-  private async settle(job: NodeJob, commands: ExecutionCommand[]): Promise<boolean> {
+  private async settle(job: NodeJob, commands: ExecutionCommand[], retry = true): Promise<boolean> {
     try {
-      const { events } = await this.handler.handleAll(job.executionId, commands, { causationId: `runner:${this.options.workerId}` });
+      const handle = () => this.handler.handleAll(job.executionId, commands, { causationId: `runner:${this.options.workerId}` });
+      const { events } = await (retry ? this.untilStored(job, handle) : handle());
       for (const event of events) {
         if (event.type !== 'NodeQueued') continue;
         const { nodeId, attempt } = event.data as { nodeId: string; attempt: number };
