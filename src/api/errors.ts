@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { isDatabaseFault } from '../db/databaseFaults.js';
 import { DomainError, type ErrorCode } from '../domain/errors.js';
 import { ConcurrencyError } from '../eventstore/eventStore.js';
 
@@ -12,6 +13,7 @@ export type ApiErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'METHOD_NOT_ALLOWED'
   | 'BAD_REQUEST'
+  | 'DATABASE_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
 /** An error raised by the API layer itself, with the code clients see. */
@@ -37,6 +39,17 @@ interface Described {
 }
 
 const INTERNAL: Described = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' }, statusCode: 500 };
+
+/**
+ * The database connection was lost or refused (a failover, a restart): nothing about the request
+ * is wrong, and the same request may succeed a moment later. A command whose commit was cut off
+ * may or may not have happened; reading its target tells which.
+ */
+const DATABASE_UNAVAILABLE: Described = {
+  message: 'The database is unavailable for the moment; try again',
+  extensions: { code: 'DATABASE_UNAVAILABLE' },
+  statusCode: 503,
+};
 
 const STATUS_CODES: Record<number, ApiErrorCode> = { 405: 'METHOD_NOT_ALLOWED', 413: 'PAYLOAD_TOO_LARGE' };
 
@@ -70,6 +83,7 @@ function classify(error: GraphQLErrorLike, bodyLimit: number): Described[] {
   if (original instanceof ConcurrencyError) {
     return [{ message: original.message, extensions: { code: original.code }, statusCode: 200 }];
   }
+  if (isDatabaseFault(original)) return [DATABASE_UNAVAILABLE];
   const request = requestErrors(original);
   if (request) return request;
   if (hasStatusCode(original) && original.statusCode >= 400 && original.statusCode < 500) {

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
+import { isDatabaseFault } from '../db/databaseFaults.js';
 import { DomainError } from '../domain/errors.js';
 import type { Engine } from '../runtime/engine.js';
 import { SIGNATURE_HEADER } from '../runtime/triggers/webhookSignature.js';
@@ -44,6 +45,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
 
 function replyWithError(reply: FastifyReply, error: FastifyError): FastifyReply {
   if (error instanceof DomainError) return sendError(reply, STATUS_OF_CODE[error.code] ?? 409, error.code, error.message);
+  if (isDatabaseFault(error)) return sendError(reply, 503, 'DATABASE_UNAVAILABLE', 'the database is unavailable for the moment; try again');
   const status = error.statusCode ?? 500;
   if (status >= 500) {
     reply.log.error({ err: error }, 'webhook failed');
