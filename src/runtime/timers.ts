@@ -1,3 +1,4 @@
+import { OutageReporter, retryDatabaseFaults } from '../db/faultRetry.js';
 import type { TimerStore } from './timerStore.js';
 
 /**
@@ -47,11 +48,14 @@ export class TimerScheduler {
   private running: Promise<void> | null = null;
   private rerun = false;
   private stopped = true;
+  private readonly outage: OutageReporter;
 
   constructor(
     private readonly store: TimerStore,
     private readonly options: TimerSchedulerOptions,
-  ) {}
+  ) {
+    this.outage = new OutageReporter(options.onError);
+  }
 
   start(): void {
     this.stopped = false;
@@ -99,8 +103,10 @@ export class TimerScheduler {
     try {
       await this.fireDue();
       next = (await this.store.nextDueAt())?.getTime() ?? next;
+      this.outage.succeeded();
     } catch (error) {
-      this.options.onError(error);
+      // A pass that failed (the database away) runs again within POLL_MS at the latest.
+      this.outage.failed(error);
     }
     if (!this.stopped && !this.rerun) this.arm(Math.min(next, this.wakeAt));
   }
@@ -114,13 +120,22 @@ export class TimerScheduler {
     }
   }
 
+  /**
+   * A claimed timer is fired again while the database is away (firing twice changes nothing),
+   * rather than waiting for its lock to run out; after any other error, or once stopping, the
+   * lock runs out and the timer fires again.
+   */
   private async fireOne(timer: Timer): Promise<void> {
     try {
-      await this.options.fire(timer);
-      await this.store.remove(timer);
+      await retryDatabaseFaults(
+        async () => {
+          await this.options.fire(timer);
+          await this.store.remove(timer);
+        },
+        { outage: this.outage, stopped: () => this.stopped },
+      );
     } catch (error) {
-      // The lock runs out and the timer fires again.
-      this.options.onError(error);
+      this.outage.failed(error);
     }
   }
 }
