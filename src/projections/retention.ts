@@ -1,3 +1,4 @@
+import { OutageReporter, retryDatabaseFaults } from '../db/faultRetry.js';
 import type { SqlClient } from '../db/sqlClient.js';
 
 export interface RetentionOptions {
@@ -22,16 +23,22 @@ const PRUNE_BATCH = 500;
 export class RetentionJob {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private readonly outage: OutageReporter;
 
-  constructor(private readonly options: RetentionOptions) {}
+  constructor(private readonly options: RetentionOptions) {
+    this.outage = new OutageReporter((error) => this.options.onError?.(error));
+  }
 
   start(): void {
+    this.stopped = false;
     this.timer = setInterval(() => this.schedule(), this.options.intervalMs ?? HOUR_MS);
     this.timer.unref();
     this.schedule();
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running;
@@ -48,11 +55,14 @@ export class RetentionJob {
     }
   }
 
+  /** A run cut off by a lost connection is tried again soon, not an hour later: each batch commits on its own, so nothing is removed twice. */
   private schedule(): void {
-    this.running = this.running.then(() => this.prune()).then(
-      () => {},
-      (error: unknown) => this.options.onError?.(error),
-    );
+    this.running = this.running
+      .then(() => retryDatabaseFaults(() => this.prune(), { outage: this.outage, stopped: () => this.stopped }))
+      .then(
+        () => {},
+        (error: unknown) => this.outage.failed(error),
+      );
   }
 }
 

@@ -1,4 +1,5 @@
 import type { WorkflowCommandHandler } from '../../commands/workflowCommandHandler.js';
+import { OutageReporter } from '../../db/faultRetry.js';
 import type { SqlClient } from '../../db/sqlClient.js';
 import { DomainError } from '../../domain/errors.js';
 import type { StartExecution } from '../admission.js';
@@ -29,8 +30,12 @@ export class Scheduler {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private tick: Promise<void> = Promise.resolve();
+  /** A tick that fails for a lost connection is tried again at the next one (MAX_SLEEP_MS): reported once per outage. */
+  private readonly outage: OutageReporter;
 
-  constructor(private readonly options: SchedulerOptions) {}
+  constructor(private readonly options: SchedulerOptions) {
+    this.outage = new OutageReporter(options.onError);
+  }
 
   start(): void {
     if (this.running) return;
@@ -62,8 +67,9 @@ export class Scheduler {
       firings.push(...(await unstartedFirings(this.options.db, new Date(now.getTime() - STALE_FIRING_MS))));
       for (const firing of firings) await this.fire(firing);
       sleepMs = await this.untilNextDue();
+      this.outage.succeeded();
     } catch (error) {
-      this.options.onError(error);
+      this.outage.failed(error);
     }
     if (!this.running || this.timer) return;
     this.timer = setTimeout(() => this.wake(), sleepMs);
