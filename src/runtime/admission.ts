@@ -1,4 +1,6 @@
 import type { CommandContext, ExecutionCommandHandler } from '../commands/executionCommandHandler.js';
+import { isDatabaseFault } from '../db/databaseFaults.js';
+import { OutageReporter } from '../db/faultRetry.js';
 import type { SqlClient, SqlExecutor } from '../db/sqlClient.js';
 import { DomainError } from '../domain/errors.js';
 import type { ExecutionCommand } from '../domain/execution/commands.js';
@@ -59,9 +61,12 @@ export class Admission {
   private readonly feed: CheckpointedFeed;
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> = Promise.resolve();
+  /** A sweep that fails for a lost connection runs again at the next interval: reported once per outage. */
+  private readonly outage: OutageReporter;
 
   constructor(private readonly options: AdmissionOptions) {
     this.slots = new SlotStore(options.db);
+    this.outage = new OutageReporter(options.onError);
     this.feed = new CheckpointedFeed({
       store: options.store,
       db: options.db,
@@ -102,7 +107,9 @@ export class Admission {
     try {
       return (await this.options.handler.handle(executionId, command, context)).state;
     } catch (error) {
-      if (reservation?.reserved) await this.release(executionId, workflow.id);
+      // A start cut off by a lost connection may have been committed all the same: its slot stays
+      // reserved, and the sweep settles it from the log (released only if the execution never started).
+      if (reservation?.reserved && !isDatabaseFault(error)) await this.release(executionId, workflow.id);
       return this.existing(executionId, error);
     }
   }
@@ -157,7 +164,10 @@ export class Admission {
   }
 
   private scheduleSweep(): void {
-    this.sweeping = this.sweeping.then(() => this.sweep()).catch(this.options.onError);
+    this.sweeping = this.sweeping.then(() => this.sweep()).then(
+      () => this.outage.succeeded(),
+      (error: unknown) => this.outage.failed(error),
+    );
   }
 
   /** Finishes what a dead process left half done: reservations never started, admissions never recorded. */
