@@ -5,8 +5,12 @@
  * is back; an error that is not one of these is the work's own and is not retried blindly.
  */
 
-/** SQLSTATE classes and codes of a lost or refused connection. */
-const CONNECTION_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006', '08007', '08P01']);
+/**
+ * SQLSTATE codes of a lost or refused connection; 57P05 and 25P03 are the server ending a session
+ * idle past idle_session_timeout or idle_in_transaction_session_timeout (the 'error' event of the
+ * connection carries them).
+ */
+const CONNECTION_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57P05', '25P03', '53300', '08000', '08001', '08003', '08004', '08006', '08007', '08P01']);
 /** Node's socket errors when the peer is gone or unreachable. */
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 /** pg reports a connection that ended under a query with these messages and no code. */
