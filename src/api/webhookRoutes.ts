@@ -20,10 +20,11 @@ const CODE_OF_STATUS: Readonly<Record<number, string>> = { 413: 'PAYLOAD_TOO_LAR
  * `POST /webhooks/<path>`: starts the workflow whose webhook trigger has that path, with the JSON
  * body as trigger data, and answers 202 `{ executionId }`. Errors answer `{ error: { code, message } }`,
  * checked in this order: 413 too large, 415 not JSON, 404 unknown path, 401 missing or bad
- * signature, 400 malformed JSON or idempotency key. An `Idempotency-Key` header makes a retried
- * call answer 202 with the execution the first call started. The body is kept raw (the signature covers the exact bytes), so
- * the plugin replaces the body parsers for its own routes: register it as is, encapsulated (not
- * wrapped in fastify-plugin), and the rest of the server keeps its JSON parser.
+ * signature, 400 malformed JSON or idempotency key. With an `Idempotency-Key` header, a retried
+ * call answers 202 with the execution the first call started. The body is kept raw (the
+ * signature covers the exact bytes), so the plugin replaces the body parsers for its own routes:
+ * register it as is, encapsulated (not wrapped in fastify-plugin), and the rest of the server
+ * keeps its JSON parser.
  */
 export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, { engine, bodyLimit = ONE_MIB }) => {
   app.removeAllContentTypeParsers();
