@@ -16,6 +16,8 @@ export interface Config {
   nodeConcurrency: number | undefined;
   /** Read-model rows of executions finished longer ago than this are removed (their events stay); undefined: kept forever. */
   retentionDays: number | undefined;
+  /** How long an idempotency key answers with the execution it started; undefined: the engine's default (24). */
+  idempotencyWindowHours: number | undefined;
 }
 
 /** Every problem of the environment at once, so that one restart fixes them all. */
@@ -25,6 +27,9 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** Thirty days: keys are rows, and a longer window only grows the table. */
+export const MAX_IDEMPOTENCY_WINDOW_HOURS = 720;
 
 type Env = Record<string, string | undefined>;
 
@@ -70,6 +75,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel(env, problems),
     nodeConcurrency: integer(env, 'NODE_CONCURRENCY', 1, 10_000, problems),
     retentionDays: integer(env, 'RETENTION_DAYS', 1, 36_500, problems),
+    idempotencyWindowHours: integer(env, 'IDEMPOTENCY_WINDOW_HOURS', 1, MAX_IDEMPOTENCY_WINDOW_HOURS, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

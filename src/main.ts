@@ -39,6 +39,7 @@ async function start(config: Config, logger: Logger): Promise<() => Promise<void
     store,
     db,
     nodeConcurrency: config.nodeConcurrency,
+    idempotencyWindowMs: config.idempotencyWindowHours && config.idempotencyWindowHours * 3_600_000,
     onError: (err) => logger.error({ err }, 'runtime error'),
   });
   const retention = config.retentionDays

@@ -52,8 +52,10 @@ export function executionResolvers({ engine, readModel }: Pick<ApiDeps, 'engine'
       activeTriggers: (_: unknown, { workflowId }: { workflowId: string }) => engine.activeTriggers(workflowId),
     },
     Mutation: {
-      startTrigger: async (_: unknown, { workflowId, triggerNodeId, data }: { workflowId: string; triggerNodeId: string; data?: unknown }) =>
-        view(await engine.startTrigger(workflowId, triggerNodeId, data ?? null)),
+      startTrigger: async (
+        _: unknown,
+        { workflowId, triggerNodeId, data, idempotencyKey }: { workflowId: string; triggerNodeId: string; data?: unknown; idempotencyKey?: string | null },
+      ) => view(await engine.startTrigger(workflowId, triggerNodeId, data ?? null, {}, idempotencyKey)),
       emitEvent: async (_: unknown, { name, data }: { name: string; data?: unknown }) => (await engine.emitEvent(name, data ?? null)).map(view),
       pauseExecution: (_: unknown, { id }: { id: string }) => command(id, { type: 'PauseExecution' }),
       resumeExecution: (_: unknown, { id }: { id: string }) => command(id, { type: 'ResumeExecution' }),

@@ -3,6 +3,7 @@ import { isDatabaseFault } from '../db/databaseFaults.js';
 import { DomainError } from '../domain/errors.js';
 import type { Engine } from '../runtime/engine.js';
 import { SIGNATURE_HEADER } from '../runtime/triggers/webhookSignature.js';
+import { idempotencyKeyOfHeader } from '../runtime/idempotency/idempotencyKey.js';
 
 export interface WebhookRoutesOptions {
   engine: Pick<Engine, 'startWebhook'>;
@@ -20,9 +21,11 @@ const CODE_OF_STATUS: Readonly<Record<number, string>> = { 413: 'PAYLOAD_TOO_LAR
  * `POST /webhooks/<path>`: starts the workflow whose webhook trigger has that path, with the JSON
  * body as trigger data, and answers 202 `{ executionId }`. Errors answer `{ error: { code, message } }`,
  * checked in this order: 413 too large, 415 not JSON, 404 unknown path, 401 missing or bad
- * signature, 400 malformed JSON. The body is kept raw (the signature covers the exact bytes), so
- * the plugin replaces the body parsers for its own routes: register it as is, encapsulated (not
- * wrapped in fastify-plugin), and the rest of the server keeps its JSON parser.
+ * signature, 400 malformed JSON or idempotency key. With an `Idempotency-Key` header, a retried
+ * call answers 202 with the execution the first call started. The body is kept raw (the
+ * signature covers the exact bytes), so the plugin replaces the body parsers for its own routes:
+ * register it as is, encapsulated (not wrapped in fastify-plugin), and the rest of the server
+ * keeps its JSON parser.
  */
 export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, { engine, bodyLimit = ONE_MIB }) => {
   app.removeAllContentTypeParsers();
@@ -36,9 +39,8 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
       return sendError(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', `webhook bodies must be JSON, got ${mediaType || 'no content type'}`);
     }
     const signature = request.headers[SIGNATURE_HEADER];
-    const state = await engine.startWebhook(request.params['*'], rawBody, typeof signature === 'string' ? signature : undefined, {
-      causationId: `webhook:${request.id}`,
-    });
+    const idempotencyKey = idempotencyKeyOfHeader(request.headers['idempotency-key']);
+    const state = await engine.startWebhook(request.params['*'], rawBody, typeof signature === 'string' ? signature : undefined, { causationId: `webhook:${request.id}` }, idempotencyKey);
     return reply.code(202).send({ executionId: state.id });
   });
 };

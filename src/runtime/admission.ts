@@ -23,6 +23,8 @@ export interface StartRequest {
   /** Makes the start a rerun of a finished execution. */
   rerun?: RerunRequest;
   context?: CommandContext;
+  /** The same key for the same workflow starts one execution (see IdempotentStarts); ignored by Admission. */
+  idempotencyKey?: string | null;
 }
 
 export type StartExecution = (request: StartRequest) => Promise<ExecutionState>;

@@ -17,6 +17,7 @@ import { TimerStore } from './timerStore.js';
 import { WorkQueue } from './workQueue.js';
 import { WorkQueueStore } from './workQueueStore.js';
 import { TriggerSources } from './triggers/triggerSources.js';
+import { DEFAULT_IDEMPOTENCY_WINDOW_MS, IdempotentStarts } from './idempotency/idempotentStarts.js';
 
 const DEFAULT_LEASE_MS = 60_000;
 /**
@@ -39,6 +40,8 @@ export interface EngineOptions {
   webhookPaths?: WebhookPathLookup;
   /** Longest chain of executions started by execution.* events (a self-triggering workflow stops there); default 100. */
   maxEventChainDepth?: number;
+  /** How long an idempotency key answers with the execution it started; default 24 hours. */
+  idempotencyWindowMs?: number;
   onError?: (error: unknown) => void;
 }
 
@@ -57,6 +60,8 @@ export class Engine {
   /** Hands queued `external` nodes to workers: `claim(queue, workerId, { max, leaseMs })`. */
   readonly workQueue: WorkQueue;
   readonly admission: Admission;
+  /** Every start goes through here: with an idempotency key, a second start answers the first. */
+  readonly idempotentStarts: IdempotentStarts;
   readonly triggers: TriggerSources;
   readonly workerId: string;
 
@@ -67,11 +72,18 @@ export class Engine {
     this.executions = new ExecutionCommandHandler(options.store, clock);
     this.workflows = new WorkflowCommandHandler(options.store, clock, options.webhookPaths ?? ((id) => this.triggers.webhooks.pathsInUse(id)));
     this.admission = new Admission({ store: options.store, db: options.db, handler: this.executions, clock, onError });
+    this.idempotentStarts = new IdempotentStarts({
+      db: options.db,
+      start: (request) => this.admission.startExecution(request),
+      clock,
+      windowMs: options.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW_MS,
+      onError,
+    });
     this.triggers = new TriggerSources({
       store: options.store,
       db: options.db,
       workflows: this.workflows,
-      start: (request) => this.admission.startExecution(request),
+      start: (request) => this.idempotentStarts.startExecution(request),
       clock,
       maxEventChainDepth: options.maxEventChainDepth ?? 100,
       onError,
@@ -98,7 +110,9 @@ export class Engine {
     await WorkQueueStore.migrate(this.options.db);
     await Admission.migrate(this.options.db);
     await TriggerSources.migrate(this.options.db);
+    await IdempotentStarts.migrate(this.options.db);
     await this.admission.start();
+    this.idempotentStarts.start();
     await this.triggers.start();
     await this.processManager.start();
     this.timers.start();
@@ -111,12 +125,14 @@ export class Engine {
     await this.runner.stop();
     await this.processManager.stop();
     await this.admission.stop();
+    this.idempotentStarts.stop();
   }
 
-  async startTrigger(workflowId: string, triggerNodeId: string, triggerData: unknown, context: CommandContext = {}): Promise<ExecutionState> {
+  /** With an idempotency key, the same key for the same workflow within the window answers the execution it started. */
+  async startTrigger(workflowId: string, triggerNodeId: string, triggerData: unknown, context: CommandContext = {}, idempotencyKey?: string | null): Promise<ExecutionState> {
     const workflow = await this.workflows.get(workflowId);
     if (!workflow) throw new DomainError('NOT_FOUND', `workflow ${workflowId} not found`);
-    return this.admission.startExecution({ executionId: randomUUID(), workflow, triggerNodeId, triggerData, context });
+    return this.idempotentStarts.startExecution({ executionId: randomUUID(), workflow, triggerNodeId, triggerData, context, idempotencyKey });
   }
 
   /**
@@ -139,9 +155,9 @@ export class Engine {
     return this.triggers.events.emit(name, data, { context });
   }
 
-  /** A POST to /webhooks/<path>: refused with NOT_FOUND, UNAUTHENTICATED (bad signature) or BAD_USER_INPUT (not JSON). */
-  startWebhook(path: string, rawBody: Buffer, signature: string | undefined, context: CommandContext = {}): Promise<ExecutionState> {
-    return this.triggers.webhook.call(path, rawBody, signature, context);
+  /** A POST to /webhooks/<path>: refused with NOT_FOUND, UNAUTHENTICATED (bad signature) or BAD_USER_INPUT (not JSON, bad idempotency key). */
+  startWebhook(path: string, rawBody: Buffer, signature: string | undefined, context: CommandContext = {}, idempotencyKey?: string): Promise<ExecutionState> {
+    return this.triggers.webhook.call(path, rawBody, signature, context, idempotencyKey);
   }
 
   /** Running and queued executions of a workflow, per trigger node. */

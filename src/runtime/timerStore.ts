@@ -13,8 +13,9 @@ interface TimerRow {
 
 /**
  * The `timers` table: every durable timer of the runtime, one row per timer id. A firing process
- * locks a row for a while (`locked_until`) instead of holding a transaction open, because the
- * command it sends appends through the same client, which on PGlite is a single connection.
+ * leases a row for a few seconds (`locked_until`, renewed while it fires) instead of holding a
+ * transaction open, because the command it sends appends through the same client, which on
+ * PGlite is a single connection.
  */
 export class TimerStore {
   constructor(private readonly db: SqlClient) {}
@@ -63,6 +64,15 @@ export class TimerStore {
       [now.toISOString(), new Date(now.getTime() + lockMs).toISOString(), limit],
     );
     return rows.map(toTimer);
+  }
+
+  /** Extends the leases of timers still being fired, unless they were set again (another due time) meanwhile. */
+  async renew(timers: Timer[], now: Date, lockMs: number): Promise<void> {
+    await this.db.query(
+      `UPDATE timers t SET locked_until = $3 FROM unnest($1::text[], $2::timestamptz[]) AS f(id, due_at)
+       WHERE t.id = f.id AND t.due_at = f.due_at`,
+      [timers.map((timer) => timer.id), timers.map((timer) => timer.dueAt.toISOString()), new Date(now.getTime() + lockMs).toISOString()],
+    );
   }
 
   /** Deletes a fired timer, unless it was set again (a renewed lease) since it was claimed. */

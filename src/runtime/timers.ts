@@ -31,16 +31,21 @@ export interface TimerSchedulerOptions {
 
 /** The longest sleep: a timer no notification told this process about is found at least this often. */
 const POLL_MS = 5_000;
-/** How long a claimed timer is ours before another process may fire it (if we died). */
-const LOCK_MS = 30_000;
+/**
+ * How long a claimed timer is ours before another process may fire it: short, so that the timers
+ * of a process that died fire elsewhere within TIMER_LEASE_MS + POLL_MS, and renewed every
+ * RENEW_MS while a fire is in progress, so that a slow fire is not taken over while it lives.
+ */
+export const TIMER_LEASE_MS = 5_000;
+const RENEW_MS = TIMER_LEASE_MS / 3;
 const BATCH_SIZE = 100;
 
 /**
  * Fires durable timers when they are due. One setTimeout sleeps until the earliest due time (at
  * most POLL_MS) and is re-armed when an earlier timer is set; waking, it claims due timers,
- * fires them and deletes them. A process that dies after firing but before deleting leaves the
- * timer to fire again once its lock runs out: firing twice is harmless, since the decider
- * refuses a stale attempt.
+ * fires them and deletes them. A process that dies after claiming or firing but before deleting
+ * leaves the timer to fire again once its lease runs out: firing twice is harmless, since the
+ * decider refuses a stale attempt.
  */
 export class TimerScheduler {
   private wakeAt = Number.POSITIVE_INFINITY;
@@ -49,6 +54,8 @@ export class TimerScheduler {
   private rerun = false;
   private stopped = true;
   private readonly outage: OutageReporter;
+  /** Claimed and not settled yet: their leases are renewed until they are. */
+  private readonly firing = new Set<Timer>();
 
   constructor(
     private readonly store: TimerStore,
@@ -112,20 +119,26 @@ export class TimerScheduler {
   }
 
   private async fireDue(): Promise<void> {
-    for (;;) {
-      if (this.stopped) return;
-      const due = await this.store.claimDue(this.options.clock(), BATCH_SIZE, LOCK_MS);
-      if (due.length === 0) return;
-      await Promise.all(due.map((each) => this.fireOne(each)));
+    const renewal = setInterval(() => this.renew(), RENEW_MS);
+    try {
+      for (;;) {
+        if (this.stopped) return;
+        const due = await this.store.claimDue(this.options.clock(), BATCH_SIZE, TIMER_LEASE_MS);
+        if (due.length === 0) return;
+        await Promise.all(due.map((each) => this.fireOne(each)));
+      }
+    } finally {
+      clearInterval(renewal);
     }
   }
 
   /**
    * A claimed timer is fired again while the database is away (firing twice changes nothing),
-   * rather than waiting for its lock to run out; after any other error, or once stopping, the
-   * lock runs out and the timer fires again.
+   * rather than waiting for its lease to run out; after any other error, or once stopping, the
+   * lease runs out and the timer fires again.
    */
   private async fireOne(timer: Timer): Promise<void> {
+    this.firing.add(timer);
     try {
       await retryDatabaseFaults(
         async () => {
@@ -136,6 +149,14 @@ export class TimerScheduler {
       );
     } catch (error) {
       this.outage.failed(error);
+    } finally {
+      this.firing.delete(timer);
     }
+  }
+
+  /** A renewal that fails only lets the lease run out: the timer may then fire twice, never not at all. */
+  private renew(): void {
+    if (this.firing.size === 0) return;
+    this.store.renew([...this.firing], this.options.clock(), TIMER_LEASE_MS).catch(this.options.onError);
   }
 }

@@ -9,7 +9,7 @@ import { createPostgresEventStore, migrateEventStore } from '../../src/eventstor
 import { migrateProjections } from '../../src/projections/migrate.js';
 import { ProjectionRunner } from '../../src/projections/projectionRunner.js';
 import { ReadModel } from '../../src/projections/readModel.js';
-import { Engine } from '../../src/runtime/engine.js';
+import { Engine, type EngineOptions } from '../../src/runtime/engine.js';
 import type { Backend } from '../support/backends.js';
 
 export interface GraphQLResponse<T = any> {
@@ -31,7 +31,12 @@ export interface Api {
   close(): Promise<void>;
 }
 
-export async function startApi(backend: Backend, options: Pick<ServerOptions, 'coalesceMs'> = {}): Promise<Api> {
+export interface ApiOptions extends Pick<ServerOptions, 'coalesceMs'> {
+  /** Engine settings beyond the store and database (a clock, a window, ...). */
+  engine?: Partial<EngineOptions>;
+}
+
+export async function startApi(backend: Backend, { engine: engineOptions, ...options }: ApiOptions = {}): Promise<Api> {
   // The backends are always one of the two clients; migrations need the concrete one.
   const db = backend.db as PgliteClient | PostgresClient;
   await migrateEventStore(db);
@@ -39,7 +44,7 @@ export async function startApi(backend: Backend, options: Pick<ServerOptions, 'c
   const store = createPostgresEventStore(db);
   const readModel = new ReadModel(db);
   const projections = new ProjectionRunner({ store, db });
-  const engine = new Engine({ store, db });
+  const engine = new Engine({ ...engineOptions, store, db });
   await projections.start();
   await engine.start();
   const app = buildServer({ engine, readModel, projections, store, db, ...options });

@@ -46,6 +46,12 @@ describe('loadConfig', () => {
     expect(problemsOf({ RETENTION_DAYS: '0' })).toEqual(['RETENTION_DAYS must be an integer between 1 and 36500, got "0"']);
   });
 
+  it('takes IDEMPOTENCY_WINDOW_HOURS between 1 and 720, the engine default (24) when unset', () => {
+    expect(loadConfig({}).idempotencyWindowHours).toBeUndefined();
+    expect(loadConfig({ IDEMPOTENCY_WINDOW_HOURS: '48' }).idempotencyWindowHours).toBe(48);
+    expect(problemsOf({ IDEMPOTENCY_WINDOW_HOURS: '721' })).toEqual(['IDEMPOTENCY_WINDOW_HOURS must be an integer between 1 and 720, got "721"']);
+  });
+
   it('reports every bad value at once, saying what it got', () => {
     expect(problemsOf({ PORT: 'abc', NODE_CONCURRENCY: '0', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', EVENTSTORE_URL: 'http://x' })).toEqual([
       'DATABASE_URL must be a URL starting with postgres:// or postgresql://, got "mysql://x"',

@@ -10,7 +10,8 @@ import { isValidSignature, SIGNATURE_HEADER } from './webhookSignature.js';
 /**
  * A call to a webhook trigger: the route, then the signature over the raw bytes (before anything
  * reads them), then the JSON body, which becomes the trigger data (an empty body: null).
- * Refusals are DomainErrors: NOT_FOUND, UNAUTHENTICATED, BAD_USER_INPUT.
+ * Refusals are DomainErrors: NOT_FOUND, UNAUTHENTICATED, BAD_USER_INPUT (also for a malformed
+ * idempotency key).
  */
 export class WebhookTrigger {
   constructor(
@@ -19,7 +20,7 @@ export class WebhookTrigger {
     private readonly start: StartExecution,
   ) {}
 
-  async call(path: string, rawBody: Buffer, signature: string | undefined, context: CommandContext = {}): Promise<ExecutionState> {
+  async call(path: string, rawBody: Buffer, signature: string | undefined, context: CommandContext = {}, idempotencyKey?: string): Promise<ExecutionState> {
     const route = await this.registry.resolve(path);
     if (!route) throw new DomainError('NOT_FOUND', `no webhook at /webhooks/${path}`);
     if (route.secret !== null && !isValidSignature(route.secret, rawBody, signature)) {
@@ -28,7 +29,7 @@ export class WebhookTrigger {
     const triggerData = parseJson(rawBody);
     const workflow = await this.workflows.get(route.workflowId, route.workflowVersion);
     if (!workflow) throw new DomainError('NOT_FOUND', `workflow ${route.workflowId} not found`);
-    return this.start({ executionId: randomUUID(), workflow, triggerNodeId: route.nodeId, triggerData, context });
+    return this.start({ executionId: randomUUID(), workflow, triggerNodeId: route.nodeId, triggerData, context, idempotencyKey });
   }
 }
 
