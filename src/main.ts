@@ -46,16 +46,19 @@ async function start(config: Config, logger: Logger): Promise<() => Promise<void
     ? new RetentionJob({ db, retentionDays: config.retentionDays, onError: (err) => logger.error({ err }, 'retention error') })
     : null;
   await projections.start();
-  await engine.start();
+  await engine.open();
   retention?.start();
   const app = buildServer({ engine, readModel, projections, store, db, logger });
   await app.listen({ port: config.port, host: config.host });
+  // Resuming comes after listening: whatever an unfinished execution does, the server answers.
+  const recovery = engine.recover().catch((err: unknown) => logger.error({ err }, 'recovery error'));
   return async () => {
     // Stop taking requests (subscriptions end, in-flight requests finish), then hand running
     // nodes back so another process takes them over, then stop following the log.
     await app.close();
     await retention?.stop();
     await engine.stop();
+    await recovery;
     await projections.stop();
     await store.close();
     await db.close();

@@ -4,6 +4,8 @@ export interface HealthReport {
   status: 'ok' | 'degraded';
   database: { ok: boolean; latencyMs: number | null; error: string | null };
   projections: { caughtUp: boolean; lagMs: number | null };
+  /** `recovering`: the server answers while it still resumes the executions it found unfinished at start. */
+  runtime: { recovering: boolean };
 }
 
 /** Longer than this to catch up and the read model counts as lagging. */
@@ -30,7 +32,11 @@ async function projectionLag(projections: ApiDeps['projections'], timeoutMs: num
   return { caughtUp, lagMs: caughtUp ? elapsedSince(start) : null };
 }
 
-export async function checkHealth({ db, projections }: Pick<ApiDeps, 'db' | 'projections'>, timeoutMs = PROJECTION_TIMEOUT_MS): Promise<HealthReport> {
+export async function checkHealth(
+  { db, projections, engine }: Pick<ApiDeps, 'db' | 'projections'> & Partial<Pick<ApiDeps, 'engine'>>,
+  timeoutMs = PROJECTION_TIMEOUT_MS,
+): Promise<HealthReport> {
   const [databaseReport, lag] = await Promise.all([database(db), projectionLag(projections, timeoutMs)]);
-  return { status: databaseReport.ok && lag.caughtUp ? 'ok' : 'degraded', database: databaseReport, projections: lag };
+  const runtime = { recovering: engine?.recovering ?? false };
+  return { status: databaseReport.ok && lag.caughtUp ? 'ok' : 'degraded', database: databaseReport, projections: lag, runtime };
 }

@@ -9,7 +9,9 @@ export type ErrorCode =
   | 'EXECUTION_TIMEOUT'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
-  | 'BAD_USER_INPUT';
+  | 'BAD_USER_INPUT'
+  /** The engine failed handling an execution (a bug, a value it cannot use); the message holds no internals. */
+  | 'INTERNAL_ERROR';
 
 /** A rule of the domain said no: the command changes nothing and the caller learns why. */
 export class DomainError extends Error {

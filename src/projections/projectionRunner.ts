@@ -1,10 +1,11 @@
+import { isDatabaseFault } from '../db/databaseFaults.js';
 import { quoteIdentifier } from '../db/quoteIdentifier.js';
 import type { SqlClient, SqlExecutor } from '../db/sqlClient.js';
 import { EXECUTION_STREAM_PREFIX } from '../domain/execution/events.js';
 import { WORKFLOW_STREAM_PREFIX } from '../domain/workflow/workflowEvents.js';
 import type { EventStore, RecordedEvent, Subscription } from '../eventstore/eventStore.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoints.js';
-import { ExecutionStateCache } from './executionStateCache.js';
+import { ExecutionStateCache, type ProjectedExecution } from './executionStateCache.js';
 import { executionIdOf, projectExecutions, type ExecutionBatch, type ExecutionChange } from './executionProjection.js';
 import { projectWorkflows } from './workflowProjection.js';
 
@@ -77,14 +78,54 @@ export class ProjectionRunner {
   private async apply(events: RecordedEvent[]): Promise<void> {
     const batches = await this.executionBatches(events.filter((event) => event.streamId.startsWith(EXECUTION_STREAM_PREFIX)));
     const workflowEvents = events.filter((event) => event.streamId.startsWith(WORKFLOW_STREAM_PREFIX));
-    const { changes, after } = await this.inSchema(async (tx) => {
-      const projected = await projectExecutions(tx, batches);
+    const position = events.at(-1)!.position;
+    let projected: Awaited<ReturnType<typeof projectExecutions>>;
+    try {
+      projected = await this.commit(position, workflowEvents, (tx) => projectExecutions(tx, batches));
+    } catch (error) {
+      if (isDatabaseFault(error)) throw error;
+      // Maybe one execution's events cannot be projected: each on its own, past those that fail.
+      projected = await this.commit(position, workflowEvents, (tx) => this.projectEach(tx, batches));
+    }
+    for (const [executionId, execution] of projected.after) this.cache.put(executionId, execution);
+    this.notify(projected.changes);
+  }
+
+  private commit<T>(position: string, workflowEvents: RecordedEvent[], projectExecutionsIn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.inSchema(async (tx) => {
+      const projected = await projectExecutionsIn(tx);
       await projectWorkflows(tx, workflowEvents);
-      await saveCheckpoint(tx, this.name, events.at(-1)!.position);
+      await saveCheckpoint(tx, this.name, position);
       return projected;
     });
-    for (const [executionId, execution] of after) this.cache.put(executionId, execution);
-    this.notify(changes);
+  }
+
+  /**
+   * Projects each execution under a savepoint: one whose events cannot be folded or written (a
+   * bug, a value the database refuses) is rolled back alone and logged with its id, and the
+   * batch, its checkpoint and the other executions go on. Its row stays as it was.
+   */
+  private async projectEach(tx: SqlExecutor, batches: ExecutionBatch[]): Promise<Awaited<ReturnType<typeof projectExecutions>>> {
+    const changes: ExecutionChange[] = [];
+    const after = new Map<string, ProjectedExecution>();
+    for (const batch of batches) {
+      await tx.query('SAVEPOINT projecting_execution');
+      try {
+        const projected = await projectExecutions(tx, [batch]);
+        changes.push(...projected.changes);
+        for (const [executionId, execution] of projected.after) after.set(executionId, execution);
+        await tx.query('RELEASE SAVEPOINT projecting_execution');
+      } catch (error) {
+        if (isDatabaseFault(error)) throw error;
+        await tx.query('ROLLBACK TO SAVEPOINT projecting_execution');
+        this.skipped(batch.executionId, error);
+      }
+    }
+    return { changes, after };
+  }
+
+  private skipped(executionId: string, cause: unknown): void {
+    this.onError(new Error(`execution ${executionId}: its events could not be projected and were skipped`, { cause }));
   }
 
   /** A transaction whose unqualified table names are those of `schema`, when one is set. */
@@ -108,13 +149,19 @@ export class ProjectionRunner {
       if (list) list.push(event);
       else byExecution.set(executionId, [event]);
     }
-    return Promise.all(
-      [...byExecution].map(async ([executionId, executionEvents]) => ({
-        executionId,
-        before: await this.cache.take(executionId, executionEvents[0]!.streamVersion - 1),
-        events: executionEvents,
-      })),
+    const batches = await Promise.all(
+      [...byExecution].map(async ([executionId, executionEvents]): Promise<ExecutionBatch | null> => {
+        try {
+          return { executionId, before: await this.cache.take(executionId, executionEvents[0]!.streamVersion - 1), events: executionEvents };
+        } catch (error) {
+          // Its earlier events cannot be folded: these cannot be projected either.
+          if (isDatabaseFault(error)) throw error;
+          this.skipped(executionId, error);
+          return null;
+        }
+      }),
     );
+    return batches.filter((batch) => batch !== null);
   }
 
   private notify(changes: ExecutionChange[]): void {

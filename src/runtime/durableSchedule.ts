@@ -3,6 +3,7 @@ import type { SqlExecutor } from '../db/sqlClient.js';
 import type { ExecutionEvent } from '../domain/execution/events.js';
 import type { RecordedEvent } from '../eventstore/eventStore.js';
 import type { ExecutionFacts } from './executionFacts.js';
+import { isExecutionFault } from './executionFaults.js';
 import { TableChanges } from './tableChanges.js';
 import { planTimers } from './timerPlan.js';
 import type { Timer, TimerScheduler } from './timers.js';
@@ -31,16 +32,37 @@ export class DurableSchedule {
     private readonly scheduler: TimerScheduler,
   ) {}
 
-  async plan(recorded: RecordedEvent[]): Promise<SchedulePlan> {
-    const events = recorded.map((each) => ({ executionId: each.metadata.correlationId, event: toExecutionEvent(each) }));
-    const facts = await this.factsOf(events);
+  /**
+   * `faulty` holds the executions whose handling failed; planning adds those whose events give
+   * rows it cannot write (a due time that is no date: a delay of 1e300 ms) or whose state cannot
+   * be read. Their events plan nothing, so that the batch's transaction holds only good rows.
+   */
+  async plan(recorded: RecordedEvent[], faulty: Map<string, unknown>): Promise<SchedulePlan> {
+    const byExecution = new Map<string, ExecutionEvent[]>();
+    for (const each of recorded) {
+      const executionId = each.metadata.correlationId;
+      const events = byExecution.get(executionId);
+      if (events) events.push(toExecutionEvent(each));
+      else byExecution.set(executionId, [toExecutionEvent(each)]);
+    }
+    const facts = await this.factsOf(byExecution, faulty);
     const timers = new TableChanges<Timer>();
     const jobs = new TableChanges<ExternalJob>();
-    for (const { executionId, event } of events) {
+    for (const [executionId, events] of byExecution) {
       const execution = facts.get(executionId);
-      if (!execution) continue;
-      planTimers(timers, event, execution);
-      planJobs(jobs, event, execution);
+      if (!execution || faulty.has(executionId)) continue;
+      try {
+        for (const event of events) {
+          planTimers(timers, event, execution);
+          planJobs(jobs, event, execution);
+        }
+        checkDates(timers.rowsOf(executionId).map((row) => row.dueAt));
+        checkDates(jobs.rowsOf(executionId).map((row) => row.availableAt));
+      } catch (error) {
+        faulty.set(executionId, error);
+        timers.forget(executionId);
+        jobs.forget(executionId);
+      }
     }
     return {
       puts: timers.rows.length > 0 || jobs.rows.length > 0,
@@ -55,15 +77,25 @@ export class DurableSchedule {
   }
 
   /** Definitions come from any state (they never change); a resume needs the current one. */
-  private async factsOf(events: Array<{ executionId: string; event: ExecutionEvent }>): Promise<Map<string, ExecutionFacts>> {
-    const resumed = new Set(events.filter(({ event }) => event.type === 'ExecutionResumed').map(({ executionId }) => executionId));
+  private async factsOf(byExecution: Map<string, ExecutionEvent[]>, faulty: Map<string, unknown>): Promise<Map<string, ExecutionFacts>> {
     const facts = await Promise.all(
-      [...new Set(events.map((each) => each.executionId))].map(async (executionId): Promise<ExecutionFacts | null> => {
-        const current = resumed.has(executionId) ? await this.handler.load(executionId) : null;
-        const state = current ?? (await this.handler.current(executionId));
-        return state && { executionId, nodes: state.graph.nodes, current };
+      [...byExecution].map(async ([executionId, events]): Promise<ExecutionFacts | null> => {
+        try {
+          const current = events.some((event) => event.type === 'ExecutionResumed') ? await this.handler.load(executionId) : null;
+          const state = current ?? (await this.handler.current(executionId));
+          return state && { executionId, nodes: state.graph.nodes, current };
+        } catch (error) {
+          if (!isExecutionFault(error)) throw error;
+          faulty.set(executionId, error);
+          return null;
+        }
       }),
     );
     return new Map(facts.filter((each) => each !== null).map((each) => [each.executionId, each]));
   }
+}
+
+/** A date the database cannot store fails its execution here, not the batch's transaction. */
+function checkDates(dates: Date[]): void {
+  for (const date of dates) if (Number.isNaN(date.getTime())) throw new RangeError('a timer or job of this execution is due at a time that is not a date');
 }

@@ -11,6 +11,7 @@ import { BUILTIN_EXECUTORS, SIDE_EFFECT_FREE_TYPES } from './nodes/builtinNodes.
 import { ProcessManager } from './processManager.js';
 import { RuntimeStore } from './runtimeStore.js';
 import { DurableSchedule } from './durableSchedule.js';
+import { ExecutionFaults } from './executionFaults.js';
 import { timerActions } from './timerActions.js';
 import { TimerScheduler } from './timers.js';
 import { TimerStore } from './timerStore.js';
@@ -64,6 +65,8 @@ export class Engine {
   readonly idempotentStarts: IdempotentStarts;
   readonly triggers: TriggerSources;
   readonly workerId: string;
+  /** True while `recover` resumes unfinished executions. */
+  recovering = false;
 
   constructor(private readonly options: EngineOptions) {
     const clock = options.clock ?? (() => new Date());
@@ -88,6 +91,7 @@ export class Engine {
       maxEventChainDepth: options.maxEventChainDepth ?? 100,
       onError,
     });
+    const faults = new ExecutionFaults(this.executions, onError);
     this.runner = new NodeRunner(this.executions, {
       workerId: this.workerId,
       concurrency: options.nodeConcurrency ?? 32,
@@ -96,15 +100,23 @@ export class Engine {
       sideEffectFree: SIDE_EFFECT_FREE_TYPES,
       computeConcurrency: COMPUTE_CONCURRENCY,
       onError,
+      faults,
     });
-    const fire = timerActions(this.executions, this.runner);
+    const fire = timerActions(this.executions, this.runner, faults);
     this.timers = new TimerScheduler(new TimerStore(options.db), { clock, fire, onError });
     this.workQueue = new WorkQueue(new WorkQueueStore(options.db), this.executions, clock, options.leaseMs ?? DEFAULT_LEASE_MS);
     const schedule = new DurableSchedule(this.executions, this.timers);
-    this.processManager = new ProcessManager(options.store, new RuntimeStore(options.db, 'process-manager'), this.executions, this.runner, schedule, onError);
+    this.processManager = new ProcessManager(options.store, new RuntimeStore(options.db, 'process-manager'), this.executions, this.runner, schedule, faults, onError);
   }
 
+  /** Starts the runtime and resumes every unfinished execution. */
   async start(): Promise<void> {
+    await this.open();
+    await this.recover();
+  }
+
+  /** Starts following the log, the timers and the triggers; unfinished executions wait for `recover`. */
+  async open(): Promise<void> {
     await RuntimeStore.migrate(this.options.db);
     await TimerStore.migrate(this.options.db);
     await WorkQueueStore.migrate(this.options.db);
@@ -116,6 +128,20 @@ export class Engine {
     await this.triggers.start();
     await this.processManager.start();
     this.timers.start();
+  }
+
+  /**
+   * Resumes every unfinished execution (one whose recovery fails is failed, and the others go
+   * on). A server calls it after it listens, so that a poisonous execution cannot keep it from
+   * answering; `recovering` is true meanwhile.
+   */
+  async recover(): Promise<void> {
+    this.recovering = true;
+    try {
+      await this.processManager.recover();
+    } finally {
+      this.recovering = false;
+    }
   }
 
   /** Stops taking work, hands running nodes back, and stops following the log; timers wait in the database. */

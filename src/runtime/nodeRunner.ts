@@ -3,6 +3,7 @@ import { OutageReporter, retryDatabaseFaults } from '../db/faultRetry.js';
 import type { ExecutionCommand } from '../domain/execution/commands.js';
 import { DomainError } from '../domain/errors.js';
 import type { ExecutionState } from '../domain/execution/state.js';
+import type { ExecutionFaults } from './executionFaults.js';
 import { isDelayNode } from './nodes/delayNode.js';
 import { PermanentNodeError, type NodeExecutor } from './nodes/nodeExecutor.js';
 import { Semaphore } from './semaphore.js';
@@ -29,6 +30,8 @@ export interface NodeRunnerOptions {
    */
   computeConcurrency: number;
   onError?: (error: unknown, job: NodeJob) => void;
+  /** Fails the execution of a job whose handling failed (an error other than a refusal or a lost connection). */
+  faults?: ExecutionFaults;
 }
 
 class Stopping extends Error {}
@@ -51,7 +54,7 @@ const isQueued = (state: ExecutionState | null, job: NodeJob): boolean => {
  * runner learns of one as the event that ended the attempt, through `abort`.
  */
 export class NodeRunner {
-  private readonly inHand = new Set<string>();
+  private readonly inHand = new Map<string, Promise<void>>();
   private readonly running = new Map<string, AbortController>();
   private readonly finished = new Set<Promise<void>>();
   private readonly slots: Semaphore;
@@ -68,17 +71,22 @@ export class NodeRunner {
     this.outage = new OutageReporter((error, job) => options.onError?.(error, job));
   }
 
-  dispatch(job: NodeJob): void {
+  /** Resolves when the job has settled (at once when the runner stops, with the job in hand when it is). */
+  dispatch(job: NodeJob): Promise<void> {
     const key = jobKey(job);
-    if (this.stopping || this.inHand.has(key)) return;
-    this.inHand.add(key);
-    const done = this.run(job, key)
+    if (this.stopping) return Promise.resolve();
+    const held = this.inHand.get(key);
+    if (held) return held;
+    const run = () => this.run(job, key);
+    const done = (this.options.faults ? this.options.faults.contain(job.executionId, 'node runner', run) : run())
       .catch((error) => this.outage.failed(error, job))
       .finally(() => {
         this.inHand.delete(key);
         this.finished.delete(done);
       });
+    this.inHand.set(key, done);
     this.finished.add(done);
+    return done;
   }
 
   get runningCount(): number {

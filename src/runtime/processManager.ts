@@ -4,6 +4,7 @@ import { EXECUTION_STREAM_PREFIX, TERMINAL_EXECUTION_STATUSES, type ExecutionEve
 import type { ExecutionState } from '../domain/execution/state.js';
 import type { EventStore, RecordedEvent, Subscription } from '../eventstore/eventStore.js';
 import type { DurableSchedule } from './durableSchedule.js';
+import { isExecutionFault, type ExecutionFaults } from './executionFaults.js';
 import type { NodeRunner } from './nodeRunner.js';
 import type { RuntimeStore } from './runtimeStore.js';
 
@@ -26,6 +27,13 @@ const ATTEMPT_ENDING_EVENTS = new Set<ExecutionEvent['type']>(['NodeCancelled', 
 /** Longest a checkpoint that only moved may wait to be written. */
 const CHECKPOINT_INTERVAL_MS = 1_000;
 const FINISHING_EVENTS = new Set<ExecutionEvent['type']>(['ExecutionCompleted', 'ExecutionFailed', 'ExecutionCancelled']);
+/**
+ * Recoveries of one execution that may begin and never end (the process died while the work it
+ * handed out ran, or recovering it failed) before it is quarantined at the next start: three
+ * rides out a crash or two that were not its fault (a kill, a deploy) and still lets start-up
+ * come back on the fourth.
+ */
+export const MAX_RECOVERIES = 3;
 
 interface ExecutionWork {
   queueReady: boolean;
@@ -45,6 +53,9 @@ export class ProcessManager {
   /** The last handled position while its save is deferred. */
   private unsaved: string | null = null;
   private savedAt = 0;
+  /** Recoveries whose end is being recorded (awaited by stop). */
+  private readonly ending = new Set<Promise<void>>();
+  private stopped = false;
 
   constructor(
     private readonly store: EventStore,
@@ -52,12 +63,13 @@ export class ProcessManager {
     private readonly handler: ExecutionCommandHandler,
     private readonly runner: NodeRunner,
     private readonly schedule: DurableSchedule,
+    private readonly faults: ExecutionFaults,
     private readonly onError: (error: unknown) => void = () => {},
   ) {}
 
-  /** Resumes every unfinished execution, then follows the event log from the checkpoint. */
+  /** Follows the event log from the checkpoint; unfinished executions are resumed by `recover`. */
   async start(): Promise<void> {
-    for (const executionId of await this.runtimeStore.activeExecutions()) await this.recover(executionId);
+    this.stopped = false;
     this.subscription = this.store.subscribe({
       from: (await this.runtimeStore.checkpoint()) ?? 'start',
       filter: { streamPrefixes: [EXECUTION_STREAM_PREFIX] },
@@ -71,7 +83,30 @@ export class ProcessManager {
     return this.subscription?.caughtUp() ?? Promise.resolve();
   }
 
+  /**
+   * Resumes every unfinished execution, each on its own: one whose recovery fails is failed (or
+   * parked) and the others go on. Each recovery is counted in the database before it begins and
+   * uncounted once the work it handed to the runner has settled, so the count is of recoveries
+   * the process did not live through; past MAX_RECOVERIES the execution is quarantined.
+   */
+  async recover(): Promise<void> {
+    const active = await this.runtimeStore.activeExecutions();
+    const recoveries = await this.runtimeStore.beginRecoveries(active);
+    for (const executionId of active) {
+      if (this.stopped) return;
+      try {
+        if ((recoveries.get(executionId) ?? 0) > MAX_RECOVERIES) await this.quarantine(executionId);
+        else await this.recoverOne(executionId);
+      } catch (error) {
+        // A lost connection: this one stays counted and unresumed until the next start.
+        this.onError(error);
+      }
+    }
+  }
+
   async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all([...this.ending]);
     await this.subscription?.close();
     this.subscription = null;
     if (this.unsaved) await this.runtimeStore.save(this.unsaved, [], []);
@@ -82,16 +117,25 @@ export class ProcessManager {
     const work = new Map<string, ExecutionWork>();
     const started: string[] = [];
     const finished: string[] = [];
+    /** Executions whose handling failed in this batch, with the error: each is failed, the batch goes on. */
+    const faulty = new Map<string, unknown>();
     for (const event of events) {
       const executionId = event.metadata.correlationId;
-      const item = work.get(executionId) ?? { queueReady: false, redispatch: false, jobs: [], aborts: [] };
-      work.set(executionId, item);
-      collect(item, event as RecordedEvent & ExecutionEvent, event.streamVersion);
       if (event.type === 'ExecutionStarted') started.push(executionId);
       if (FINISHING_EVENTS.has(event.type as ExecutionEvent['type'])) finished.push(executionId);
+      if (faulty.has(executionId)) continue;
+      const item = work.get(executionId) ?? { queueReady: false, redispatch: false, jobs: [], aborts: [] };
+      work.set(executionId, item);
+      try {
+        collect(item, event as RecordedEvent & ExecutionEvent, event.streamVersion);
+      } catch (error) {
+        faulty.set(executionId, error);
+        work.delete(executionId);
+      }
     }
-    await Promise.all([...work].map(([executionId, item]) => this.apply(executionId, item)));
-    const plan = await this.schedule.plan(events);
+    await Promise.all([...work].map(([executionId, item]) => this.faults.contain(executionId, 'process manager', () => this.apply(executionId, item))));
+    const plan = await this.schedule.plan(events, faulty);
+    await Promise.all([...faulty].map(([executionId, error]) => this.faults.fail(executionId, 'process manager', error)));
     const position = events.at(-1)!.position;
     // A batch that only moves the checkpoint need not cost a commit of its own: handling events
     // again after a crash is harmless (every command is decided against the current state).
@@ -112,35 +156,59 @@ export class ProcessManager {
     if (work.redispatch) this.dispatchQueued(await this.handler.load(executionId));
   }
 
-  private async queueReadyNodes(executionId: string): Promise<void> {
+  /** Resolves with the runner's jobs of the nodes it queued. */
+  private async queueReadyNodes(executionId: string): Promise<Array<Promise<void>>> {
     try {
       const { events } = await this.handler.handle(executionId, { type: 'QueueReadyNodes' }, { causationId: 'process-manager' });
       // Dispatching straight from the decision saves a round trip through the log; the same
       // NodeQueued arriving later by subscription is recognised and ignored by the runner.
-      for (const event of events) {
-        if (event.type === 'NodeQueued') {
-          const { nodeId, attempt } = (event as RecordedEvent & ExecutionEvent & { type: 'NodeQueued' }).data;
-          this.runner.dispatch({ executionId, nodeId, attempt, queuedAt: event.streamVersion });
-        }
-      }
+      return events.flatMap((event) => {
+        if (event.type !== 'NodeQueued') return [];
+        const { nodeId, attempt } = (event as RecordedEvent & ExecutionEvent & { type: 'NodeQueued' }).data;
+        return [this.runner.dispatch({ executionId, nodeId, attempt, queuedAt: event.streamVersion })];
+      });
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
+      return [];
     }
   }
 
-  private async recover(executionId: string): Promise<void> {
-    const state = await this.handler.load(executionId);
-    if (!state || TERMINAL_EXECUTION_STATUSES.has(state.status)) return;
-    await this.queueReadyNodes(executionId);
-    // Attempts left RUNNING by a runtime that died come back by their durable lease timers.
-    this.dispatchQueued(state);
+  /** Its recovery ends when the jobs it handed to the runner have settled (a crash meanwhile leaves it counted). */
+  private async recoverOne(executionId: string): Promise<void> {
+    let jobs: Array<Promise<void>> = [];
+    try {
+      const state = await this.handler.load(executionId);
+      if (state && !TERMINAL_EXECUTION_STATUSES.has(state.status)) {
+        // Attempts left RUNNING by a runtime that died come back by their durable lease timers.
+        jobs = [...(await this.queueReadyNodes(executionId)), ...this.dispatchQueued(state)];
+      }
+    } catch (error) {
+      if (!isExecutionFault(error)) throw error;
+      // A stream that cannot be folded cannot be failed either: it stays counted, and is quarantined.
+      if (!(await this.faults.fail(executionId, 'recovery', error))) return;
+    }
+    const ending = Promise.allSettled(jobs)
+      .then(() => this.runtimeStore.endRecovery(executionId))
+      .catch(this.onError)
+      .finally(() => this.ending.delete(ending));
+    this.ending.add(ending);
   }
 
-  private dispatchQueued(state: ExecutionState | null): void {
-    if (!state || state.status !== 'RUNNING') return;
-    for (const node of state.nodes.values()) {
-      if (node.status === 'QUEUED') this.runner.dispatch({ executionId: state.id, nodeId: node.nodeId, attempt: node.attempt });
-    }
+  /**
+   * Fails it for good and stops recovering it; a stream that cannot be folded cannot take an
+   * event, and is only no longer recovered (the log line says why).
+   */
+  private async quarantine(executionId: string): Promise<void> {
+    const reason = `quarantined after ${MAX_RECOVERIES} recoveries that crashed or failed the engine`;
+    await this.faults.fail(executionId, 'recovery', new Error(reason), reason);
+    await this.runtimeStore.forget(executionId);
+  }
+
+  private dispatchQueued(state: ExecutionState | null): Array<Promise<void>> {
+    if (!state || state.status !== 'RUNNING') return [];
+    return [...state.nodes.values()]
+      .filter((node) => node.status === 'QUEUED')
+      .map((node) => this.runner.dispatch({ executionId: state.id, nodeId: node.nodeId, attempt: node.attempt }));
   }
 }
 

@@ -3,7 +3,9 @@ import { loadRuntimeCheckpoint, saveRuntimeCheckpoint } from './runtimeCheckpoin
 
 /**
  * What the runtime keeps besides events: its subscription checkpoint and the executions it has
- * not seen finish, both changed in one transaction so that a crash never separates them.
+ * not seen finish, both changed in one transaction so that a crash never separates them; and
+ * per unfinished execution, how many of its recoveries at start-up began and never ended (only
+ * start-up writes these, so the path of every batch pays nothing for them).
  */
 export class RuntimeStore {
   constructor(
@@ -16,6 +18,9 @@ export class RuntimeStore {
     await db.query(
       'CREATE TABLE IF NOT EXISTS runtime_active_executions (name text NOT NULL, execution_id text NOT NULL, PRIMARY KEY (name, execution_id))',
     );
+    await db.query(
+      'CREATE TABLE IF NOT EXISTS runtime_recoveries (name text NOT NULL, execution_id text NOT NULL, unfinished integer NOT NULL, PRIMARY KEY (name, execution_id))',
+    );
   }
 
   checkpoint(): Promise<string | null> {
@@ -25,6 +30,36 @@ export class RuntimeStore {
   async activeExecutions(): Promise<string[]> {
     const { rows } = await this.db.query<{ execution_id: string }>('SELECT execution_id FROM runtime_active_executions WHERE name = $1', [this.name]);
     return rows.map((row) => row.execution_id);
+  }
+
+  /**
+   * Counts a recovery of each execution as begun, and answers how many of its recoveries began
+   * and never ended, this one included. Counts of executions no longer unfinished are dropped.
+   */
+  async beginRecoveries(executionIds: string[]): Promise<Map<string, number>> {
+    return this.db.transaction(async (tx) => {
+      await tx.query('DELETE FROM runtime_recoveries WHERE name = $1 AND NOT (execution_id = ANY($2::text[]))', [this.name, executionIds]);
+      const { rows } = await tx.query<{ execution_id: string; unfinished: number }>(
+        `INSERT INTO runtime_recoveries (name, execution_id, unfinished) SELECT $1, unnest($2::text[]), 1
+         ON CONFLICT (name, execution_id) DO UPDATE SET unfinished = runtime_recoveries.unfinished + 1
+         RETURNING execution_id, unfinished`,
+        [this.name, executionIds],
+      );
+      return new Map(rows.map((row) => [row.execution_id, row.unfinished]));
+    });
+  }
+
+  /** The recovery was lived through: the execution's count starts again from nothing. */
+  async endRecovery(executionId: string): Promise<void> {
+    await this.db.query('DELETE FROM runtime_recoveries WHERE name = $1 AND execution_id = $2', [this.name, executionId]);
+  }
+
+  /** A quarantined execution: no longer recovered at start-up. */
+  async forget(executionId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query('DELETE FROM runtime_active_executions WHERE name = $1 AND execution_id = $2', [this.name, executionId]);
+      await tx.query('DELETE FROM runtime_recoveries WHERE name = $1 AND execution_id = $2', [this.name, executionId]);
+    });
   }
 
   /** `alsoWrite` adds the batch's other writes (timers, claimable jobs) to the same transaction. */

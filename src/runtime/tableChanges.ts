@@ -46,6 +46,18 @@ export class TableChanges<Row extends NodeKey & { id: string }> {
     this.executions.add(executionId);
     const prefix = nodeKey(executionId, '');
     for (const key of this.nodes.keys()) if (key.startsWith(prefix)) this.nodes.delete(key);
+    this.forget(executionId);
+  }
+
+  /** The rows put for one execution (to check them before they reach a transaction). */
+  rowsOf(executionId: string): Row[] {
+    const prefix = nodeKey(executionId, '');
+    return [...this.puts].flatMap(([key, rows]) => (key.startsWith(prefix) ? [...rows.values()] : []));
+  }
+
+  /** Drops the rows put for one execution (its planning failed); what was cleared stays cleared. */
+  forget(executionId: string): void {
+    const prefix = nodeKey(executionId, '');
     for (const key of this.puts.keys()) if (key.startsWith(prefix)) this.puts.delete(key);
   }
 

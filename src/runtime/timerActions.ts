@@ -1,15 +1,18 @@
 import type { ExecutionCommandHandler } from '../commands/executionCommandHandler.js';
 import type { ExecutionCommand } from '../domain/execution/commands.js';
 import { DomainError } from '../domain/errors.js';
+import type { ExecutionFaults } from './executionFaults.js';
 import { handleOnLatest } from './latestState.js';
 import type { NodeRunner } from './nodeRunner.js';
 import type { Timer } from './timers.js';
 
 /**
  * What a due timer does: it sends the command it stands for. The decider refuses or ignores a
- * command about an attempt that is over, so a late or repeated timer changes nothing.
+ * command about an attempt that is over, so a late or repeated timer changes nothing. A timer
+ * whose command cannot be handled (a retry delay that is no number) fails its execution rather
+ * than firing again and again.
  */
-export function timerActions(handler: ExecutionCommandHandler, runner: NodeRunner): (timer: Timer) => Promise<void> {
+export function timerActions(handler: ExecutionCommandHandler, runner: NodeRunner, faults: ExecutionFaults): (timer: Timer) => Promise<void> {
   const send = async (timer: Timer, command: ExecutionCommand | ExecutionCommand[]) => {
     try {
       await handleOnLatest(handler, timer.executionId, command, { causationId: `timer:${timer.id}` });
@@ -17,7 +20,7 @@ export function timerActions(handler: ExecutionCommandHandler, runner: NodeRunne
       if (!(error instanceof DomainError)) throw error;
     }
   };
-  return async (timer) => {
+  const fire = async (timer: Timer): Promise<void> => {
     const { nodeId, attempt } = timer;
     switch (timer.kind) {
       case 'delay': {
@@ -36,6 +39,7 @@ export function timerActions(handler: ExecutionCommandHandler, runner: NodeRunne
         return send(timer, { type: 'TimeoutExecution' });
     }
   };
+  return (timer) => faults.contain(timer.executionId, `timer ${timer.kind}`, () => fire(timer));
 }
 
 /** A delay passes its input on. */

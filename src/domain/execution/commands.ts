@@ -33,6 +33,8 @@ export type ExecutionCommand =
   | { type: 'ResumeExecution' }
   | { type: 'CancelExecution'; data: { reason: string } }
   | { type: 'TimeoutExecution' }
+  /** Sent by the runtime when handling the execution itself failed (a bug, a value it cannot use): `error` starts with `code`. */
+  | { type: 'FailExecution'; data: { code: string; error: string } }
   | { type: 'RetryNode'; data: { nodeId: string } }
   | { type: 'SkipNode'; data: { nodeId: string; output?: unknown } };
 

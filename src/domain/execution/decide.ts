@@ -52,6 +52,8 @@ export function decide(command: ExecutionCommand, state: ExecutionState | null, 
         ...cancelUnsettled(state, 'execution timed out', at),
         { type: 'ExecutionFailed', data: { error: 'execution timed out', code: 'EXECUTION_TIMEOUT', at } },
       ];
+    case 'FailExecution':
+      return failExecution(command, state, at);
     case 'RetryNode':
       return retryNode(command, state, at);
     case 'SkipNode':
@@ -231,6 +233,17 @@ function releaseNode(command: Command<'ReleaseNode'>, state: ExecutionState, at:
   const node = nodeIn(state, nodeId);
   if (isFinished(state) || node.status !== 'RUNNING' || node.attempt !== attempt) return [];
   return [{ type: 'NodeReleased', data: { nodeId, attempt, nextAttempt: attempt + 1, reason, at } }];
+}
+
+/**
+ * Ends an execution whose handling failed. It looks at no node definition, parameter or policy
+ * (they may be what failed), only at which nodes are unsettled; a finished execution stays as it
+ * is, so that failing it again (a batch handled twice) changes nothing.
+ */
+function failExecution(command: Command<'FailExecution'>, state: ExecutionState, at: string): ExecutionEvent[] {
+  if (isFinished(state)) return [];
+  const { code, error } = command.data;
+  return [...cancelUnsettled(state, error, at), { type: 'ExecutionFailed', data: { error, code, at } }];
 }
 
 /** Puts a failed or cancelled node back to run, with everything downstream that did not complete. */

@@ -336,6 +336,7 @@ describe('retry policy', () => {
     sim.queue();
     sim.startNode('A');
     sim.fail('A');
+    sim.now += 1000;
     sim.startNode('A', 2);
     expect(domainErrorOf(() => sim.send({ type: 'CompleteNode', data: { nodeId: 'A', attempt: 1, output: 1, outputName: null } })).code).toBe(
       'INVALID_FLOW_STATE',
@@ -705,5 +706,43 @@ describe('idempotency', () => {
     expect(sim.st).toEqual(before);
     decide({ type: 'CancelExecution', data: { reason: 'x' } }, sim.st, new Date(T0));
     expect(sim.st).toEqual(before);
+  });
+});
+
+describe('FailExecution (the runtime could not handle the execution)', () => {
+  const internal = { type: 'FailExecution' as const, data: { code: 'INTERNAL_ERROR', error: 'INTERNAL_ERROR: handling this execution failed' } };
+
+  it('cancels queued and running nodes and fails the execution with the code, without looking at the node that cannot be decided', () => {
+    // A failing node whose retry delay is not a number of milliseconds: failing it throws in the decider.
+    const sim = new Sim(wf('T>A T>B', { A: { retry: { maxAttempts: 5, initialDelayMs: 1000, backoffFactor: 1e308 } } }));
+    sim.startExecution();
+    sim.queue();
+    sim.runNode('T');
+    sim.queue();
+    sim.startNode('A');
+    sim.fail('A');
+    sim.now += 1000;
+    sim.startNode('A', 2);
+    expect(() => sim.fail('A')).toThrow(RangeError);
+    const events = sim.send(internal);
+    expect(types(events)).toEqual(['NodeCancelled', 'NodeCancelled', 'ExecutionFailed']);
+    expect(nodeIds(events, 'NodeCancelled').sort()).toEqual(['A', 'B']);
+    expect(events.at(-1)).toEqual({ type: 'ExecutionFailed', data: { ...internal.data, at: iso(T0 + 1000) } });
+    expect(sim.st.status).toBe('FAILED');
+    expect(sim.st.errorCode).toBe('INTERNAL_ERROR');
+    expect(sim.st.error).toBe(internal.data.error);
+  });
+
+  it('fails a paused or queued execution too, and changes nothing in a finished one', () => {
+    const paused = new Sim(wf('T>A'));
+    paused.startExecution();
+    paused.send({ type: 'PauseExecution' });
+    expect(types(paused.send(internal))).toEqual(['ExecutionFailed']);
+    expect(paused.send(internal)).toEqual([]);
+    const waiting = new Sim(wf('T>A'));
+    waiting.startExecution('T', {}, true);
+    expect(types(waiting.send(internal))).toEqual(['ExecutionFailed']);
+    const done = run(wf('T>A'), 'T');
+    expect(decide(internal, done.state, new Date(T0))).toEqual([]);
   });
 });

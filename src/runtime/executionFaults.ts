@@ -1,0 +1,63 @@
+import type { ExecutionCommandHandler } from '../commands/executionCommandHandler.js';
+import { isDatabaseFault } from '../db/databaseFaults.js';
+import { DomainError } from '../domain/errors.js';
+
+/**
+ * An error of the work done for one execution: neither a refusal of the domain (the world moved
+ * on) nor a lost database connection (the unit of work is retried as it is).
+ */
+export const isExecutionFault = (error: unknown): boolean => !(error instanceof DomainError) && !isDatabaseFault(error);
+
+/** What the log gets: the execution, where its handling failed, and the original stack. */
+export class ExecutionFault extends Error {
+  constructor(
+    readonly executionId: string,
+    readonly where: string,
+    cause: unknown,
+  ) {
+    super(`execution ${executionId}: ${where} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'ExecutionFault';
+    if (cause instanceof Error && cause.stack) this.stack = `${this.name}: ${this.message}\n${cause.stack}`;
+  }
+}
+
+/**
+ * The runtime's bulkhead: an error while handling one execution fails that execution, with
+ * INTERNAL_ERROR and a message without internals, instead of failing the batch, the checkpoint
+ * or the other executions handled with it.
+ */
+export class ExecutionFaults {
+  constructor(
+    private readonly handler: ExecutionCommandHandler,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  /** Runs one execution's work: its fault fails the execution; refusals and database faults reach the caller as before. */
+  async contain(executionId: string, where: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      if (!isExecutionFault(error)) throw error;
+      await this.fail(executionId, where, error);
+    }
+  }
+
+  /**
+   * Logs the fault and fails the execution. FailExecution decides on which nodes are unsettled
+   * only, so it does not meet the same poison; a stream that cannot even be folded stays as it is
+   * (parked: nothing runs for it) and is quarantined after repeated recoveries. A database fault
+   * while failing it reaches the caller, which retries its unit of work.
+   */
+  async fail(executionId: string, where: string, cause: unknown, reason = `the engine failed handling this execution (${where})`): Promise<boolean> {
+    this.onError(new ExecutionFault(executionId, where, cause));
+    const error = `INTERNAL_ERROR: ${reason}; the server log has the details under execution ${executionId}`;
+    try {
+      await this.handler.handle(executionId, { type: 'FailExecution', data: { code: 'INTERNAL_ERROR', error } }, { causationId: 'bulkhead' });
+      return true;
+    } catch (failure) {
+      if (isDatabaseFault(failure)) throw failure;
+      this.onError(new ExecutionFault(executionId, 'failing the execution', failure));
+      return false;
+    }
+  }
+}
