@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { MAX_EXPRESSION_TIMEOUT_MS } from './runtime/expressions/expressionBounds.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -16,6 +17,8 @@ export interface Config {
   nodeConcurrency: number | undefined;
   /** Read-model rows of executions finished longer ago than this are removed (their events stay); undefined: kept forever. */
   retentionDays: number | undefined;
+  /** Time bound of one expression evaluation; undefined: the engine's default (1000 ms). */
+  expressionTimeoutMs: number | undefined;
 }
 
 /** Every problem of the environment at once, so that one restart fixes them all. */
@@ -70,6 +73,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel(env, problems),
     nodeConcurrency: integer(env, 'NODE_CONCURRENCY', 1, 10_000, problems),
     retentionDays: integer(env, 'RETENTION_DAYS', 1, 36_500, problems),
+    expressionTimeoutMs: integer(env, 'EXPRESSION_TIMEOUT_MS', 1, MAX_EXPRESSION_TIMEOUT_MS, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -39,6 +39,7 @@ async function start(config: Config, logger: Logger): Promise<() => Promise<void
     store,
     db,
     nodeConcurrency: config.nodeConcurrency,
+    expressionTimeoutMs: config.expressionTimeoutMs,
     onError: (err) => logger.error({ err }, 'runtime error'),
   });
   const retention = config.retentionDays

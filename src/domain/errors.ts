@@ -9,7 +9,9 @@ export type ErrorCode =
   | 'EXECUTION_TIMEOUT'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
-  | 'BAD_USER_INPUT';
+  | 'BAD_USER_INPUT'
+  /** An expression went past its time, memory or depth bound (a node's errorCode). */
+  | 'EXPRESSION_LIMIT';
 
 /** A rule of the domain said no: the command changes nothing and the caller learns why. */
 export class DomainError extends Error {

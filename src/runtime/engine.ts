@@ -7,7 +7,9 @@ import type { ExecutionState } from '../domain/execution/state.js';
 import type { EventStore } from '../eventstore/eventStore.js';
 import { NodeRunner } from './nodeRunner.js';
 import { Admission, type ActiveTrigger } from './admission.js';
-import { BUILTIN_EXECUTORS, SIDE_EFFECT_FREE_TYPES } from './nodes/builtinNodes.js';
+import { DEFAULT_EXPRESSION_BOUNDS } from './expressions/expressionBounds.js';
+import { ExpressionPool, type ExpressionEvaluator } from './expressions/expressionPool.js';
+import { builtinExecutors, SIDE_EFFECT_FREE_TYPES } from './nodes/builtinNodes.js';
 import { ProcessManager } from './processManager.js';
 import { RuntimeStore } from './runtimeStore.js';
 import { DurableSchedule } from './durableSchedule.js';
@@ -39,6 +41,8 @@ export interface EngineOptions {
   webhookPaths?: WebhookPathLookup;
   /** Longest chain of executions started by execution.* events (a self-triggering workflow stops there); default 100. */
   maxEventChainDepth?: number;
+  /** Time bound of one expression evaluation (EXPRESSION_TIMEOUT_MS); default 1000. */
+  expressionTimeoutMs?: number;
   onError?: (error: unknown) => void;
 }
 
@@ -59,6 +63,8 @@ export class Engine {
   readonly admission: Admission;
   readonly triggers: TriggerSources;
   readonly workerId: string;
+  /** Evaluates every JSONata expression, off this event loop and under its bounds. */
+  readonly expressions: ExpressionEvaluator;
 
   constructor(private readonly options: EngineOptions) {
     const clock = options.clock ?? (() => new Date());
@@ -76,11 +82,12 @@ export class Engine {
       maxEventChainDepth: options.maxEventChainDepth ?? 100,
       onError,
     });
+    this.expressions = new ExpressionPool({ bounds: { ...DEFAULT_EXPRESSION_BOUNDS, timeoutMs: options.expressionTimeoutMs ?? DEFAULT_EXPRESSION_BOUNDS.timeoutMs } });
     this.runner = new NodeRunner(this.executions, {
       workerId: this.workerId,
       concurrency: options.nodeConcurrency ?? 32,
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
-      executors: BUILTIN_EXECUTORS,
+      executors: builtinExecutors(this.expressions),
       sideEffectFree: SIDE_EFFECT_FREE_TYPES,
       computeConcurrency: COMPUTE_CONCURRENCY,
       onError,
@@ -109,6 +116,7 @@ export class Engine {
     await this.triggers.stop();
     await this.timers.stop();
     await this.runner.stop();
+    await this.expressions.close();
     await this.processManager.stop();
     await this.admission.stop();
   }
