@@ -15,6 +15,7 @@ const LIMIT_CODES: Record<string, string> = {
   D1011: `its depth bound of ${bounds.maxDepth}`,
   D1012: `its time bound of ${bounds.timeoutMs} ms`,
   D2014: 'the range bound of 1e7 items',
+  D2015: `its sequence bound of ${bounds.maxSequence} items`,
 };
 /** Workflows reuse their expressions; the bound keeps a stream of distinct ones from filling the heap. */
 const MAX_COMPILED = 1000;
@@ -29,7 +30,7 @@ function compile(expression: string): Compiled {
   if (cached) return cached;
   let program: Compiled;
   try {
-    program = jsonata(expression, { timeout: bounds.timeoutMs, stack: bounds.maxDepth });
+    program = jsonata(expression, { timeout: bounds.timeoutMs, stack: bounds.maxDepth, sequence: bounds.maxSequence });
   } catch (error) {
     throw new Invalid(`invalid expression ${quoted(expression)}: ${messageOf(error)}`);
   }
@@ -44,24 +45,40 @@ const messageOf = (error: unknown): string =>
 const codeOf = (error: unknown): string | undefined =>
   error !== null && typeof error === 'object' && 'code' in error ? String(error.code) : undefined;
 
+class TooLarge extends Error {}
+
 /**
- * A function is not data: like a JavaScript function in JSON, a JSONata function (a lambda, a
- * built-in) becomes null as a value or in an array, and is left out of an object.
+ * The JSON text of a result. A function is not data: like a JavaScript function in JSON, a JSONata
+ * function (a lambda, a built-in) becomes null as a value or in an array, and is left out of an
+ * object. The size is counted on the way, so that an oversized result is refused before its text
+ * is built.
  */
-const withoutFunctions = (_key: string, value: unknown): unknown =>
-  value !== null && typeof value === 'object' && ('_jsonata_lambda' in value || '_jsonata_function' in value) ? undefined : value;
+function toJson(result: unknown): string | undefined {
+  let size = 0;
+  const json = JSON.stringify(result, (_key, value: unknown) => {
+    size += typeof value === 'string' ? value.length + 2 : 8;
+    if (size > bounds.maxResultChars) throw new TooLarge();
+    return value !== null && typeof value === 'object' && ('_jsonata_lambda' in value || '_jsonata_function' in value) ? undefined : value;
+  });
+  if (json !== undefined && json.length > bounds.maxResultChars) throw new TooLarge();
+  return json;
+}
 
 async function evaluate({ id, expression, context }: EvaluationRequest): Promise<EvaluationReply> {
   try {
     const result = await compile(expression).evaluate(context);
-    return { id, ok: true, json: JSON.stringify(result, withoutFunctions) };
+    return { id, ok: true, json: toJson(result) };
   } catch (error) {
     if (error instanceof Invalid) return { id, ok: false, limit: false, message: error.message };
-    const bound = LIMIT_CODES[codeOf(error) ?? ''] ?? (error instanceof RangeError ? 'its stack' : undefined);
+    const bound = LIMIT_CODES[codeOf(error) ?? ''] ?? (error instanceof TooLarge ? `its result bound of ${bounds.maxResultChars} characters` : rangeBound(error));
     if (bound) return { id, ok: false, limit: true, message: `expression ${quoted(expression)} went past ${bound}` };
     return { id, ok: false, limit: false, message: `expression ${quoted(expression)} failed: ${messageOf(error)}` };
   }
 }
+
+/** A RangeError is the engine refusing to grow further: the stack, or a string or array past its largest size. */
+const rangeBound = (error: unknown): string | undefined =>
+  error instanceof RangeError ? (/call stack/i.test(error.message) ? 'its stack' : `the largest size of a value (${error.message})`) : undefined;
 
 parentPort!.on('message', async (batch: EvaluationRequest[]) => {
   for (const request of batch) parentPort!.postMessage(await evaluate(request));

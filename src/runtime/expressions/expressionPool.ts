@@ -130,7 +130,7 @@ export class ExpressionPool implements ExpressionEvaluator {
     const worker = new Worker(script, {
       eval: isScript,
       workerData: this.bounds,
-      resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: Math.max(8, memoryMb / 8), stackSizeMb: 4 },
+      resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
     });
     // Workers never keep a process alive: whoever waits on an evaluation holds something else open.
     worker.unref();
