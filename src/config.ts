@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { MAX_EXPRESSION_TIMEOUT_MS } from './runtime/expressions/expressionBounds.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -18,6 +19,8 @@ export interface Config {
   retentionDays: number | undefined;
   /** How long an idempotency key answers with the execution it started; undefined: the engine's default (24). */
   idempotencyWindowHours: number | undefined;
+  /** Time bound of one expression evaluation; undefined: the engine's default (1000 ms). */
+  expressionTimeoutMs: number | undefined;
 }
 
 /** Every problem of the environment at once, so that one restart fixes them all. */
@@ -76,6 +79,7 @@ export function loadConfig(env: Env = process.env): Config {
     nodeConcurrency: integer(env, 'NODE_CONCURRENCY', 1, 10_000, problems),
     retentionDays: integer(env, 'RETENTION_DAYS', 1, 36_500, problems),
     idempotencyWindowHours: integer(env, 'IDEMPOTENCY_WINDOW_HOURS', 1, MAX_IDEMPOTENCY_WINDOW_HOURS, problems),
+    expressionTimeoutMs: integer(env, 'EXPRESSION_TIMEOUT_MS', 1, MAX_EXPRESSION_TIMEOUT_MS, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

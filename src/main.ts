@@ -40,6 +40,7 @@ async function start(config: Config, logger: Logger): Promise<() => Promise<void
     db,
     nodeConcurrency: config.nodeConcurrency,
     idempotencyWindowMs: config.idempotencyWindowHours && config.idempotencyWindowHours * 3_600_000,
+    expressionTimeoutMs: config.expressionTimeoutMs,
     onError: (err) => logger.error({ err }, 'runtime error'),
   });
   const retention = config.retentionDays

@@ -11,7 +11,9 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'BAD_USER_INPUT'
   /** The engine failed handling an execution (a bug, a value it cannot use); the message holds no internals. */
-  | 'INTERNAL_ERROR';
+  | 'INTERNAL_ERROR'
+  /** An expression went past its time, memory or depth bound (a node's errorCode). */
+  | 'EXPRESSION_LIMIT';
 
 /** A rule of the domain said no: the command changes nothing and the caller learns why. */
 export class DomainError extends Error {

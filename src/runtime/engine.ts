@@ -7,7 +7,9 @@ import type { ExecutionState } from '../domain/execution/state.js';
 import type { EventStore } from '../eventstore/eventStore.js';
 import { NodeRunner } from './nodeRunner.js';
 import { Admission, type ActiveTrigger } from './admission.js';
-import { BUILTIN_EXECUTORS, SIDE_EFFECT_FREE_TYPES } from './nodes/builtinNodes.js';
+import { DEFAULT_EXPRESSION_BOUNDS } from './expressions/expressionBounds.js';
+import { ExpressionPool, type ExpressionEvaluator } from './expressions/expressionPool.js';
+import { builtinExecutors, SIDE_EFFECT_FREE_TYPES } from './nodes/builtinNodes.js';
 import { ProcessManager } from './processManager.js';
 import { RuntimeStore } from './runtimeStore.js';
 import { DurableSchedule } from './durableSchedule.js';
@@ -43,6 +45,8 @@ export interface EngineOptions {
   maxEventChainDepth?: number;
   /** How long an idempotency key answers with the execution it started; default 24 hours. */
   idempotencyWindowMs?: number;
+  /** Time bound of one expression evaluation (EXPRESSION_TIMEOUT_MS); default 1000. */
+  expressionTimeoutMs?: number;
   onError?: (error: unknown) => void;
 }
 
@@ -67,6 +71,8 @@ export class Engine {
   readonly workerId: string;
   /** True while `recover` resumes unfinished executions. */
   recovering = false;
+  /** Evaluates every JSONata expression, off this event loop and under its bounds. */
+  readonly expressions: ExpressionEvaluator;
 
   constructor(private readonly options: EngineOptions) {
     const clock = options.clock ?? (() => new Date());
@@ -92,11 +98,12 @@ export class Engine {
       onError,
     });
     const faults = new ExecutionFaults(this.executions, onError);
+    this.expressions = new ExpressionPool({ bounds: { ...DEFAULT_EXPRESSION_BOUNDS, timeoutMs: options.expressionTimeoutMs ?? DEFAULT_EXPRESSION_BOUNDS.timeoutMs } });
     this.runner = new NodeRunner(this.executions, {
       workerId: this.workerId,
       concurrency: options.nodeConcurrency ?? 32,
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
-      executors: BUILTIN_EXECUTORS,
+      executors: builtinExecutors(this.expressions),
       sideEffectFree: SIDE_EFFECT_FREE_TYPES,
       computeConcurrency: COMPUTE_CONCURRENCY,
       onError,
@@ -149,6 +156,7 @@ export class Engine {
     await this.triggers.stop();
     await this.timers.stop();
     await this.runner.stop();
+    await this.expressions.close();
     await this.processManager.stop();
     await this.admission.stop();
     this.idempotentStarts.stop();

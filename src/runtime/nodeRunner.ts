@@ -5,7 +5,8 @@ import { DomainError } from '../domain/errors.js';
 import type { ExecutionState } from '../domain/execution/state.js';
 import type { ExecutionFaults } from './executionFaults.js';
 import { isDelayNode } from './nodes/delayNode.js';
-import { PermanentNodeError, type NodeExecutor } from './nodes/nodeExecutor.js';
+import { attemptBound, ExecutionDeadline } from './attemptBound.js';
+import { CodedNodeError, PermanentNodeError, type NodeExecutor } from './nodes/nodeExecutor.js';
 import { Semaphore } from './semaphore.js';
 
 export interface NodeJob {
@@ -164,11 +165,20 @@ export class NodeRunner {
 
   /**
    * A side-effect-free node runs before it is recorded as started: running it twice harms nothing,
-   * so its start, its outcome and the readiness of its dependents share one commit.
+   * so its start, its outcome and the readiness of its dependents share one commit. No durable
+   * timer covers it meanwhile, so its own timeoutMs and the execution's deadline stop it here.
    */
   private async compute(job: NodeJob, state: ExecutionState, executor: NodeExecutor, controller: AbortController): Promise<void> {
-    const outcome = await this.outcome(job, state, executor, controller);
-    if (!controller.signal.aborted) await this.settle(job, [this.startCommand(job, null), outcome, QUEUE_READY]);
+    const bound = attemptBound(state, job.nodeId, Date.now());
+    const timer = bound ? setTimeout(() => controller.abort(bound.reason), bound.ms) : undefined;
+    try {
+      const outcome = await this.outcome(job, state, executor, controller);
+      const reason: unknown = controller.signal.reason;
+      if (reason instanceof ExecutionDeadline) await this.settle(job, [{ type: 'TimeoutExecution' }]);
+      else if (!controller.signal.aborted || reason === bound?.reason) await this.settle(job, [this.startCommand(job, null), outcome, QUEUE_READY]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async execute(job: NodeJob, state: ExecutionState, executor: NodeExecutor, controller: AbortController): Promise<void> {
@@ -199,6 +209,7 @@ export class NodeRunner {
       const error = controller.signal.aborted ? controller.signal.reason : caught;
       if (error instanceof Stopping) return { type: 'ReleaseNode', data: { nodeId, attempt, reason: error.message } };
       const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof CodedNodeError) return { type: 'FailNode', data: { nodeId, attempt, error: message, retryable: error.retryable, errorCode: error.code } };
       return { type: 'FailNode', data: { nodeId, attempt, error: message, retryable: !(error instanceof PermanentNodeError) } };
     }
   }

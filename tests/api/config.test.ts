@@ -52,6 +52,12 @@ describe('loadConfig', () => {
     expect(problemsOf({ IDEMPOTENCY_WINDOW_HOURS: '721' })).toEqual(['IDEMPOTENCY_WINDOW_HOURS must be an integer between 1 and 720, got "721"']);
   });
 
+  it('bounds expressions by EXPRESSION_TIMEOUT_MS, up to 60000 ms (unset: the engine default of 1000)', () => {
+    expect(loadConfig({}).expressionTimeoutMs).toBeUndefined();
+    expect(loadConfig({ EXPRESSION_TIMEOUT_MS: '250' }).expressionTimeoutMs).toBe(250);
+    expect(problemsOf({ EXPRESSION_TIMEOUT_MS: '60001' })).toEqual(['EXPRESSION_TIMEOUT_MS must be an integer between 1 and 60000, got "60001"']);
+  });
+
   it('reports every bad value at once, saying what it got', () => {
     expect(problemsOf({ PORT: 'abc', NODE_CONCURRENCY: '0', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', EVENTSTORE_URL: 'http://x' })).toEqual([
       'DATABASE_URL must be a URL starting with postgres:// or postgresql://, got "mysql://x"',

@@ -1,17 +1,22 @@
+import type { ExpressionEvaluator } from '../expressions/expressionPool.js';
 import { evaluateExpression } from './expressions.js';
 import { PermanentNodeError, type NodeExecutor } from './nodeExecutor.js';
 
 const passInput: NodeExecutor = async ({ input }) => ({ output: input });
 const emitTriggerData: NodeExecutor = async ({ triggerData }) => ({ output: triggerData });
 
-const condition: NodeExecutor = async (context) => {
-  const result = await evaluateExpression(String(context.node.parameters?.condition ?? 'false'), context);
-  return { output: context.input, outputName: result ? 'true' : 'false' };
-};
+const condition =
+  (evaluator: ExpressionEvaluator): NodeExecutor =>
+  async (context) => {
+    const result = await evaluateExpression(evaluator, String(context.node.parameters?.condition ?? 'false'), context);
+    return { output: context.input, outputName: result ? 'true' : 'false' };
+  };
 
-const transform: NodeExecutor = async (context) => ({
-  output: (await evaluateExpression(String(context.node.parameters?.mapping ?? 'input'), context)) ?? null,
-});
+const transform =
+  (evaluator: ExpressionEvaluator): NodeExecutor =>
+  async (context) => ({
+    output: (await evaluateExpression(evaluator, String(context.node.parameters?.mapping ?? 'input'), context)) ?? null,
+  });
 
 /** Fails its first `failTimes` attempts (every attempt when absent): for testing recovery paths. */
 const fail: NodeExecutor = async ({ node, attempt, input }) => {
@@ -36,19 +41,23 @@ const http: NodeExecutor = async ({ node, signal }) => {
   return { output: { status: response.status, headers: Object.fromEntries(response.headers), body: json && text ? JSON.parse(text) : text } };
 };
 
-/** The executors the runtime runs itself; `delay` nodes are timers (see delayNode) and `external` nodes wait for workers. */
-export const BUILTIN_EXECUTORS: ReadonlyMap<string, NodeExecutor> = new Map([
-  ['trigger.manual', emitTriggerData],
-  ['trigger.webhook', emitTriggerData],
-  ['trigger.schedule', emitTriggerData],
-  ['trigger.event', emitTriggerData],
-  ['noop', passInput],
-  ['merge', passInput],
-  ['if', condition],
-  ['transform', transform],
-  ['http', http],
-  ['fail', fail],
-]);
+/**
+ * The executors the runtime runs itself, their expressions evaluated by `evaluator`; `delay`
+ * nodes are timers (see delayNode) and `external` nodes wait for workers.
+ */
+export const builtinExecutors = (evaluator: ExpressionEvaluator): ReadonlyMap<string, NodeExecutor> =>
+  new Map([
+    ['trigger.manual', emitTriggerData],
+    ['trigger.webhook', emitTriggerData],
+    ['trigger.schedule', emitTriggerData],
+    ['trigger.event', emitTriggerData],
+    ['noop', passInput],
+    ['merge', passInput],
+    ['if', condition(evaluator)],
+    ['transform', transform(evaluator)],
+    ['http', http],
+    ['fail', fail],
+  ]);
 
 /** Types whose executor only computes from its input, so running one twice harms nothing. */
 export const SIDE_EFFECT_FREE_TYPES: ReadonlySet<string> = new Set([

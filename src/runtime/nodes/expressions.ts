@@ -1,20 +1,18 @@
-import jsonata from 'jsonata';
-import { PermanentNodeError, type NodeRunContext } from './nodeExecutor.js';
+import { ExpressionError } from '../expressions/expressionError.js';
+import type { ExpressionEvaluator } from '../expressions/expressionPool.js';
+import { CodedNodeError, PermanentNodeError, type NodeRunContext } from './nodeExecutor.js';
 
-type Compiled = ReturnType<typeof jsonata>;
-const compiled = new Map<string, Compiled>();
-
-/** JSONata sees `{ trigger, input, nodes }`; compiled expressions are kept, as workflows reuse them. */
-export async function evaluateExpression(expression: string, context: NodeRunContext): Promise<unknown> {
-  let program = compiled.get(expression);
-  if (!program) {
-    try {
-      program = jsonata(expression);
-    } catch (error) {
-      throw new PermanentNodeError(`invalid expression ${JSON.stringify(expression)}: ${(error as Error).message}`);
-    }
-    compiled.set(expression, program);
-  }
+/**
+ * A node's expression sees `{ trigger, input, nodes }`; `nodes` is built (and sent to the
+ * evaluator) only when the expression mentions it. Past a bound the attempt fails for good with
+ * EXPRESSION_LIMIT; an invalid expression or a failed evaluation fails it for good, uncoded.
+ */
+export async function evaluateExpression(evaluator: ExpressionEvaluator, expression: string, context: NodeRunContext): Promise<unknown> {
   const nodes = expression.includes('nodes') ? context.nodeOutputs() : {};
-  return program.evaluate({ trigger: context.triggerData, input: context.input, nodes });
+  try {
+    return await evaluator.evaluate(expression, { trigger: context.triggerData, input: context.input, nodes }, context.signal);
+  } catch (error) {
+    if (!(error instanceof ExpressionError)) throw error;
+    throw error.limit ? new CodedNodeError('EXPRESSION_LIMIT', error.detail, false) : new PermanentNodeError(error.message);
+  }
 }

@@ -19,6 +19,21 @@ export interface NodeResult {
 
 export type NodeExecutor = (context: NodeRunContext) => Promise<NodeResult>;
 
+/**
+ * A failure with a catalogue code (EXPRESSION_LIMIT, EXECUTION_TIMEOUT, ...): the attempt records
+ * it as its errorCode, and its message starts with the code.
+ */
+export class CodedNodeError extends Error {
+  override readonly name = 'CodedNodeError';
+  constructor(
+    readonly code: string,
+    detail: string,
+    readonly retryable: boolean,
+  ) {
+    super(`${code}: ${detail}`);
+  }
+}
+
 /** A failure that retrying cannot fix (bad configuration, a bad expression). */
 export class PermanentNodeError extends Error {
   override readonly name = 'PermanentNodeError';
