@@ -44,16 +44,23 @@ export class WorkflowCommandHandler {
 
   private async change(id: string, definition: WorkflowDefinition, current: Workflow | null, context: CommandContext): Promise<Workflow> {
     const events = decideWorkflowChange(id, definition, current, this.clock(), { webhookPathsInUse: await this.webhookPaths(id) });
-    await this.store.append(
-      workflowStreamId(id),
-      events.map((event) => ({
-        id: randomUUID(),
-        type: event.type,
-        data: event.data,
-        metadata: { correlationId: id, causationId: context.causationId ?? null, userId: context.userId ?? null },
-      })),
-      current ? current.version : NO_STREAM,
-    );
+    try {
+      await this.store.append(
+        workflowStreamId(id),
+        events.map((event) => ({
+          id: randomUUID(),
+          type: event.type,
+          data: event.data,
+          metadata: { correlationId: id, causationId: context.causationId ?? null, userId: context.userId ?? null },
+        })),
+        current ? current.version : NO_STREAM,
+      );
+    } catch (error) {
+      // The cached version is no longer known to be the latest: a conflict says another process
+      // wrote, and an append cut off by a lost connection may have committed. Read it afresh next time.
+      this.latest.delete(id);
+      throw error;
+    }
     const workflow = events.reduce<Workflow | null>(evolveWorkflow, current)!;
     this.latest.set(id, workflow);
     return workflow;
