@@ -1,12 +1,16 @@
 import type { ExecutionCommandHandler } from '../commands/executionCommandHandler.js';
 import { isDatabaseFault } from '../db/databaseFaults.js';
 import { DomainError } from '../domain/errors.js';
+import { ConcurrencyError } from '../eventstore/eventStore.js';
+
+/** Worth the same unit of work again: a lost connection, or appends of other processes that kept winning the race. */
+const isRetryable = (error: unknown): boolean => isDatabaseFault(error) || error instanceof ConcurrencyError;
 
 /**
  * An error of the work done for one execution: neither a refusal of the domain (the world moved
- * on) nor a lost database connection (the unit of work is retried as it is).
+ * on) nor a retryable one (the unit of work is retried as it is).
  */
-export const isExecutionFault = (error: unknown): boolean => !(error instanceof DomainError) && !isDatabaseFault(error);
+export const isExecutionFault = (error: unknown): boolean => !(error instanceof DomainError) && !isRetryable(error);
 
 /** What the log gets: the execution, where its handling failed, and the original stack. */
 export class ExecutionFault extends Error {
@@ -45,7 +49,7 @@ export class ExecutionFaults {
   /**
    * Logs the fault and fails the execution. FailExecution decides on which nodes are unsettled
    * only, so it does not meet the same poison; a stream that cannot even be folded stays as it is
-   * (parked: nothing runs for it) and is quarantined after repeated recoveries. A database fault
+   * (parked: nothing runs for it) and is quarantined after repeated recoveries. A retryable error
    * while failing it reaches the caller, which retries its unit of work.
    */
   async fail(executionId: string, where: string, cause: unknown, reason = `the engine failed handling this execution (${where})`): Promise<boolean> {
@@ -55,7 +59,7 @@ export class ExecutionFaults {
       await this.handler.handle(executionId, { type: 'FailExecution', data: { code: 'INTERNAL_ERROR', error } }, { causationId: 'bulkhead' });
       return true;
     } catch (failure) {
-      if (isDatabaseFault(failure)) throw failure;
+      if (isRetryable(failure)) throw failure;
       this.onError(new ExecutionFault(executionId, 'failing the execution', failure));
       return false;
     }

@@ -29,8 +29,9 @@ export function timerActions(handler: ExecutionCommandHandler, runner: NodeRunne
         return send(timer, [complete, { type: 'QueueReadyNodes' }]);
       }
       case 'retry':
-        // The runner sends StartNode itself, and runs the attempt.
-        return runner.dispatch({ executionId: timer.executionId, nodeId, attempt });
+        // The runner sends StartNode itself, and runs the attempt (the timer does not wait for it).
+        void runner.dispatch({ executionId: timer.executionId, nodeId, attempt });
+        return;
       case 'nodeTimeout':
         return send(timer, { type: 'TimeoutNode', data: { nodeId, attempt } });
       case 'lease':

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { ExecutionState } from '../../src/domain/execution/state.js';
 import { ExecutionFault } from '../../src/runtime/executionFaults.js';
+import { MAX_RECOVERIES } from '../../src/runtime/processManager.js';
+import { RuntimeStore } from '../../src/runtime/runtimeStore.js';
 import { BACKENDS } from '../support/backends.js';
 import { appendStream, endlessDelay, explodingBackoff, startedEvent } from '../support/craftedStreams.js';
 import { useHarness } from '../support/engineHarness.js';
@@ -58,5 +60,48 @@ describe.each(BACKENDS.filter((backend) => backend.name === 'postgres'))('runtim
     // The runtime goes on: the batch and its checkpoint moved past the poison.
     const after = await h.engine.startTrigger(workflow.id, 'start', { n: 50 });
     expect((await h.waitFor(after.id)).status).toBe('COMPLETED');
+  });
+});
+
+describe.each(BACKENDS)('quarantine at start-up on $name', ({ create }) => {
+  const h = useHarness(create, { onError: () => {} });
+  const waiting = {
+    name: 'waits for a worker',
+    nodes: [
+      { id: 'start', type: 'trigger.manual' },
+      { id: 'ext', type: 'external', parameters: { queue: 'quarantine-q' } },
+    ],
+    connections: [{ source: 'start', target: 'ext' }],
+  };
+
+  it('counts recoveries that began and never ended, clears the count of one lived through, and forgets a quarantined execution', async () => {
+    const store = new RuntimeStore(h.db, 'quarantine-test');
+    expect(await store.beginRecoveries(['x', 'y'])).toEqual(new Map([['x', 1], ['y', 1]]));
+    expect(await store.beginRecoveries(['x', 'y'])).toEqual(new Map([['x', 2], ['y', 2]]));
+    await store.endRecovery('y');
+    // An execution no longer unfinished loses its count.
+    expect(await store.beginRecoveries(['y'])).toEqual(new Map([['y', 1]]));
+    expect(await store.beginRecoveries(['x', 'y'])).toEqual(new Map([['x', 1], ['y', 2]]));
+  });
+
+  it(`fails an execution whose last ${MAX_RECOVERIES} recoveries never ended with INTERNAL_ERROR (quarantined); one under the bound is resumed`, async () => {
+    const workflow = await h.engine.workflows.create(waiting);
+    const [crashing, unlucky] = await Promise.all([h.engine.startTrigger(workflow.id, 'start', {}), h.engine.startTrigger(workflow.id, 'start', {})]);
+    for (const each of [crashing, unlucky]) await h.waitFor(each.id, (state) => state.nodes.get('ext')!.status === 'QUEUED');
+    await h.engine.processManager.caughtUp();
+    // What start-ups that died while recovering them left behind: three for one, two for the other.
+    const store = new RuntimeStore(h.db, 'process-manager');
+    await store.beginRecoveries([crashing.id]);
+    for (let crash = 1; crash < MAX_RECOVERIES; crash++) await store.beginRecoveries([crashing.id, unlucky.id]);
+    const restarted = h.newEngine({ onError: () => {} });
+    await restarted.start();
+    const quarantined = await h.waitFor(crashing.id, undefined, restarted);
+    expectInternalError(quarantined);
+    expect(quarantined.error).toMatch(/quarantined after 3 recoveries/);
+    expect(quarantined.nodes.get('ext')!.status).toBe('CANCELLED');
+    expect((await restarted.executions.load(unlucky.id))!.status).toBe('RUNNING');
+    // Its recovery was lived through (stopping waits for the recoveries' ends): its count is gone.
+    await restarted.stop();
+    expect(await store.beginRecoveries([unlucky.id])).toEqual(new Map([[unlucky.id, 1]]));
   });
 });

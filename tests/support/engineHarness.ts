@@ -7,10 +7,13 @@ import { createPostgresEventStore } from '../../src/eventstore/postgresEventStor
 import type { EventStore, RecordedEvent } from '../../src/eventstore/eventStore.js';
 import { executionStreamId } from '../../src/domain/execution/events.js';
 import { Engine, type EngineOptions } from '../../src/runtime/engine.js';
+import type { SqlClient } from '../../src/db/sqlClient.js';
 import type { Backend } from './backends.js';
 
 export interface Harness {
   store: EventStore;
+  /** The runtime's database. */
+  db: SqlClient;
   engine: Engine;
   /** A second engine on the same database (a restarted or second process). */
   newEngine(options?: Partial<EngineOptions>): Engine;
@@ -33,6 +36,7 @@ export async function createHarness(backend: Backend, options: Partial<EngineOpt
   await engine.start();
   const harness: Harness = {
     store,
+    db: backend.db,
     engine,
     newEngine,
     async run(definition, trigger = 'start', data = {}) {
