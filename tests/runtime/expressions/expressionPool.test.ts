@@ -3,14 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_EXPRESSION_BOUNDS } from '../../../src/runtime/expressions/expressionBounds.js';
 import { ExpressionError } from '../../../src/runtime/expressions/expressionError.js';
 import { ExpressionPool } from '../../../src/runtime/expressions/expressionPool.js';
-
-/** The four expressions that used to stop the server (issue 11). */
-export const HOSTILE = {
-  spin: '($f := function($x){ $f($x) }; $f(1))',
-  deepRecursion: '($f := function($x){ 1 + $f($x) }; $f(1))',
-  hugeRange: '[1..10000000].($*2)',
-  backtracking: '$match("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /^(a+)+$/)',
-};
+import { HOSTILE } from '../../support/hostileExpressions.js';
 
 const pools: ExpressionPool[] = [];
 const newPool = (...args: ConstructorParameters<typeof ExpressionPool>) => {
