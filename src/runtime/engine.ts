@@ -8,7 +8,8 @@ import type { EventStore } from '../eventstore/eventStore.js';
 import { NodeRunner } from './nodeRunner.js';
 import { Admission, type ActiveTrigger } from './admission.js';
 import { DEFAULT_EXPRESSION_BOUNDS } from './expressions/expressionBounds.js';
-import { ExpressionPool, type ExpressionEvaluator } from './expressions/expressionPool.js';
+import { BoundedEvaluator } from './expressions/boundedEvaluator.js';
+import type { ExpressionEvaluator } from './expressions/expressionPool.js';
 import { builtinExecutors, SIDE_EFFECT_FREE_TYPES } from './nodes/builtinNodes.js';
 import { ProcessManager } from './processManager.js';
 import { RuntimeStore } from './runtimeStore.js';
@@ -98,7 +99,7 @@ export class Engine {
       onError,
     });
     const faults = new ExecutionFaults(this.executions, onError);
-    this.expressions = new ExpressionPool({ bounds: { ...DEFAULT_EXPRESSION_BOUNDS, timeoutMs: options.expressionTimeoutMs ?? DEFAULT_EXPRESSION_BOUNDS.timeoutMs } });
+    this.expressions = new BoundedEvaluator({ ...DEFAULT_EXPRESSION_BOUNDS, timeoutMs: options.expressionTimeoutMs ?? DEFAULT_EXPRESSION_BOUNDS.timeoutMs });
     this.runner = new NodeRunner(this.executions, {
       workerId: this.workerId,
       concurrency: options.nodeConcurrency ?? 32,

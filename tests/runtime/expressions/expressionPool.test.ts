@@ -2,21 +2,20 @@ import jsonata from 'jsonata';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_EXPRESSION_BOUNDS } from '../../../src/runtime/expressions/expressionBounds.js';
 import { ExpressionError } from '../../../src/runtime/expressions/expressionError.js';
-import { ExpressionPool } from '../../../src/runtime/expressions/expressionPool.js';
+import { BoundedEvaluator } from '../../../src/runtime/expressions/boundedEvaluator.js';
+import { ExpressionPool, type ExpressionEvaluator } from '../../../src/runtime/expressions/expressionPool.js';
+import { HOSTILE } from '../../support/hostileExpressions.js';
 
-/** The four expressions that used to stop the server (issue 11). */
-export const HOSTILE = {
-  spin: '($f := function($x){ $f($x) }; $f(1))',
-  deepRecursion: '($f := function($x){ 1 + $f($x) }; $f(1))',
-  hugeRange: '[1..10000000].($*2)',
-  backtracking: '$match("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /^(a+)+$/)',
-};
-
-const pools: ExpressionPool[] = [];
+const pools: ExpressionEvaluator[] = [];
 const newPool = (...args: ConstructorParameters<typeof ExpressionPool>) => {
   const pool = new ExpressionPool(...args);
   pools.push(pool);
   return pool;
+};
+const newBounded = () => {
+  const evaluator = new BoundedEvaluator();
+  pools.push(evaluator);
+  return evaluator;
 };
 afterAll(() => Promise.all(pools.map((pool) => pool.close())));
 
@@ -34,8 +33,12 @@ const context = {
   nodes: { price: { total: 60 } },
 };
 
-describe('the bounded expression evaluator', () => {
-  const pool = newPool();
+// The pool alone, and the engine's evaluator: the in-thread path first, the pool past its budget.
+describe.each([
+  ['the worker pool', newPool],
+  ['the bounded evaluator', newBounded],
+])('%s', (_, create) => {
+  const pool = create();
 
   it.each(Object.entries(HOSTILE))('stops the hostile expression %s with EXPRESSION_LIMIT', { timeout: 60_000 }, async (_, expression) => {
     const error = await rejection(pool.evaluate(expression, context));
@@ -91,6 +94,17 @@ describe('the bounded expression evaluator', () => {
   it('evaluates many expressions at once, each with its own result', async () => {
     const results = await Promise.all(Array.from({ length: 500 }, (_, i) => pool.evaluate('input.x * 2', { input: { x: i } })));
     expect(results).toEqual(Array.from({ length: 500 }, (_, i) => i * 2));
+  });
+});
+
+describe('the in-thread path of the bounded evaluator', () => {
+  const evaluator = newBounded();
+
+  it('hands an expression that outlasts its in-thread budget to a worker, which finishes it', { timeout: 60_000 }, async () => {
+    // 25^3 steps: far more than a few milliseconds, far less than the time bound.
+    const items = Array.from({ length: 25 }, (_, n) => ({ n }));
+    const expression = '$count(input.items.($$.input.items.($$.input.items.n)))';
+    await expect(evaluator.evaluate(expression, { input: { items } })).resolves.toBe(25 ** 3);
   });
 });
 

@@ -1,0 +1,37 @@
+import { DEFAULT_EXPRESSION_BOUNDS, type ExpressionBounds } from './expressionBounds.js';
+import { ExpressionError } from './expressionError.js';
+import { ExpressionPool, type ExpressionEvaluator } from './expressionPool.js';
+import { IN_THREAD_BUDGET_MS, mayRunInThread } from './inThreadPath.js';
+import { jsonataEvaluation } from './jsonataEvaluation.js';
+
+/**
+ * Every expression under its bounds, the common ones without a thread hop: an expression that
+ * may run in this thread (see inThreadPath) gets a budget of a few milliseconds here, with the
+ * same depth, sequence and result bounds; past any of them it runs again, from the start, on
+ * the worker pool under its full bounds (an expression has no side effects). A chain of
+ * transforms pays no cross-thread round trip per step, and no expression holds this event loop
+ * longer than the budget.
+ */
+export class BoundedEvaluator implements ExpressionEvaluator {
+  private readonly pool: ExpressionPool;
+  private readonly inThread: ReturnType<typeof jsonataEvaluation>;
+
+  constructor(bounds: ExpressionBounds = DEFAULT_EXPRESSION_BOUNDS, pool = new ExpressionPool({ bounds })) {
+    this.pool = pool;
+    this.inThread = jsonataEvaluation({ ...bounds, timeoutMs: Math.min(IN_THREAD_BUDGET_MS, bounds.timeoutMs) });
+  }
+
+  async evaluate(expression: string, context: unknown, signal?: AbortSignal): Promise<unknown> {
+    if (signal?.aborted) throw signal.reason;
+    if (mayRunInThread(expression)) {
+      const reply = await this.inThread({ id: 0, expression, context });
+      if (reply !== 'ready' && reply.ok) return reply.json === undefined ? undefined : JSON.parse(reply.json);
+      if (reply !== 'ready' && !reply.limit) throw new ExpressionError(reply.message, false);
+    }
+    return this.pool.evaluate(expression, context, signal);
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
