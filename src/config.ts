@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { HTTP_NODE_DEFAULTS } from './runtime/nodes/httpNode.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -16,7 +17,16 @@ export interface Config {
   nodeConcurrency: number | undefined;
   /** Read-model rows of executions finished longer ago than this are removed (their events stay); undefined: kept forever. */
   retentionDays: number | undefined;
+  /** Each `http` node request is aborted after this long (HTTP_NODE_TIMEOUT_MS). */
+  httpNodeTimeoutMs: number;
+  /** An `http` node whose response body is larger fails with HTTP_RESPONSE_TOO_LARGE (HTTP_NODE_MAX_RESPONSE_BYTES). */
+  httpNodeMaxResponseBytes: number;
 }
+
+/** An hour: a request that takes longer belongs to an external worker, not to a node holding a slot. */
+const MAX_HTTP_NODE_TIMEOUT_MS = 3_600_000;
+/** 100 MiB: every response body is kept in the event log, and the process holds it while it runs. */
+const MAX_HTTP_NODE_RESPONSE_BYTES = 100 * 1024 * 1024;
 
 /** Every problem of the environment at once, so that one restart fixes them all. */
 export class ConfigError extends Error {
@@ -70,6 +80,8 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel(env, problems),
     nodeConcurrency: integer(env, 'NODE_CONCURRENCY', 1, 10_000, problems),
     retentionDays: integer(env, 'RETENTION_DAYS', 1, 36_500, problems),
+    httpNodeTimeoutMs: integer(env, 'HTTP_NODE_TIMEOUT_MS', 1, MAX_HTTP_NODE_TIMEOUT_MS, problems) ?? HTTP_NODE_DEFAULTS.timeoutMs,
+    httpNodeMaxResponseBytes: integer(env, 'HTTP_NODE_MAX_RESPONSE_BYTES', 1, MAX_HTTP_NODE_RESPONSE_BYTES, problems) ?? HTTP_NODE_DEFAULTS.maxResponseBytes,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

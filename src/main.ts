@@ -39,6 +39,7 @@ async function start(config: Config, logger: Logger): Promise<() => Promise<void
     store,
     db,
     nodeConcurrency: config.nodeConcurrency,
+    http: { timeoutMs: config.httpNodeTimeoutMs, maxResponseBytes: config.httpNodeMaxResponseBytes },
     onError: (err) => logger.error({ err }, 'runtime error'),
   });
   const retention = config.retentionDays

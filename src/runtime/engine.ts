@@ -8,6 +8,7 @@ import type { EventStore } from '../eventstore/eventStore.js';
 import { NodeRunner } from './nodeRunner.js';
 import { Admission, type ActiveTrigger } from './admission.js';
 import { BUILTIN_EXECUTORS, SIDE_EFFECT_FREE_TYPES } from './nodes/builtinNodes.js';
+import { HTTP_NODE_DEFAULTS, httpExecutor, type HttpNodeOptions } from './nodes/httpNode.js';
 import { ProcessManager } from './processManager.js';
 import { RuntimeStore } from './runtimeStore.js';
 import { DurableSchedule } from './durableSchedule.js';
@@ -35,12 +36,19 @@ export interface EngineOptions {
   nodeConcurrency?: number;
   /** Lease of a started node attempt (built-in nodes renew theirs; the default for external workers' claims). */
   leaseMs?: number;
+  /** Bounds of `http` nodes (request timeout, response size); default HTTP_NODE_DEFAULTS. */
+  http?: Partial<HttpNodeOptions>;
   /** Default: the engine's own WebhookRegistry. */
   webhookPaths?: WebhookPathLookup;
   /** Longest chain of executions started by execution.* events (a self-triggering workflow stops there); default 100. */
   maxEventChainDepth?: number;
   onError?: (error: unknown) => void;
 }
+
+const httpOptions = (given: Partial<HttpNodeOptions> = {}): HttpNodeOptions => ({
+  timeoutMs: given.timeoutMs ?? HTTP_NODE_DEFAULTS.timeoutMs,
+  maxResponseBytes: given.maxResponseBytes ?? HTTP_NODE_DEFAULTS.maxResponseBytes,
+});
 
 export interface RerunOptions {
   useOriginalVersion?: boolean;
@@ -80,7 +88,7 @@ export class Engine {
       workerId: this.workerId,
       concurrency: options.nodeConcurrency ?? 32,
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
-      executors: BUILTIN_EXECUTORS,
+      executors: new Map([...BUILTIN_EXECUTORS, ['http', httpExecutor(httpOptions(options.http))]]),
       sideEffectFree: SIDE_EFFECT_FREE_TYPES,
       computeConcurrency: COMPUTE_CONCURRENCY,
       onError,

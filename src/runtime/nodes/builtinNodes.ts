@@ -1,5 +1,5 @@
 import { evaluateExpression } from './expressions.js';
-import { PermanentNodeError, type NodeExecutor } from './nodeExecutor.js';
+import type { NodeExecutor } from './nodeExecutor.js';
 
 const passInput: NodeExecutor = async ({ input }) => ({ output: input });
 const emitTriggerData: NodeExecutor = async ({ triggerData }) => ({ output: triggerData });
@@ -21,22 +21,10 @@ const fail: NodeExecutor = async ({ node, attempt, input }) => {
   return { output: input };
 };
 
-const http: NodeExecutor = async ({ node, signal }) => {
-  const parameters = node.parameters ?? {};
-  if (typeof parameters.url !== 'string') throw new PermanentNodeError('http node needs a url');
-  const body = parameters.body === undefined ? undefined : typeof parameters.body === 'string' ? parameters.body : JSON.stringify(parameters.body);
-  const response = await fetch(parameters.url, {
-    method: String(parameters.method ?? 'GET'),
-    headers: { ...(body && typeof parameters.body !== 'string' ? { 'content-type': 'application/json' } : {}), ...(parameters.headers as Record<string, string>) },
-    body,
-    signal,
-  });
-  const text = await response.text();
-  const json = (response.headers.get('content-type') ?? '').includes('json');
-  return { output: { status: response.status, headers: Object.fromEntries(response.headers), body: json && text ? JSON.parse(text) : text } };
-};
-
-/** The executors the runtime runs itself; `delay` nodes are timers (see delayNode) and `external` nodes wait for workers. */
+/**
+ * The executors the runtime runs itself; `delay` nodes are timers (see delayNode) and `external`
+ * nodes wait for workers. `http` takes the engine's bounds, so the engine adds it (httpNode).
+ */
 export const BUILTIN_EXECUTORS: ReadonlyMap<string, NodeExecutor> = new Map([
   ['trigger.manual', emitTriggerData],
   ['trigger.webhook', emitTriggerData],
@@ -46,7 +34,6 @@ export const BUILTIN_EXECUTORS: ReadonlyMap<string, NodeExecutor> = new Map([
   ['merge', passInput],
   ['if', condition],
   ['transform', transform],
-  ['http', http],
   ['fail', fail],
 ]);
 

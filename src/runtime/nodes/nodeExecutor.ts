@@ -19,7 +19,24 @@ export interface NodeResult {
 
 export type NodeExecutor = (context: NodeRunContext) => Promise<NodeResult>;
 
-/** A failure that retrying cannot fix (bad configuration, a bad expression). */
-export class PermanentNodeError extends Error {
-  override readonly name = 'PermanentNodeError';
+/** A failure with a catalogue code: the attempt records it as its errorCode, and the message starts with it ("CODE: ..."). */
+export class CodedNodeError extends Error {
+  override name = 'CodedNodeError';
+
+  constructor(
+    message: string,
+    readonly code: string | null,
+    readonly retryable: boolean,
+  ) {
+    super(code === null ? message : `${code}: ${message}`);
+  }
+}
+
+/** A failure that retrying cannot fix (bad configuration, a bad expression), with a code when it has one. */
+export class PermanentNodeError extends CodedNodeError {
+  override name = 'PermanentNodeError';
+
+  constructor(message: string, code: string | null = null) {
+    super(message, code, false);
+  }
 }
