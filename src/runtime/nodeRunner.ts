@@ -1,9 +1,10 @@
 import type { ExecutionCommandHandler } from '../commands/executionCommandHandler.js';
 import type { ExecutionCommand } from '../domain/execution/commands.js';
 import { DomainError } from '../domain/errors.js';
+import { jsonProblem, storableString } from '../domain/jsonHygiene.js';
 import type { ExecutionState } from '../domain/execution/state.js';
 import { isDelayNode } from './nodes/delayNode.js';
-import { PermanentNodeError, type NodeExecutor } from './nodes/nodeExecutor.js';
+import { CodedNodeError, PermanentNodeError, type NodeExecutor } from './nodes/nodeExecutor.js';
 import { Semaphore } from './semaphore.js';
 
 export interface NodeJob {
@@ -171,12 +172,17 @@ export class NodeRunner {
         signal: controller.signal,
       });
       if (controller.signal.aborted) throw controller.signal.reason;
+      // An output the log cannot hold would fail the append and leave the attempt unsettled for ever.
+      const invalid = jsonProblem(result.output ?? null);
+      if (invalid !== null) throw new PermanentNodeError(`output ${invalid}`, 'INVALID_OUTPUT');
       return { type: 'CompleteNode', data: { nodeId, attempt, output: result.output ?? null, outputName: result.outputName ?? null } };
     } catch (caught) {
       const error = controller.signal.aborted ? controller.signal.reason : caught;
       if (error instanceof Stopping) return { type: 'ReleaseNode', data: { nodeId, attempt, reason: error.message } };
-      const message = error instanceof Error ? error.message : String(error);
-      return { type: 'FailNode', data: { nodeId, attempt, error: message, retryable: !(error instanceof PermanentNodeError) } };
+      // Error texts may quote what a server sent (a NUL in a body): kept, made storable.
+      const message = storableString(error instanceof Error ? error.message : String(error));
+      const { retryable, code } = error instanceof CodedNodeError ? error : { retryable: true, code: null };
+      return { type: 'FailNode', data: { nodeId, attempt, error: message, retryable, errorCode: code } };
     }
   }
 
