@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, type Backend } from '../support/backends.js';
-import { startApi, type Api, type GraphQLResponse } from './apiHarness.js';
+import { collect, startApi, type Api, type GraphQLResponse } from './apiHarness.js';
 
 const CREATE = `mutation($input: WorkflowInput!) { createWorkflow(input: $input) { id } }`;
 const START = `mutation($workflowId: ID!, $data: JSON) { startTrigger(workflowId: $workflowId, triggerNodeId: "start", data: $data) { id } }`;
@@ -79,6 +79,12 @@ describe.each(BACKENDS)('input limits over HTTP on $name', ({ create }) => {
     expect(codeOf(await api.gql(`mutation($name: String!, $data: JSON) { emitEvent(name: $name, data: $data) { id } }`, { name: 'e\u0000', data: null }))).toBe('BAD_USER_INPUT');
     expect(codeOf(await api.gql(`mutation($data: JSON) { emitEvent(name: "ok", data: $data) { id } }`, { data: { v: '\u0000' } }))).toBe('BAD_USER_INPUT');
     expect(codeOf(await api.gql(`mutation { claimNodes(queue: "q\\u0000", workerId: "w") { nodeId } }`))).toBe('BAD_USER_INPUT');
+  });
+
+  it('refuses a NUL in a subscription argument with BAD_USER_INPUT', async () => {
+    const feed = collect(api.wsClient(), `subscription($id: ID!) { executionUpdated(executionId: $id) { status } }`, { id: 'a\u0000' });
+    const error = (await feed.done.then(() => null, (caught: { errors?: unknown; cause?: unknown }) => caught))!;
+    expect(JSON.stringify(error.errors ?? error.cause)).toContain('"code":"BAD_USER_INPUT"');
   });
 
   it('refuses ids and names past their maximum length', async () => {
