@@ -1,3 +1,4 @@
+import type { NodeErrorCode } from '../../domain/errors.js';
 import type { NodeDefinition } from '../../domain/workflow/workflow.js';
 
 /** What a built-in node sees when it runs one attempt. */
@@ -25,7 +26,7 @@ export class CodedNodeError extends Error {
 
   constructor(
     message: string,
-    readonly code: string | null,
+    readonly code: NodeErrorCode | null,
     readonly retryable: boolean,
   ) {
     super(code === null ? message : `${code}: ${message}`);
@@ -36,7 +37,7 @@ export class CodedNodeError extends Error {
 export class PermanentNodeError extends CodedNodeError {
   override name = 'PermanentNodeError';
 
-  constructor(message: string, code: string | null = null) {
+  constructor(message: string, code: NodeErrorCode | null = null) {
     super(message, code, false);
   }
 }
