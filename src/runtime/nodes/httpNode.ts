@@ -73,9 +73,29 @@ async function readBounded(response: Response, maxBytes: number): Promise<string
 
 const tooLarge = (maxBytes: number) => new PermanentNodeError(`response body is larger than ${maxBytes} bytes`, 'HTTP_RESPONSE_TOO_LARGE');
 
-/** The attempt's own signal (cancel, node timeout, stop) or the request timeout, whichever comes first. */
-function requestSignal(attempt: AbortSignal, timeoutMs: number): AbortSignal {
-  return AbortSignal.any([attempt, AbortSignal.timeout(timeoutMs)]);
+/**
+ * The attempt's own signal (cancel, node timeout, stop) or the request timeout, whichever comes
+ * first. Built by hand rather than with AbortSignal.any, whose derived signals Node 20 may let go
+ * of before they fire; `done` clears the timer and the listener once the request is over.
+ */
+function requestSignal(attempt: AbortSignal, timeoutMs: number): { signal: AbortSignal; timedOut: () => boolean; done: () => void } {
+  const controller = new AbortController();
+  let timedOut = false;
+  const onAbort = () => controller.abort(attempt.reason);
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error('request timed out'));
+  }, timeoutMs);
+  if (attempt.aborted) onAbort();
+  else attempt.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    done: () => {
+      clearTimeout(timer);
+      attempt.removeEventListener('abort', onAbort);
+    },
+  };
 }
 
 /** `http` node: output `{ status, headers, body }`, the body parsed when the answer says it is JSON. */
@@ -87,14 +107,16 @@ export function httpExecutor({ timeoutMs, maxResponseBytes }: HttpNodeOptions): 
     const headers = { ...(body && typeof parameters.body !== 'string' ? { 'content-type': 'application/json' } : {}), ...(parameters.headers as Record<string, string>) };
     const request = requestSignal(signal, timeoutMs);
     try {
-      const response = await fetchFollowing({ url: parameters.url, method: String(parameters.method ?? 'GET'), headers, body }, request);
+      const response = await fetchFollowing({ url: parameters.url, method: String(parameters.method ?? 'GET'), headers, body }, request.signal);
       const text = await readBounded(response, maxResponseBytes);
       const json = (response.headers.get('content-type') ?? '').includes('json');
       return { output: { status: response.status, headers: Object.fromEntries(response.headers), body: json && text ? JSON.parse(text) : text } };
     } catch (error) {
       // Only the request's own timeout: an abort of the attempt is the runner's to report.
-      if (!signal.aborted && request.aborted) throw new CodedNodeError(`no complete answer from ${parameters.url} within ${timeoutMs} ms`, 'HTTP_TIMEOUT', true);
+      if (!signal.aborted && request.timedOut()) throw new CodedNodeError(`no complete answer from ${parameters.url} within ${timeoutMs} ms`, 'HTTP_TIMEOUT', true);
       throw error;
+    } finally {
+      request.done();
     }
   };
 }
