@@ -67,9 +67,10 @@ const pathOf = (stack: readonly Frame[], last: string): string => `$${stack.map(
 
 /**
  * Why `value` is not storable JSON, naming where (`$` is the value itself, `$.a[2]` a part), or
- * null when it is. Nesting counts objects and arrays: `[[1]]` is 2 deep.
+ * null when it is. Nesting counts objects and arrays: `[[1]]` is 2 deep; the bound is
+ * MAX_JSON_DEPTH unless the caller says otherwise (node outputs: MAX_NODE_OUTPUT_DEPTH).
  */
-export function jsonProblem(value: unknown): string | null {
+export function jsonProblem(value: unknown, maxDepth = MAX_JSON_DEPTH): string | null {
   if (!isObject(value)) return prefixed('$', scalarProblem(value));
   const heights = new Map<object, number>();
   const onPath = new Set<object>([value]);
@@ -96,7 +97,7 @@ export function jsonProblem(value: unknown): string | null {
     }
     if (onPath.has(child)) return `${pathOf(stack, step)} refers back to an enclosing value (a cycle)`;
     const height = heights.get(child) ?? 1;
-    if (top.depth + height > MAX_JSON_DEPTH) return `${pathOf(stack, step)} is nested deeper than ${MAX_JSON_DEPTH} levels`;
+    if (top.depth + height > maxDepth) return `${pathOf(stack, step)} is nested deeper than ${maxDepth} levels`;
     if (heights.has(child)) {
       top.height = Math.max(top.height, height + 1);
       continue;

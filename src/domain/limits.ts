@@ -59,3 +59,10 @@ export const MAX_MESSAGE_LENGTH = 10_000;
 
 /** Nesting of any JSON value that comes in or that a node produces: deeper values are refused (real data is rarely deeper than 20). */
 export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Nesting of a node's output: pass-through nodes (noop, merge) nest their input one level per
+ * node, so a chain of them legitimately goes one level deeper per node; 10,000 covers the longest
+ * chains we run, and PostgreSQL's jsonb parser and JSON.stringify both handle it.
+ */
+export const MAX_NODE_OUTPUT_DEPTH = 10_000;

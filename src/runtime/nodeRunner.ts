@@ -2,6 +2,7 @@ import type { ExecutionCommandHandler } from '../commands/executionCommandHandle
 import type { ExecutionCommand } from '../domain/execution/commands.js';
 import { DomainError } from '../domain/errors.js';
 import { jsonProblem, storableString } from '../domain/jsonHygiene.js';
+import { MAX_NODE_OUTPUT_DEPTH } from '../domain/limits.js';
 import type { ExecutionState } from '../domain/execution/state.js';
 import { isDelayNode } from './nodes/delayNode.js';
 import { CodedNodeError, PermanentNodeError, type NodeExecutor } from './nodes/nodeExecutor.js';
@@ -173,7 +174,7 @@ export class NodeRunner {
       });
       if (controller.signal.aborted) throw controller.signal.reason;
       // An output the log cannot hold would fail the append and leave the attempt unsettled for ever.
-      const invalid = jsonProblem(result.output ?? null);
+      const invalid = jsonProblem(result.output ?? null, MAX_NODE_OUTPUT_DEPTH);
       if (invalid !== null) throw new PermanentNodeError(`output ${invalid}`, 'INVALID_OUTPUT');
       return { type: 'CompleteNode', data: { nodeId, attempt, output: result.output ?? null, outputName: result.outputName ?? null } };
     } catch (caught) {
