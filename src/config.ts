@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { MAX_EXPRESSION_TIMEOUT_MS } from './runtime/expressions/expressionBounds.js';
+import { HTTP_NODE_DEFAULTS } from './runtime/nodes/httpNode.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -21,7 +22,16 @@ export interface Config {
   idempotencyWindowHours: number | undefined;
   /** Time bound of one expression evaluation; undefined: the engine's default (1000 ms). */
   expressionTimeoutMs: number | undefined;
+  /** Each `http` node request is aborted after this long (HTTP_NODE_TIMEOUT_MS). */
+  httpNodeTimeoutMs: number;
+  /** An `http` node whose response body is larger fails with HTTP_RESPONSE_TOO_LARGE (HTTP_NODE_MAX_RESPONSE_BYTES). */
+  httpNodeMaxResponseBytes: number;
 }
+
+/** An hour: a request that takes longer belongs to an external worker, not to a node holding a slot. */
+const MAX_HTTP_NODE_TIMEOUT_MS = 3_600_000;
+/** 100 MiB: every response body is kept in the event log, and the process holds it while it runs. */
+const MAX_HTTP_NODE_RESPONSE_BYTES = 100 * 1024 * 1024;
 
 /** Every problem of the environment at once, so that one restart fixes them all. */
 export class ConfigError extends Error {
@@ -80,6 +90,8 @@ export function loadConfig(env: Env = process.env): Config {
     retentionDays: integer(env, 'RETENTION_DAYS', 1, 36_500, problems),
     idempotencyWindowHours: integer(env, 'IDEMPOTENCY_WINDOW_HOURS', 1, MAX_IDEMPOTENCY_WINDOW_HOURS, problems),
     expressionTimeoutMs: integer(env, 'EXPRESSION_TIMEOUT_MS', 1, MAX_EXPRESSION_TIMEOUT_MS, problems),
+    httpNodeTimeoutMs: integer(env, 'HTTP_NODE_TIMEOUT_MS', 1, MAX_HTTP_NODE_TIMEOUT_MS, problems) ?? HTTP_NODE_DEFAULTS.timeoutMs,
+    httpNodeMaxResponseBytes: integer(env, 'HTTP_NODE_MAX_RESPONSE_BYTES', 1, MAX_HTTP_NODE_RESPONSE_BYTES, problems) ?? HTTP_NODE_DEFAULTS.maxResponseBytes,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

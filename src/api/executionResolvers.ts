@@ -1,14 +1,13 @@
 import type { ExecutionCommand } from '../domain/execution/commands.js';
 import { DomainError } from '../domain/errors.js';
 import type { ExecutionState } from '../domain/execution/state.js';
+import { MAX_EXECUTIONS_PAGE } from '../domain/limits.js';
 import { executionViewFromState, type ExecutionView, type NodeStateView } from '../projections/executionView.js';
 import type { ListExecutionsOptions } from '../projections/readModel.js';
 import type { ApiDeps } from './apiDeps.js';
 import { ApiError } from './errors.js';
 
 type NodeArgs = { executionId: string; nodeId: string };
-
-const MAX_PAGE = 100;
 
 function nodeOf(view: ExecutionView, nodeId: string): NodeStateView {
   const node = view.nodeStates.find((each) => each.nodeId === nodeId);
@@ -19,8 +18,8 @@ function nodeOf(view: ExecutionView, nodeId: string): NodeStateView {
 /** Checked here so that a bad filter is the client's error, not a failed SQL cast. */
 function checkFilter(args: ListExecutionsOptions): ListExecutionsOptions {
   const { first, startedAfter, startedBefore } = args;
-  if (first !== null && first !== undefined && (first < 1 || first > MAX_PAGE)) {
-    throw new ApiError('BAD_USER_INPUT', `first must be between 1 and ${MAX_PAGE}, got ${first}`);
+  if (first !== null && first !== undefined && (first < 1 || first > MAX_EXECUTIONS_PAGE)) {
+    throw new ApiError('BAD_USER_INPUT', `first must be between 1 and ${MAX_EXECUTIONS_PAGE}, got ${first}`);
   }
   for (const [name, value] of Object.entries({ startedAfter, startedBefore })) {
     if (value !== null && value !== undefined && Number.isNaN(Date.parse(value))) {

@@ -4,6 +4,7 @@ import { nodeCausation } from '../domain/execution/causation.js';
 import { executionStreamId } from '../domain/execution/events.js';
 import { diffExecution } from '../domain/execution/executionDiff.js';
 import { foldExecution } from '../domain/execution/evolve.js';
+import { MAX_EVENTS_PAGE } from '../domain/limits.js';
 import type { RecordedEvent } from '../eventstore/eventStore.js';
 import { executionViewFromState } from '../projections/executionView.js';
 import { replayCheck } from '../projections/replayCheck.js';
@@ -11,7 +12,6 @@ import type { ApiDeps } from './apiDeps.js';
 import { ApiError } from './errors.js';
 
 const DEFAULT_EVENT_PAGE = 100;
-const MAX_EVENT_PAGE = 1000;
 
 const toGraphQLEvent = (event: RecordedEvent) => ({
   eventNumber: event.streamVersion,
@@ -45,7 +45,7 @@ export function historyResolvers({ store, engine, readModel }: Pick<ApiDeps, 'st
     Query: {
       executionEvents: async (_: unknown, { executionId, after, first }: { executionId: string; after?: number | null; first?: number | null }) => {
         const from = checkRange('after', after ?? 0, 0) + 1;
-        const count = checkRange('first', first ?? DEFAULT_EVENT_PAGE, 1, MAX_EVENT_PAGE);
+        const count = checkRange('first', first ?? DEFAULT_EVENT_PAGE, 1, MAX_EVENTS_PAGE);
         const events = await store.read(executionStreamId(executionId), { fromVersion: from, toVersion: from + count - 1 });
         if (events.length === 0 && !(await exists(executionId))) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
         return events.map(toGraphQLEvent);

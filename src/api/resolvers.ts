@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { ApiDeps } from './apiDeps.js';
+import { checkedRoot } from './argumentChecks.js';
 import { executionResolvers } from './executionResolvers.js';
 import type { ExecutionUpdates } from './executionUpdates.js';
 import { checkHealth } from './health.js';
@@ -8,13 +9,13 @@ import { JSONScalar } from './schema.js';
 import { subscriptionResolvers } from './subscriptionResolvers.js';
 import { workflowResolvers } from './workflowResolvers.js';
 
-/** Every resolver of schema.graphql, one area per module, merged. */
+/** Every resolver of schema.graphql, one area per module, merged; each checks its arguments first (argumentChecks). */
 export function createResolvers(deps: ApiDeps, updates: ExecutionUpdates, log: FastifyBaseLogger) {
   const areas = [workflowResolvers(deps), executionResolvers(deps), historyResolvers(deps)];
   return {
     JSON: JSONScalar,
-    Query: Object.assign({ health: () => checkHealth(deps) }, ...areas.map((area) => area.Query)) as Record<string, unknown>,
-    Mutation: Object.assign({}, ...areas.map((area) => area.Mutation)) as Record<string, unknown>,
+    Query: checkedRoot(Object.assign({ health: () => checkHealth(deps) }, ...areas.map((area) => area.Query))),
+    Mutation: checkedRoot(Object.assign({}, ...areas.map((area) => area.Mutation))),
     ...subscriptionResolvers({ engine: deps.engine, updates, log }),
   };
 }

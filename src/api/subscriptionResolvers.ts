@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { DomainError } from '../domain/errors.js';
 import type { ApiDeps } from './apiDeps.js';
+import { checkArguments } from './argumentChecks.js';
 import { toCodedGraphQLError } from './errors.js';
 import type { ExecutionUpdate, ExecutionUpdates } from './executionUpdates.js';
 
@@ -8,8 +9,9 @@ import type { ExecutionUpdate, ExecutionUpdates } from './executionUpdates.js';
 const asIs = (update: ExecutionUpdate) => update;
 
 /** Errors at subscribe time bypass mercurius' error formatter: they must carry their code already. */
-async function coded<T>(log: FastifyBaseLogger, start: () => Promise<T>): Promise<T> {
+async function coded<T>(log: FastifyBaseLogger, args: Record<string, unknown>, start: () => Promise<T>): Promise<T> {
   try {
+    checkArguments(args);
     return await start();
   } catch (error) {
     throw toCodedGraphQLError(error, log);
@@ -20,12 +22,13 @@ export function subscriptionResolvers({ engine, updates, log }: Pick<ApiDeps, 'e
   return {
     Subscription: {
       executionUpdated: {
-        subscribe: (_: unknown, { executionId }: { executionId: string }) => coded(log, () => updates.execution(executionId)),
+        subscribe: (_: unknown, args: { executionId: string }) => coded(log, args, () => updates.execution(args.executionId)),
         resolve: asIs,
       },
       workflowExecutions: {
-        subscribe: (_: unknown, { workflowId }: { workflowId: string }) =>
-          coded(log, async () => {
+        subscribe: (_: unknown, args: { workflowId: string }) =>
+          coded(log, args, async () => {
+            const { workflowId } = args;
             if (!(await engine.workflows.get(workflowId))) throw new DomainError('NOT_FOUND', `workflow ${workflowId} not found`);
             return updates.workflow(workflowId);
           }),

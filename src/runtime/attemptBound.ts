@@ -23,7 +23,7 @@ export function attemptBound(state: ExecutionState, nodeId: string, nowMs: numbe
   const timeoutMs = state.graph.nodes.get(nodeId)?.timeoutMs;
   const { executionTimeoutMs } = state.settings;
   const leftMs = executionTimeoutMs ? Date.parse(state.startedAt) + executionTimeoutMs - nowMs : Infinity;
-  const nodeTimeout = timeoutMs ? new CodedNodeError('EXECUTION_TIMEOUT', `node ${nodeId} timed out after ${timeoutMs} ms`, true) : null;
+  const nodeTimeout = timeoutMs ? new CodedNodeError(`node ${nodeId} timed out after ${timeoutMs} ms`, 'EXECUTION_TIMEOUT', true) : null;
   const bound: AttemptBound | null =
     nodeTimeout && timeoutMs! <= leftMs
       ? { ms: timeoutMs!, reason: nodeTimeout }

@@ -11,6 +11,7 @@ import { DEFAULT_EXPRESSION_BOUNDS } from './expressions/expressionBounds.js';
 import { BoundedEvaluator } from './expressions/boundedEvaluator.js';
 import type { ExpressionEvaluator } from './expressions/expressionPool.js';
 import { builtinExecutors, SIDE_EFFECT_FREE_TYPES } from './nodes/builtinNodes.js';
+import { HTTP_NODE_DEFAULTS, httpExecutor, type HttpNodeOptions } from './nodes/httpNode.js';
 import { ProcessManager } from './processManager.js';
 import { RuntimeStore } from './runtimeStore.js';
 import { DurableSchedule } from './durableSchedule.js';
@@ -40,6 +41,8 @@ export interface EngineOptions {
   nodeConcurrency?: number;
   /** Lease of a started node attempt (built-in nodes renew theirs; the default for external workers' claims). */
   leaseMs?: number;
+  /** Bounds of `http` nodes (request timeout, response size); default HTTP_NODE_DEFAULTS. */
+  http?: Partial<HttpNodeOptions>;
   /** Default: the engine's own WebhookRegistry. */
   webhookPaths?: WebhookPathLookup;
   /** Longest chain of executions started by execution.* events (a self-triggering workflow stops there); default 100. */
@@ -50,6 +53,11 @@ export interface EngineOptions {
   expressionTimeoutMs?: number;
   onError?: (error: unknown) => void;
 }
+
+const httpOptions = (given: Partial<HttpNodeOptions> = {}): HttpNodeOptions => ({
+  timeoutMs: given.timeoutMs ?? HTTP_NODE_DEFAULTS.timeoutMs,
+  maxResponseBytes: given.maxResponseBytes ?? HTTP_NODE_DEFAULTS.maxResponseBytes,
+});
 
 export interface RerunOptions {
   useOriginalVersion?: boolean;
@@ -104,7 +112,7 @@ export class Engine {
       workerId: this.workerId,
       concurrency: options.nodeConcurrency ?? 32,
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
-      executors: builtinExecutors(this.expressions),
+      executors: new Map([...builtinExecutors(this.expressions), ['http', httpExecutor(httpOptions(options.http))]]),
       sideEffectFree: SIDE_EFFECT_FREE_TYPES,
       computeConcurrency: COMPUTE_CONCURRENCY,
       onError,

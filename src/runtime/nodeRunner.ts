@@ -2,6 +2,8 @@ import type { ExecutionCommandHandler } from '../commands/executionCommandHandle
 import { OutageReporter, retryDatabaseFaults } from '../db/faultRetry.js';
 import type { ExecutionCommand } from '../domain/execution/commands.js';
 import { DomainError } from '../domain/errors.js';
+import { jsonProblem, storableString } from '../domain/jsonHygiene.js';
+import { MAX_NODE_OUTPUT_DEPTH } from '../domain/limits.js';
 import type { ExecutionState } from '../domain/execution/state.js';
 import type { ExecutionFaults } from './executionFaults.js';
 import { isDelayNode } from './nodes/delayNode.js';
@@ -204,13 +206,17 @@ export class NodeRunner {
         signal: controller.signal,
       });
       if (controller.signal.aborted) throw controller.signal.reason;
+      // An output the log cannot hold would fail the append and leave the attempt unsettled for ever.
+      const invalid = jsonProblem(result.output ?? null, MAX_NODE_OUTPUT_DEPTH);
+      if (invalid !== null) throw new PermanentNodeError(`output ${invalid}`, 'INVALID_OUTPUT');
       return { type: 'CompleteNode', data: { nodeId, attempt, output: result.output ?? null, outputName: result.outputName ?? null } };
     } catch (caught) {
       const error = controller.signal.aborted ? controller.signal.reason : caught;
       if (error instanceof Stopping) return { type: 'ReleaseNode', data: { nodeId, attempt, reason: error.message } };
-      const message = error instanceof Error ? error.message : String(error);
-      if (error instanceof CodedNodeError) return { type: 'FailNode', data: { nodeId, attempt, error: message, retryable: error.retryable, errorCode: error.code } };
-      return { type: 'FailNode', data: { nodeId, attempt, error: message, retryable: !(error instanceof PermanentNodeError) } };
+      // Error texts may quote what a server sent (a NUL in a body): kept, made storable.
+      const message = storableString(error instanceof Error ? error.message : String(error));
+      const { retryable, code } = error instanceof CodedNodeError ? error : { retryable: true, code: null };
+      return { type: 'FailNode', data: { nodeId, attempt, error: message, retryable, errorCode: code } };
     }
   }
 

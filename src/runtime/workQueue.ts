@@ -1,5 +1,6 @@
 import type { ExecutionCommandHandler } from '../commands/executionCommandHandler.js';
-import { DomainError } from '../domain/errors.js';
+import { DomainError, invalidState } from '../domain/errors.js';
+import { MAX_CLAIM, MAX_LEASE_MS } from '../domain/limits.js';
 import type { ExecutionCommand } from '../domain/execution/commands.js';
 import type { ExecutionState } from '../domain/execution/state.js';
 import type { NodeStarted } from '../domain/execution/events.js';
@@ -38,7 +39,10 @@ export interface ClaimOptions {
 
 /** How long a reserved job is kept from other callers while its StartNode is sent. */
 const RESERVATION_MS = 10_000;
-const MAX_CLAIM = 1_000;
+
+function checkLease(leaseMs: number): void {
+  if (!Number.isInteger(leaseMs) || leaseMs < 1 || leaseMs > MAX_LEASE_MS) throw new DomainError('BAD_USER_INPUT', `leaseMs must be an integer between 1 and ${MAX_LEASE_MS}`);
+}
 
 /**
  * The external worker protocol. `claim` hands out queued `external` nodes: a job is reserved in
@@ -59,7 +63,7 @@ export class WorkQueue {
   async claim(queue: string, workerId: string, options: ClaimOptions = {}): Promise<ClaimedNode[]> {
     const { max = 1, leaseMs = this.defaultLeaseMs } = options;
     if (!Number.isInteger(max) || max < 1 || max > MAX_CLAIM) throw new DomainError('BAD_USER_INPUT', `max must be between 1 and ${MAX_CLAIM}`);
-    if (!Number.isInteger(leaseMs) || leaseMs < 1) throw new DomainError('BAD_USER_INPUT', 'leaseMs must be a positive integer');
+    checkLease(leaseMs);
     const now = this.clock();
     const reserved = await this.jobs.reserve(queue, max, now, new Date(now.getTime() + RESERVATION_MS));
     const claimed = await Promise.all(reserved.map((job) => this.start(job, workerId, leaseMs)));
@@ -71,6 +75,7 @@ export class WorkQueue {
   /** A heartbeat: progress and message (either may be null), and the lease renewed by `leaseMs`, else by as long as it was claimed for. */
   async reportProgress(call: WorkerCall, report: { progress: number | null; message: string | null; leaseMs?: number | null }): Promise<ExecutionState> {
     const { executionId, nodeId, attempt } = call;
+    if (report.leaseMs !== null && report.leaseMs !== undefined) checkLease(report.leaseMs);
     return this.report(executionId, { type: 'ReportNodeProgress', data: { nodeId, attempt, ...report, leaseMs: report.leaseMs ?? null } });
   }
 
@@ -85,8 +90,18 @@ export class WorkQueue {
     return this.report(executionId, { type: 'FailNode', data: { nodeId, attempt, error: failure.error, retryable: failure.retryable ?? true } });
   }
 
-  private async report(executionId: string, command: ExecutionCommand): Promise<ExecutionState> {
-    return (await handleOnLatest(this.handler, executionId, command, { causationId: 'worker' })).state;
+  /**
+   * Only `external` nodes are a worker's to settle: the runner settles built-in ones with the same
+   * commands, and a worker (or anyone with API access) must not forge a delay's or an http node's
+   * result. A node's type never changes within an execution, so the latest state decides it.
+   */
+  private async report(executionId: string, command: ExecutionCommand & { data: { nodeId: string } }): Promise<ExecutionState> {
+    const state = await this.handler.load(executionId);
+    const type = state?.graph.nodes.get(command.data.nodeId)?.type;
+    if (type !== undefined && type !== 'external') {
+      throw invalidState(`node ${command.data.nodeId} is a ${type} node: only external nodes are settled by workers`, { nodeId: command.data.nodeId });
+    }
+    return (await this.handler.handleAll(executionId, [command], { causationId: 'worker' })).state;
   }
 
   private async start(job: { executionId: string; nodeId: string; attempt: number }, workerId: string, leaseMs: number): Promise<ClaimedNode | null> {

@@ -22,7 +22,16 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       logLevel: 'info',
       nodeConcurrency: undefined,
+      httpNodeTimeoutMs: 30_000,
+      httpNodeMaxResponseBytes: 10 * 1024 * 1024,
     });
+  });
+
+  it('bounds http nodes by HTTP_NODE_TIMEOUT_MS and HTTP_NODE_MAX_RESPONSE_BYTES, refusing values above their maxima', () => {
+    expect(loadConfig({ HTTP_NODE_TIMEOUT_MS: '5000', HTTP_NODE_MAX_RESPONSE_BYTES: '1024' })).toMatchObject({ httpNodeTimeoutMs: 5000, httpNodeMaxResponseBytes: 1024 });
+    expect(() => loadConfig({ HTTP_NODE_TIMEOUT_MS: '3600001', HTTP_NODE_MAX_RESPONSE_BYTES: '1e9' })).toThrow(
+      /HTTP_NODE_TIMEOUT_MS must be an integer between 1 and 3600000[\s\S]*HTTP_NODE_MAX_RESPONSE_BYTES must be an integer between 1 and 104857600/,
+    );
   });
 
   it('reads every variable, treating empty as unset', () => {

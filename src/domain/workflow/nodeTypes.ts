@@ -1,5 +1,6 @@
 import jsonata from 'jsonata';
 import { Cron } from 'croner';
+import { MAX_DELAY_MS, MAX_FAIL_TIMES, MAX_ID_LENGTH } from '../limits.js';
 
 type Parameters = Readonly<Record<string, unknown>>;
 /** Returns human-readable problems; empty when the parameters are acceptable. */
@@ -21,8 +22,8 @@ function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.trim() !== '';
 }
 
-function isNonNegativeInteger(value: unknown): boolean {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+function isIntegerUpTo(value: unknown, max: number): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max;
 }
 
 function messageOf(error: unknown): string {
@@ -33,8 +34,13 @@ function messageOf(error: unknown): string {
   return String(error);
 }
 
-function nonEmptyString(key: string): ParameterCheck {
-  return (p) => (isNonEmptyString(p[key]) ? [] : [`${key} must be a non-empty string`]);
+/** Names (queues, events, workflow ids) are compared and indexed: bounded like every id. */
+function nonEmptyName(key: string): ParameterCheck {
+  return (p) => {
+    const value = p[key];
+    if (!isNonEmptyString(value)) return [`${key} must be a non-empty string`];
+    return value.length > MAX_ID_LENGTH ? [`${key} must be at most ${MAX_ID_LENGTH} characters`] : [];
+  };
 }
 
 function jsonataExpression(key: string): ParameterCheck {
@@ -82,24 +88,24 @@ const checkSchedule: ParameterCheck = (p) => {
 };
 
 function isWebhookPath(value: unknown): boolean {
-  if (!isNonEmptyString(value)) return false;
+  if (!isNonEmptyString(value) || value.length > MAX_ID_LENGTH) return false;
   // Empty, '.' and '..' segments would be normalised away by HTTP clients and never match.
   return value.split('/').every((segment) => WEBHOOK_SEGMENT.test(segment) && segment !== '.' && segment !== '..');
 }
 
 const checkWebhook: ParameterCheck = (p) => [
-  ...(isWebhookPath(p.path) ? [] : ['path must be a URL path of letters, digits and "-_/." without empty segments']),
+  ...(isWebhookPath(p.path) ? [] : [`path must be a URL path of at most ${MAX_ID_LENGTH} letters, digits and "-_/." without empty segments`]),
   ...(p.secret === undefined || typeof p.secret === 'string' ? [] : ['secret must be a string']),
 ];
 
 /** `workflowId` (optional) narrows an event trigger to events whose data names that workflow (execution.*). */
 const checkEventTrigger: ParameterCheck = (p) => [
-  ...nonEmptyString('event')(p),
-  ...(p.workflowId === undefined || isNonEmptyString(p.workflowId) ? [] : ['workflowId must be a non-empty string']),
+  ...nonEmptyName('event')(p),
+  ...(p.workflowId === undefined ? [] : nonEmptyName('workflowId')(p)),
 ];
 
 const checkDelay: ParameterCheck = (p) =>
-  typeof p.ms === 'number' && Number.isFinite(p.ms) && p.ms >= 0 ? [] : ['ms must be a non-negative number'];
+  isIntegerUpTo(p.ms, MAX_DELAY_MS) ? [] : [`ms must be an integer between 0 and ${MAX_DELAY_MS}`];
 
 function isHttpUrl(value: unknown): boolean {
   if (typeof value !== 'string') return false;
@@ -119,7 +125,9 @@ const checkHttp: ParameterCheck = (p) => [
 ];
 
 const checkFail: ParameterCheck = (p) =>
-  p.failTimes === undefined || isNonNegativeInteger(p.failTimes) ? [] : ['failTimes must be a non-negative integer'];
+  p.failTimes === undefined || isIntegerUpTo(p.failTimes, MAX_FAIL_TIMES)
+    ? []
+    : [`failTimes must be an integer between 0 and ${MAX_FAIL_TIMES}`];
 
 const SPECS: readonly NodeTypeSpec[] = [
   { type: 'trigger.manual', trigger: true, checkParameters: noParameters },
@@ -133,7 +141,7 @@ const SPECS: readonly NodeTypeSpec[] = [
   { type: 'transform', trigger: false, checkParameters: jsonataExpression('mapping') },
   { type: 'http', trigger: false, checkParameters: checkHttp },
   { type: 'fail', trigger: false, checkParameters: checkFail },
-  { type: 'external', trigger: false, checkParameters: nonEmptyString('queue') },
+  { type: 'external', trigger: false, checkParameters: nonEmptyName('queue') },
 ];
 
 export const NODE_TYPES: ReadonlyMap<string, NodeTypeSpec> = new Map(SPECS.map((spec) => [spec.type, spec]));

@@ -1,5 +1,15 @@
 import { findCycles, type CircularDependency } from './cycles.js';
 import { WorkflowGraph } from './graph.js';
+import {
+  MAX_ATTEMPTS,
+  MAX_BACKOFF_FACTOR,
+  MAX_CONCURRENT_EXECUTIONS,
+  MAX_EXECUTION_TIMEOUT_MS,
+  MAX_ID_LENGTH,
+  MAX_NODE_TIMEOUT_MS,
+  MAX_RETRY_ATTEMPTS,
+  MAX_RETRY_DELAY_MS,
+} from '../limits.js';
 import { checkNodeParameters, isKnownNodeType } from './nodeTypes.js';
 import {
   TRIGGER_RULES,
@@ -49,16 +59,17 @@ const warning = (type: string, nodes: string[], message: string): DependencyErro
 
 // Optional fields arrive as null from GraphQL input, so "absent" means null or undefined.
 const absent = (value: unknown): value is null | undefined => value === null || value === undefined;
-const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
-const isIntegerAtLeast = (value: unknown, min: number): boolean => Number.isInteger(value) && (value as number) >= min;
-const isNumberAtLeast = (value: unknown, min: number): boolean => isFiniteNumber(value) && value >= min;
-const isPositive = (value: unknown): boolean => isFiniteNumber(value) && value > 0;
+// Number.isInteger and Number.isFinite are false for NaN and Infinity, so neither ever passes.
+const isIntegerBetween = (value: unknown, min: number, max: number): boolean =>
+  Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+const isNumberBetween = (value: unknown, min: number, max: number): boolean =>
+  typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max;
+const isTooLong = (value: unknown): boolean => typeof value === 'string' && value.length > MAX_ID_LENGTH;
 
 function checkName(definition: WorkflowDefinition): DependencyError[] {
   const { name } = definition;
-  return typeof name === 'string' && name.trim() !== ''
-    ? []
-    : [error('INVALID_NAME', [], 'Workflow name must be a non-empty string')];
+  if (typeof name !== 'string' || name.trim() === '') return [error('INVALID_NAME', [], 'Workflow name must be a non-empty string')];
+  return isTooLong(name) ? [error('INVALID_NAME', [], `Workflow name must be at most ${MAX_ID_LENGTH} characters`)] : [];
 }
 
 function checkNodeIds(nodes: readonly NodeDefinition[]): DependencyError[] {
@@ -67,6 +78,8 @@ function checkNodeIds(nodes: readonly NodeDefinition[]): DependencyError[] {
   nodes.forEach((node, position) => {
     if (typeof node.id !== 'string' || node.id.trim() === '') {
       issues.push(error('EMPTY_ID', [], `Node at position ${position} has an empty id`));
+    } else if (isTooLong(node.id)) {
+      issues.push(error('ID_TOO_LONG', [], `Node at position ${position} has an id longer than ${MAX_ID_LENGTH} characters`));
     }
     counts.set(node.id, (counts.get(node.id) ?? 0) + 1);
   });
@@ -79,17 +92,26 @@ function checkNodeIds(nodes: readonly NodeDefinition[]): DependencyError[] {
 function retryProblems(retry: RetryPolicy): string[] {
   const { maxAttempts, initialDelayMs, backoffFactor, maxDelayMs } = retry;
   return [
-    isIntegerAtLeast(maxAttempts, 1) ? undefined : 'retry.maxAttempts must be an integer >= 1',
-    absent(initialDelayMs) || isNumberAtLeast(initialDelayMs, 0) ? undefined : 'retry.initialDelayMs must be >= 0',
-    absent(maxDelayMs) || isNumberAtLeast(maxDelayMs, 0) ? undefined : 'retry.maxDelayMs must be >= 0',
-    absent(backoffFactor) || isNumberAtLeast(backoffFactor, 1) ? undefined : 'retry.backoffFactor must be >= 1',
+    isIntegerBetween(maxAttempts, 1, MAX_ATTEMPTS) ? undefined : `retry.maxAttempts must be an integer between 1 and ${MAX_ATTEMPTS}`,
+    absent(initialDelayMs) || isIntegerBetween(initialDelayMs, 0, MAX_RETRY_DELAY_MS)
+      ? undefined
+      : `retry.initialDelayMs must be an integer between 0 and ${MAX_RETRY_DELAY_MS}`,
+    absent(maxDelayMs) || isIntegerBetween(maxDelayMs, 0, MAX_RETRY_DELAY_MS)
+      ? undefined
+      : `retry.maxDelayMs must be an integer between 0 and ${MAX_RETRY_DELAY_MS}`,
+    absent(backoffFactor) || isNumberBetween(backoffFactor, 1, MAX_BACKOFF_FACTOR)
+      ? undefined
+      : `retry.backoffFactor must be a number between 1 and ${MAX_BACKOFF_FACTOR}`,
   ].filter((problem) => problem !== undefined);
 }
 
 function nodeProblems(node: NodeDefinition): string[] {
   const problems = checkNodeParameters(node.type, node.parameters);
   if (!absent(node.retry)) problems.push(...retryProblems(node.retry));
-  if (!absent(node.timeoutMs) && !isPositive(node.timeoutMs)) problems.push('timeoutMs must be > 0');
+  if (!absent(node.timeoutMs) && !isIntegerBetween(node.timeoutMs, 1, MAX_NODE_TIMEOUT_MS)) {
+    problems.push(`timeoutMs must be an integer between 1 and ${MAX_NODE_TIMEOUT_MS}`);
+  }
+  if (isTooLong(node.name)) problems.push(`name must be at most ${MAX_ID_LENGTH} characters`);
   if (!absent(node.triggerRule) && !(TRIGGER_RULES as readonly string[]).includes(node.triggerRule)) {
     problems.push(`triggerRule must be one of ${TRIGGER_RULES.join(', ')}`);
   }
@@ -206,13 +228,15 @@ function checkSettings(settings: WorkflowSettings | null | undefined): Dependenc
   const { maxConcurrentExecutions, executionTimeoutMs } = settings;
   const maxRetryAttempts = settings.recovery?.maxRetryAttempts;
   return [
-    absent(maxConcurrentExecutions) || isIntegerAtLeast(maxConcurrentExecutions, 1)
+    absent(maxConcurrentExecutions) || isIntegerBetween(maxConcurrentExecutions, 1, MAX_CONCURRENT_EXECUTIONS)
       ? undefined
-      : 'maxConcurrentExecutions must be an integer >= 1',
-    absent(executionTimeoutMs) || isPositive(executionTimeoutMs) ? undefined : 'executionTimeoutMs must be > 0',
-    absent(maxRetryAttempts) || isIntegerAtLeast(maxRetryAttempts, 0)
+      : `maxConcurrentExecutions must be an integer between 1 and ${MAX_CONCURRENT_EXECUTIONS}`,
+    absent(executionTimeoutMs) || isIntegerBetween(executionTimeoutMs, 1, MAX_EXECUTION_TIMEOUT_MS)
       ? undefined
-      : 'recovery.maxRetryAttempts must be an integer >= 0',
+      : `executionTimeoutMs must be an integer between 1 and ${MAX_EXECUTION_TIMEOUT_MS}`,
+    absent(maxRetryAttempts) || isIntegerBetween(maxRetryAttempts, 0, MAX_RETRY_ATTEMPTS)
+      ? undefined
+      : `recovery.maxRetryAttempts must be an integer between 0 and ${MAX_RETRY_ATTEMPTS}`,
   ]
     .filter((problem) => problem !== undefined)
     .map((problem) => error('INVALID_SETTINGS', [], problem));

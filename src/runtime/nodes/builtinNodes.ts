@@ -1,6 +1,6 @@
 import type { ExpressionEvaluator } from '../expressions/expressionPool.js';
 import { evaluateExpression } from './expressions.js';
-import { PermanentNodeError, type NodeExecutor } from './nodeExecutor.js';
+import type { NodeExecutor } from './nodeExecutor.js';
 
 const passInput: NodeExecutor = async ({ input }) => ({ output: input });
 const emitTriggerData: NodeExecutor = async ({ triggerData }) => ({ output: triggerData });
@@ -26,24 +26,10 @@ const fail: NodeExecutor = async ({ node, attempt, input }) => {
   return { output: input };
 };
 
-const http: NodeExecutor = async ({ node, signal }) => {
-  const parameters = node.parameters ?? {};
-  if (typeof parameters.url !== 'string') throw new PermanentNodeError('http node needs a url');
-  const body = parameters.body === undefined ? undefined : typeof parameters.body === 'string' ? parameters.body : JSON.stringify(parameters.body);
-  const response = await fetch(parameters.url, {
-    method: String(parameters.method ?? 'GET'),
-    headers: { ...(body && typeof parameters.body !== 'string' ? { 'content-type': 'application/json' } : {}), ...(parameters.headers as Record<string, string>) },
-    body,
-    signal,
-  });
-  const text = await response.text();
-  const json = (response.headers.get('content-type') ?? '').includes('json');
-  return { output: { status: response.status, headers: Object.fromEntries(response.headers), body: json && text ? JSON.parse(text) : text } };
-};
-
 /**
  * The executors the runtime runs itself, their expressions evaluated by `evaluator`; `delay`
- * nodes are timers (see delayNode) and `external` nodes wait for workers.
+ * nodes are timers (see delayNode) and `external` nodes wait for workers. `http` takes the
+ * engine's bounds, so the engine adds it (httpNode).
  */
 export const builtinExecutors = (evaluator: ExpressionEvaluator): ReadonlyMap<string, NodeExecutor> =>
   new Map([
@@ -55,7 +41,6 @@ export const builtinExecutors = (evaluator: ExpressionEvaluator): ReadonlyMap<st
     ['merge', passInput],
     ['if', condition(evaluator)],
     ['transform', transform(evaluator)],
-    ['http', http],
     ['fail', fail],
   ]);
 

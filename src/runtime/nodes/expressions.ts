@@ -1,6 +1,6 @@
 import { ExpressionError } from '../expressions/expressionError.js';
 import type { ExpressionEvaluator } from '../expressions/expressionPool.js';
-import { CodedNodeError, PermanentNodeError, type NodeRunContext } from './nodeExecutor.js';
+import { PermanentNodeError, type NodeRunContext } from './nodeExecutor.js';
 
 /**
  * A node's expression sees `{ trigger, input, nodes }`; `nodes` is built (and sent to the
@@ -13,6 +13,6 @@ export async function evaluateExpression(evaluator: ExpressionEvaluator, express
     return await evaluator.evaluate(expression, { trigger: context.triggerData, input: context.input, nodes }, context.signal);
   } catch (error) {
     if (!(error instanceof ExpressionError)) throw error;
-    throw error.limit ? new CodedNodeError('EXPRESSION_LIMIT', error.detail, false) : new PermanentNodeError(error.message);
+    throw error.limit ? new PermanentNodeError(error.detail, 'EXPRESSION_LIMIT') : new PermanentNodeError(error.message);
   }
 }

@@ -1,3 +1,4 @@
+import type { NodeErrorCode } from '../../domain/errors.js';
 import type { NodeDefinition } from '../../domain/workflow/workflow.js';
 
 /** What a built-in node sees when it runs one attempt. */
@@ -19,22 +20,24 @@ export interface NodeResult {
 
 export type NodeExecutor = (context: NodeRunContext) => Promise<NodeResult>;
 
-/**
- * A failure with a catalogue code (EXPRESSION_LIMIT, EXECUTION_TIMEOUT, ...): the attempt records
- * it as its errorCode, and its message starts with the code.
- */
+/** A failure with a catalogue code: the attempt records it as its errorCode, and the message starts with it ("CODE: ..."). */
 export class CodedNodeError extends Error {
-  override readonly name = 'CodedNodeError';
+  override name = 'CodedNodeError';
+
   constructor(
-    readonly code: string,
-    detail: string,
+    message: string,
+    readonly code: NodeErrorCode | null,
     readonly retryable: boolean,
   ) {
-    super(`${code}: ${detail}`);
+    super(code === null ? message : `${code}: ${message}`);
   }
 }
 
-/** A failure that retrying cannot fix (bad configuration, a bad expression). */
-export class PermanentNodeError extends Error {
-  override readonly name = 'PermanentNodeError';
+/** A failure that retrying cannot fix (bad configuration, a bad expression), with a code when it has one. */
+export class PermanentNodeError extends CodedNodeError {
+  override name = 'PermanentNodeError';
+
+  constructor(message: string, code: NodeErrorCode | null = null) {
+    super(message, code, false);
+  }
 }

@@ -3,6 +3,8 @@ import type { CommandContext } from '../../commands/executionCommandHandler.js';
 import type { WorkflowCommandHandler } from '../../commands/workflowCommandHandler.js';
 import { DomainError } from '../../domain/errors.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
+import { jsonProblem, stringProblem } from '../../domain/jsonHygiene.js';
+import { MAX_ID_LENGTH } from '../../domain/limits.js';
 import type { StartExecution } from '../admission.js';
 import type { WebhookRegistry } from './webhookRegistry.js';
 import { isValidSignature, SIGNATURE_HEADER } from './webhookSignature.js';
@@ -21,6 +23,8 @@ export class WebhookTrigger {
   ) {}
 
   async call(path: string, rawBody: Buffer, signature: string | undefined, context: CommandContext = {}, idempotencyKey?: string): Promise<ExecutionState> {
+    // No webhook has such a path (validation refuses it), and the lookup must not send it to the database.
+    if (path.length > MAX_ID_LENGTH || stringProblem(path) !== null) throw new DomainError('NOT_FOUND', 'no webhook at that path');
     const route = await this.registry.resolve(path);
     if (!route) throw new DomainError('NOT_FOUND', `no webhook at /webhooks/${path}`);
     if (route.secret !== null && !isValidSignature(route.secret, rawBody, signature)) {
@@ -33,11 +37,16 @@ export class WebhookTrigger {
   }
 }
 
+/** The body as trigger data: valid JSON that can be stored (see jsonProblem), else BAD_USER_INPUT. */
 function parseJson(rawBody: Buffer): unknown {
   if (rawBody.length === 0) return null;
+  let data: unknown;
   try {
-    return JSON.parse(rawBody.toString('utf8'));
+    data = JSON.parse(rawBody.toString('utf8'));
   } catch (error) {
     throw new DomainError('BAD_USER_INPUT', `body is not valid JSON: ${(error as Error).message}`);
   }
+  const problem = jsonProblem(data);
+  if (problem !== null) throw new DomainError('BAD_USER_INPUT', `body: ${problem}`);
+  return data;
 }

@@ -242,8 +242,20 @@ describe('retry policy', () => {
     expect(retryDelayMs({ maxAttempts: 9, initialDelayMs: 100, backoffFactor: 3, maxDelayMs: 1000 }, failures)).toBe(delay);
   });
 
-  it('retryDelayMs defaults: 1000 ms doubling, uncapped', () => {
+  it('retryDelayMs defaults: 1000 ms doubling, capped at one hour without maxDelayMs', () => {
     expect([1, 2, 3, 4].map((n) => retryDelayMs({ maxAttempts: 5 }, n))).toEqual([1000, 2000, 4000, 8000]);
+    expect(retryDelayMs({ maxAttempts: 100 }, 99)).toBe(3_600_000);
+    expect(retryDelayMs({ maxAttempts: 100, initialDelayMs: 86_400_000, backoffFactor: 10 }, 99)).toBe(86_400_000);
+  });
+
+  it('the largest valid policy gives a valid retry date on every attempt (the computed delay is capped)', () => {
+    const workflow = wf('T>A', { A: { retry: { maxAttempts: 100, initialDelayMs: 1000, backoffFactor: 10 } } });
+    const result = run(workflow, 'T', { A: { error: 'down' } });
+    const retries = result.ofType('NodeRetryScheduled').map((e) => e.data);
+    expect(retries).toHaveLength(99);
+    expect(Math.max(...retries.map((r) => r.delayMs))).toBe(3_600_000);
+    expect(retries.every((r) => Number.isFinite(Date.parse(r.retryAt)))).toBe(true);
+    expect(result.state.status).toBe('FAILED');
   });
 
   it.each([

@@ -82,6 +82,23 @@ describe('validateWorkflow', () => {
     ],
     ['fractional maxAttempts', base([node('c', 'noop', { retry: { maxAttempts: 1.5 } })], 'b>c'), [['INVALID_PARAMETERS', ['c']]]],
     ['zero timeout', base([node('c', 'noop', { timeoutMs: 0 })], 'b>c'), [['INVALID_PARAMETERS', ['c']]]],
+    ['a timeout over a week', base([node('c', 'noop', { timeoutMs: 7 * 86_400_000 + 1 })], 'b>c'), [['INVALID_PARAMETERS', ['c']]]],
+    ['a delay of 1e300 ms', base([node('c', 'delay', { parameters: { ms: 1e300 } })], 'b>c'), [['INVALID_PARAMETERS', ['c']]]],
+    ['a backoffFactor of 1e308', base([node('c', 'noop', { retry: { maxAttempts: 3, backoffFactor: 1e308 } })], 'b>c'), [['INVALID_PARAMETERS', ['c']]]],
+    [
+      'retry policy above its maxima',
+      base([node('c', 'noop', { retry: { maxAttempts: 101, initialDelayMs: 86_400_001, backoffFactor: 10.5, maxDelayMs: 1e12 } })], 'b>c'),
+      [
+        ['INVALID_PARAMETERS', ['c']],
+        ['INVALID_PARAMETERS', ['c']],
+        ['INVALID_PARAMETERS', ['c']],
+        ['INVALID_PARAMETERS', ['c']],
+      ],
+    ],
+    ['NaN and Infinity', base([node('c', 'noop', { timeoutMs: Number.NaN, retry: { maxAttempts: Number.POSITIVE_INFINITY } })], 'b>c'), [['INVALID_PARAMETERS', ['c']], ['INVALID_PARAMETERS', ['c']]]],
+    ['a node id longer than 256 characters', base([node('c'.repeat(257))], `b>${'c'.repeat(257)}`), [['ID_TOO_LONG', []]]],
+    ['a node name longer than 256 characters', base([node('c', 'noop', { name: 'n'.repeat(257) })], 'b>c'), [['INVALID_PARAMETERS', ['c']]]],
+    ['a workflow name longer than 256 characters', { ...base(), name: 'w'.repeat(257) }, [['INVALID_NAME', []]]],
     [
       'unknown trigger rule',
       base([node('c', 'noop', { triggerRule: 'SOMETIMES' as never })], 'b>c'),
@@ -111,9 +128,37 @@ describe('validateWorkflow', () => {
     ['fractional maxConcurrentExecutions', { maxConcurrentExecutions: 1.5 }],
     ['executionTimeoutMs', { executionTimeoutMs: 0 }],
     ['maxRetryAttempts', { recovery: { maxRetryAttempts: -1 } }],
+    ['maxConcurrentExecutions above 10,000', { maxConcurrentExecutions: 10_001 }],
+    ['executionTimeoutMs above 24 days', { executionTimeoutMs: 24 * 86_400_000 + 1 }],
+    ['fractional executionTimeoutMs', { executionTimeoutMs: 1.5 }],
+    ['maxRetryAttempts above 99', { recovery: { maxRetryAttempts: 100 } }],
   ])('reports INVALID_SETTINGS for %s', (_, settings) => {
     const result = validateWorkflow({ ...base(), settings });
     expect(summary(result.errors)).toEqual([['INVALID_SETTINGS', []]]);
+  });
+
+  it('lists every bound a workflow breaks, each with its maximum', () => {
+    const workflow = {
+      ...base([node('c', 'delay', { parameters: { ms: 1e300 }, retry: { maxAttempts: 2, backoffFactor: 1e308 }, timeoutMs: 1e300 })], 'b>c'),
+      settings: { maxConcurrentExecutions: 1e9, executionTimeoutMs: 1e300, recovery: { maxRetryAttempts: 1e9 } },
+    };
+    const messages = validateWorkflow(workflow).errors.map((issue) => issue.message);
+    expect(messages).toEqual([
+      expect.stringContaining('ms must be an integer between 0 and 31536000000'),
+      expect.stringContaining('retry.backoffFactor must be a number between 1 and 10'),
+      expect.stringContaining('timeoutMs must be an integer between 1 and 604800000'),
+      'maxConcurrentExecutions must be an integer between 1 and 10000',
+      'executionTimeoutMs must be an integer between 1 and 2073600000',
+      'recovery.maxRetryAttempts must be an integer between 0 and 99',
+    ]);
+  });
+
+  it('accepts every bound at its maximum', () => {
+    const workflow = {
+      ...base([node('c', 'delay', { parameters: { ms: 31_536_000_000 }, retry: { maxAttempts: 100, initialDelayMs: 86_400_000, backoffFactor: 10, maxDelayMs: 86_400_000 }, timeoutMs: 604_800_000 })], 'b>c'),
+      settings: { maxConcurrentExecutions: 10_000, executionTimeoutMs: 2_073_600_000, recovery: { maxRetryAttempts: 99 } },
+    };
+    expect(validateWorkflow(workflow).errors).toEqual([]);
   });
 
   it('accepts sane settings and null optional fields', () => {
