@@ -173,7 +173,7 @@ export class NodeRunner {
       if (controller.signal.aborted) throw controller.signal.reason;
       return { type: 'CompleteNode', data: { nodeId, attempt, output: result.output ?? null, outputName: result.outputName ?? null } };
     } catch (caught) {
-      const error = controller.signal.aborted ? controller.signal.reason : caught;
+      const error: unknown = controller.signal.aborted ? controller.signal.reason : caught;
       if (error instanceof Stopping) return { type: 'ReleaseNode', data: { nodeId, attempt, reason: error.message } };
       const message = error instanceof Error ? error.message : String(error);
       return { type: 'FailNode', data: { nodeId, attempt, error: message, retryable: !(error instanceof PermanentNodeError) } };

@@ -65,7 +65,7 @@ export async function startApi(backend: Backend, options: Pick<ServerOptions, 'c
       return client;
     },
     async close() {
-      await Promise.all(clients.map((client) => client.dispose()));
+      await Promise.all(clients.map(async (client) => client.dispose()));
       await app.close();
       await engine.stop();
       await projections.stop();

@@ -1,3 +1,5 @@
+// Parameters are checked when a workflow is saved (validateWorkflow), so these String() calls see strings.
+/* eslint-disable @typescript-eslint/no-base-to-string */
 import { evaluateExpression } from './expressions.js';
 import { PermanentNodeError, type NodeExecutor } from './nodeExecutor.js';
 
@@ -33,7 +35,7 @@ const http: NodeExecutor = async ({ node, signal }) => {
   });
   const text = await response.text();
   const json = (response.headers.get('content-type') ?? '').includes('json');
-  return { output: { status: response.status, headers: Object.fromEntries(response.headers), body: json && text ? JSON.parse(text) : text } };
+  return { output: { status: response.status, headers: Object.fromEntries(response.headers), body: json && text ? (JSON.parse(text) as unknown) : text } };
 };
 
 /** The executors the runtime runs itself; `delay` nodes are timers (see delayNode) and `external` nodes wait for workers. */
