@@ -88,7 +88,6 @@ describe.each(BACKENDS)('subscription message rate on $name', ({ create }) => {
       await poll(() => feed.showing('gate', 'RUNNING')).toBeGreaterThan(0);
       await completeGate(id);
       await poll(() => feed.showing('gate', 'COMPLETED')).toBeGreaterThan(feed.showing('gate', 'RUNNING'));
-      await poll(() => feed.messages.at(-1)?.update.status).toBe('COMPLETED');
       expect(feed.errors).toEqual([]);
       feed.stop();
     },
