@@ -50,9 +50,9 @@ async function main({ url, executionId, subscribers }: LiveClientsInput): Promis
   try {
     tell({ kind: 'received', received: await Promise.all(clients.map((client) => follow(client, executionId, onSnapshot))) });
   } finally {
-    await Promise.all(clients.map((client) => client.dispose()));
+    await Promise.all(clients.map(async (client) => client.dispose()));
   }
 }
 
 // The parent ends this process once it has the results: exiting first could overtake them.
-process.once('message', (input: LiveClientsInput) => main(input));
+process.once('message', (input: LiveClientsInput) => void main(input));

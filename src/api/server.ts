@@ -4,6 +4,7 @@ import mercurius from 'mercurius';
 import type { ApiDeps } from './apiDeps.js';
 import { createErrorFormatter } from './errors.js';
 import { ExecutionUpdates } from './executionUpdates.js';
+import { graphiqlRoutes } from './graphiqlRoutes.js';
 import { checkHealth } from './health.js';
 import { createResolvers } from './resolvers.js';
 import { assertResolversMatch, readSchemaSource } from './schema.js';
@@ -42,12 +43,13 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     schema,
     resolvers,
     path: '/graphql',
-    graphiql: true,
+    graphiql: false,
     subscription: { keepAlive: KEEP_ALIVE_MS },
     errorFormatter: createErrorFormatter(bodyLimit),
   });
   // An encapsulated plugin: it swaps the body parsers for raw buffers on its own routes only.
   app.register(webhookRoutes, { engine: options.engine, bodyLimit });
+  app.register(graphiqlRoutes);
   app.get('/health', async (_, reply) => {
     const report = await checkHealth(options);
     return reply.code(report.status === 'ok' ? 200 : 503).send(report);

@@ -14,7 +14,7 @@ export interface PgliteClient extends SqlClient {
 export async function createPgliteClient(dataDir?: string): Promise<PgliteClient> {
   const pglite = await PGlite.create(dataDir);
   const executor = (target: Pick<PGlite, 'query'>): SqlExecutor => ({
-    query: async (text, params) => ({ rows: (await target.query<any>(text, params)).rows }),
+    query: async <R>(text: string, params?: unknown[]) => ({ rows: (await target.query<R>(text, params)).rows }),
   });
   return {
     kind: 'pglite',

@@ -25,7 +25,7 @@ export function createPostgresClient(connectionString: string, options: Postgres
   return {
     kind: 'postgres',
     pool,
-    query: async (text, params) => ({ rows: (await pool.query(text, params)).rows }),
+    query: async <R>(text: string, params?: unknown[]) => ({ rows: (await pool.query(text, params)).rows as R[] }),
     transaction: (fn) => inTransaction(pool, fn),
     listen: (channel, onNotify) => listener.listen(channel, onNotify),
     async close() {
@@ -37,7 +37,7 @@ export function createPostgresClient(connectionString: string, options: Postgres
 
 async function inTransaction<T>(pool: pg.Pool, fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
   const connection = await pool.connect();
-  const tx: SqlExecutor = { query: async (text, params) => ({ rows: (await connection.query(text, params)).rows }) };
+  const tx: SqlExecutor = { query: async <R>(text: string, params?: unknown[]) => ({ rows: (await connection.query(text, params)).rows as R[] }) };
   try {
     await connection.query('BEGIN');
     const result = await fn(tx);

@@ -4,6 +4,7 @@
  */
 
 export interface SqlExecutor {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows are the caller's to type; untyped callers (tests, one-off reads) get any
   query<R = any>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
 }
 

@@ -66,6 +66,7 @@ export interface SubscribeOptions {
    * subscription starts asynchronously: with 'end', await `caughtUp()` before relying on it to
    * see an append made right after `subscribe`.
    */
+  // eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- the two words are documentation: a position is a string too
   from: string | 'start' | 'end';
   filter?: SubscriptionFilter;
   /** Largest batch handed to the handler at once. */

@@ -68,7 +68,7 @@ async function appendBatch(db: SqlExecutor, requests: AppendRequest[]): Promise<
     `SELECT n, next_version, position_xact::text AS xact, position_seq::text AS seq, conflict FROM cascade_append_batch($1::jsonb)`,
     [payload],
   );
-  const results: Array<AppendResult | Error> = new Array(requests.length);
+  const results = new Array<AppendResult | Error>(requests.length);
   for (const row of rows) {
     const { streamId, expectedVersion } = requests[row.n - 1]!;
     results[row.n - 1] = row.conflict ? new ConcurrencyError(streamId, expectedVersion, row.next_version) : toAppendResult(row);

@@ -9,7 +9,7 @@ import { createPostgresEventStore, migrateEventStore } from '../eventstore/postg
 export interface CliConnections {
   db: PostgresClient | PgliteClient;
   store: EventStore;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 /**

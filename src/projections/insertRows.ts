@@ -34,5 +34,6 @@ export function excludedSet<Row>(columns: ReadonlyArray<ColumnSpec<Row>>, keep: 
 function toText(type: SqlType, value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (value instanceof Date) return value.toISOString();
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- non-jsonb columns hold scalars (text, numbers, booleans, bigint)
   return type === 'jsonb' ? JSON.stringify(value) : String(value);
 }

@@ -211,7 +211,7 @@ export class NodeRunner {
       if (invalid !== null) throw new PermanentNodeError(`output ${invalid}`, 'INVALID_OUTPUT');
       return { type: 'CompleteNode', data: { nodeId, attempt, output: result.output ?? null, outputName: result.outputName ?? null } };
     } catch (caught) {
-      const error = controller.signal.aborted ? controller.signal.reason : caught;
+      const error: unknown = controller.signal.aborted ? controller.signal.reason : caught;
       if (error instanceof Stopping) return { type: 'ReleaseNode', data: { nodeId, attempt, reason: error.message } };
       // Error texts may quote what a server sent (a NUL in a body): kept, made storable.
       const message = storableString(error instanceof Error ? error.message : String(error));

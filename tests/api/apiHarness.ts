@@ -70,7 +70,7 @@ export async function startApi(backend: Backend, { engine: engineOptions, ...opt
       return client;
     },
     async close() {
-      await Promise.all(clients.map((client) => client.dispose()));
+      await Promise.all(clients.map(async (client) => client.dispose()));
       await app.close();
       await engine.stop();
       await projections.stop();

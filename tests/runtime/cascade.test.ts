@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/domain/errors.js';
-import type { NodeDefinition } from '../../src/domain/workflow/workflow.js';
 import { BACKENDS } from '../support/backends.js';
 import { statuses, useHarness } from '../support/engineHarness.js';
 import { flow } from '../support/flows.js';

@@ -39,9 +39,10 @@ function stronglyConnectedComponents(graph: WorkflowGraph): string[][] {
 
   const popComponent = (root: string): void => {
     const component: string[] = [];
-    let member: string | undefined;
+    let member: string;
     do {
-      member = stack.pop() as string;
+      // The root is on the stack below its component (Tarjan): the loop ends on it, never on an empty stack.
+      member = stack.pop()!;
       onStack.delete(member);
       component.push(member);
     } while (member !== root);

@@ -83,7 +83,7 @@ const checkSchedule: ParameterCheck = (p) => {
   // croner accepts unknown time zones until the first run, so they are checked up front.
   const zoneOk = timezone === undefined || isTimeZone(timezone);
   const problems = zoneOk ? [] : ['timezone must be an IANA time zone name'];
-  const cronIssue = cronProblem(cron, zoneOk ? (timezone as string | undefined) : undefined);
+  const cronIssue = cronProblem(cron, zoneOk ? (timezone) : undefined);
   return cronIssue === undefined ? problems : [...problems, cronIssue];
 };
 

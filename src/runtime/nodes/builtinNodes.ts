@@ -1,3 +1,5 @@
+// Parameters are checked when a workflow is saved (validateWorkflow), so these String() calls see strings.
+/* eslint-disable @typescript-eslint/no-base-to-string */
 import type { ExpressionEvaluator } from '../expressions/expressionPool.js';
 import { evaluateExpression } from './expressions.js';
 import type { NodeExecutor } from './nodeExecutor.js';

@@ -1,6 +1,6 @@
 import { toExecutionEvent } from '../../commands/executionCommandHandler.js';
 import type { SqlClient } from '../../db/sqlClient.js';
-import { EXECUTION_STREAM_PREFIX, type ExecutionEventType } from '../../domain/execution/events.js';
+import { EXECUTION_STREAM_PREFIX } from '../../domain/execution/events.js';
 import { foldExecution } from '../../domain/execution/evolve.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/eventStore.js';
@@ -47,7 +47,7 @@ export class ExecutionOutcomes {
       store: options.store,
       db: options.db,
       name: 'execution-outcomes',
-      filter: { streamPrefixes: [EXECUTION_STREAM_PREFIX], types: Object.keys(OUTCOME_EVENTS) as ExecutionEventType[] },
+      filter: { streamPrefixes: [EXECUTION_STREAM_PREFIX], types: Object.keys(OUTCOME_EVENTS) },
       handle: async (events, checkpoint) => {
         const listened = await this.listenedNames(events);
         for (const event of events) if (listened.has(OUTCOME_EVENTS[event.type]!)) await this.emit(event);

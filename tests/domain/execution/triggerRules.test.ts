@@ -236,7 +236,7 @@ describe('trigger rules through decide(QueueReadyNodes)', () => {
       expect(forX).toHaveLength(1);
       const [skipped] = forX;
       expect(skipped!.type).toBe('NodeSkipped');
-      expect(skipped!.type === 'NodeSkipped' && skipped!.data.reason).toContain(rule);
+      expect(skipped!.type === 'NodeSkipped' && skipped.data.reason).toContain(rule);
       // X was the last unsettled node, so the execution ends with it.
       expect(events.at(-1)).toEqual({
         type: 'ExecutionCompleted',
