@@ -9,13 +9,15 @@ import { JSONScalar } from './schema.js';
 import { subscriptionResolvers } from './subscriptionResolvers.js';
 import { workflowResolvers } from './workflowResolvers.js';
 
+const merged = (parts: Array<Record<string, unknown>>): Record<string, unknown> => Object.fromEntries(parts.flatMap((part) => Object.entries(part)));
+
 /** Every resolver of schema.graphql, one area per module, merged; each checks its arguments first (argumentChecks). */
 export function createResolvers(deps: ApiDeps, updates: ExecutionUpdates, log: FastifyBaseLogger) {
   const areas = [workflowResolvers(deps), executionResolvers(deps), historyResolvers(deps)];
   return {
     JSON: JSONScalar,
-    Query: checkedRoot(Object.assign({ health: () => checkHealth(deps) }, ...areas.map((area) => area.Query))),
-    Mutation: checkedRoot(Object.assign({}, ...areas.map((area) => area.Mutation))),
+    Query: checkedRoot({ health: () => checkHealth(deps), ...merged(areas.map((area) => area.Query)) }),
+    Mutation: checkedRoot(merged(areas.map((area) => area.Mutation))),
     ...subscriptionResolvers({ engine: deps.engine, updates, log }),
   };
 }

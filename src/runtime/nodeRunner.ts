@@ -254,7 +254,7 @@ export class NodeRunner {
       for (const event of events) {
         if (event.type !== 'NodeQueued') continue;
         const { nodeId, attempt } = event.data as { nodeId: string; attempt: number };
-        this.dispatch({ executionId: job.executionId, nodeId, attempt, queuedAt: event.streamVersion });
+        void this.dispatch({ executionId: job.executionId, nodeId, attempt, queuedAt: event.streamVersion });
       }
       return true;
     } catch (error) {

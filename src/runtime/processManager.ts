@@ -151,9 +151,10 @@ export class ProcessManager {
 
   private async apply(executionId: string, work: ExecutionWork): Promise<void> {
     for (const { nodeId, attempt } of work.aborts) this.runner.abort(executionId, nodeId, attempt);
-    for (const job of work.jobs) this.runner.dispatch({ executionId, ...job });
-    if (work.queueReady) await this.queueReadyNodes(executionId);
-    if (work.redispatch) this.dispatchQueued(await this.handler.load(executionId));
+    // The runner's jobs settle (and report their own errors) on their own: the batch does not wait for them.
+    for (const job of work.jobs) void this.runner.dispatch({ executionId, ...job });
+    if (work.queueReady) void (await this.queueReadyNodes(executionId));
+    if (work.redispatch) void this.dispatchQueued(await this.handler.load(executionId));
   }
 
   /** Resolves with the runner's jobs of the nodes it queued. */

@@ -107,10 +107,10 @@ export function httpExecutor({ timeoutMs, maxResponseBytes }: HttpNodeOptions): 
     const headers = { ...(body && typeof parameters.body !== 'string' ? { 'content-type': 'application/json' } : {}), ...(parameters.headers as Record<string, string>) };
     const request = requestSignal(signal, timeoutMs);
     try {
-      const response = await fetchFollowing({ url: parameters.url, method: String(parameters.method ?? 'GET'), headers, body }, request.signal);
+      const response = await fetchFollowing({ url: parameters.url, method: typeof parameters.method === 'string' ? parameters.method : 'GET', headers, body }, request.signal);
       const text = await readBounded(response, maxResponseBytes);
       const json = (response.headers.get('content-type') ?? '').includes('json');
-      return { output: { status: response.status, headers: Object.fromEntries(response.headers), body: json && text ? JSON.parse(text) : text } };
+      return { output: { status: response.status, headers: Object.fromEntries(response.headers), body: json && text ? (JSON.parse(text) as unknown) : text } };
     } catch (error) {
       // Only the request's own timeout: an abort of the attempt is the runner's to report.
       if (!signal.aborted && request.timedOut()) throw new CodedNodeError(`no complete answer from ${parameters.url} within ${timeoutMs} ms`, 'HTTP_TIMEOUT', true);
