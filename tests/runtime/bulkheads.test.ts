@@ -5,7 +5,7 @@ import { ExecutionFault } from '../../src/runtime/executionFaults.js';
 import { MAX_RECOVERIES } from '../../src/runtime/processManager.js';
 import { RuntimeStore } from '../../src/runtime/runtimeStore.js';
 import { BACKENDS } from '../support/backends.js';
-import { appendStream, endlessDelay, explodingBackoff, startedEvent } from '../support/craftedStreams.js';
+import { appendStream, endlessDelay, endlessRetryDelay, startedEvent } from '../support/craftedStreams.js';
 import { useHarness } from '../support/engineHarness.js';
 
 const healthy = {
@@ -39,7 +39,7 @@ describe.each(BACKENDS.filter((backend) => backend.name === 'postgres'))('runtim
 
   it.each([
     ['a delay of 1e300 ms (its timer is no date, in the process manager batch)', endlessDelay],
-    ['a retry backoff of 1e308 (the retry delay is no date, in the decider on the runner settle path)', explodingBackoff],
+    ['an initial retry delay of 1e300 ms (the retry date is no date, in the decider on the runner settle path)', endlessRetryDelay],
   ])('an execution with %s fails alone with INTERNAL_ERROR while 50 others complete', async (_, poison) => {
     const workflow = await h.engine.workflows.create(healthy);
     const poisonous = randomUUID();

@@ -32,8 +32,8 @@ export function startedEvent(executionId: string, nodes: NodeDefinition[], workf
 
 /** A delay of 1e300 ms: its end is no date, which used to throw inside the runtime's checkpoint transaction. */
 export const endlessDelay: NodeDefinition = { id: 'wait', type: 'delay', parameters: { ms: 1e300 } };
-/** A failing node whose second retry delay (1 ms * 1e308) is no date: failing it throws in the decider. */
-export const explodingBackoff: NodeDefinition = { id: 'flaky', type: 'fail', retry: { maxAttempts: 5, initialDelayMs: 1, backoffFactor: 1e308 } };
+/** Validation refuses an initial retry delay over a day, but an older log may hold one: the decider's retry date is then no date. */
+export const endlessRetryDelay: NodeDefinition = { id: 'flaky', type: 'fail', retry: { maxAttempts: 5, initialDelayMs: 1e300 } };
 
 export async function appendStream(store: EventStore, executionId: string, events: ExecutionEvent[]): Promise<void> {
   await store.append(
