@@ -10,8 +10,11 @@ import { jsonataEvaluation } from './jsonataEvaluation.js';
  */
 const evaluate = jsonataEvaluation(workerData as ExpressionBounds);
 
-parentPort!.on('message', async (batch: EvaluationRequest[]) => {
-  for (const request of batch) parentPort!.postMessage(await evaluate(request));
+// evaluate answers every request, errors included, so the loop itself never rejects.
+parentPort!.on('message', (batch: EvaluationRequest[]) => {
+  void (async () => {
+    for (const request of batch) parentPort!.postMessage(await evaluate(request));
+  })();
 });
 // Loading this file is not part of any evaluation's time: the pool starts the clock from here.
 parentPort!.postMessage('ready');

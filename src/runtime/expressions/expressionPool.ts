@@ -82,7 +82,7 @@ export class ExpressionPool implements ExpressionEvaluator {
   }
 
   evaluate(expression: string, context: unknown, signal?: AbortSignal): Promise<unknown> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
     if (this.closed) return Promise.reject(new ExpressionError('the expression evaluator is closed', false));
     return new Promise((resolve, reject) => {
       const job: Job = { request: { id: this.nextId++, expression, context }, resolve, reject, signal, onAbort: () => this.abort(job), settled: false };
@@ -111,7 +111,8 @@ export class ExpressionPool implements ExpressionEvaluator {
         slot.worker.postMessage(batch.map((job) => job.request));
       } catch (error) {
         // A context that is not plain data (DataCloneError): nothing was sent.
-        for (const job of batch) settle(job, failed(new ExpressionError(`expression ${quoted(job.request.expression)} got a context that is not plain data: ${(error as Error).message}`, false)));
+        for (const job of batch)
+          settle(job, failed(new ExpressionError(`expression ${quoted(job.request.expression)} got a context that is not plain data: ${(error as Error).message}`, false)));
         continue;
       }
       slot.batch.push(...batch);

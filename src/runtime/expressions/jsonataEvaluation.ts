@@ -12,10 +12,8 @@ class Invalid extends Error {}
 class TooLarge extends Error {}
 
 /** JSONata throws plain objects with a code and a message, not Errors. */
-const messageOf = (error: unknown): string =>
-  error !== null && typeof error === 'object' && 'message' in error ? String(error.message) : String(error);
-const codeOf = (error: unknown): string | undefined =>
-  error !== null && typeof error === 'object' && 'code' in error ? String(error.code) : undefined;
+const messageOf = (error: unknown): string => (error !== null && typeof error === 'object' && 'message' in error ? String(error.message) : String(error));
+const codeOf = (error: unknown): string | undefined => (error !== null && typeof error === 'object' && 'code' in error ? String(error.code) : undefined);
 
 /** A RangeError is the engine refusing to grow further: the stack, or a string or array past its largest size. */
 const rangeBound = (error: unknown): string | undefined =>
@@ -68,7 +66,7 @@ export function jsonataEvaluation(bounds: ExpressionBounds): (request: Evaluatio
 
   return async ({ id, expression, context }) => {
     try {
-      const result = await compile(expression).evaluate(context);
+      const result: unknown = await compile(expression).evaluate(context);
       return { id, ok: true, json: toJson(result) };
     } catch (error) {
       if (error instanceof Invalid) return { id, ok: false, limit: false, message: error.message };
