@@ -24,10 +24,14 @@ export async function baselineCommitsPerSecond(durationMs = 5_000): Promise<numb
     await Promise.all(
       Array.from({ length: POOL_SIZE }, async (_, client) => {
         for (let version = 1; Date.now() < deadline; version++) {
-          await pool.query(
-            'INSERT INTO events (stream_id, stream_version, event_id, type, data, metadata) VALUES ($1, $2, $3, $4, $5, $6)',
-            [`s-${client}`, version, `e-${client}-${version}`, 'NodeCompleted', '{"nodeId":"n1","output":{}}', '{"correlationId":"x"}'],
-          );
+          await pool.query('INSERT INTO events (stream_id, stream_version, event_id, type, data, metadata) VALUES ($1, $2, $3, $4, $5, $6)', [
+            `s-${client}`,
+            version,
+            `e-${client}-${version}`,
+            'NodeCompleted',
+            '{"nodeId":"n1","output":{}}',
+            '{"correlationId":"x"}',
+          ]);
           commits += 1;
         }
       }),

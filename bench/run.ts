@@ -41,7 +41,11 @@ async function main(): Promise<void> {
 
   const rows: Array<[string, string, string]> = [
     ['baseline: raw PostgreSQL single-row commits/s', baseline.toFixed(0), '(reference)'],
-    [`throughput: node completions/s (${EXECUTIONS} x 10-node executions, projected)`, load.completionsPerSecond.toFixed(0), `${(load.completionsPerSecond / baseline).toFixed(2)} x baseline (target >= 1,000 and >= 0.3 x)`],
+    [
+      `throughput: node completions/s (${EXECUTIONS} x 10-node executions, projected)`,
+      load.completionsPerSecond.toFixed(0),
+      `${(load.completionsPerSecond / baseline).toFixed(2)} x baseline (target >= 1,000 and >= 0.3 x)`,
+    ],
     ['scheduling latency at rest p50 / p99 (ms)', `${atRest.p50Ms.toFixed(1)} / ${atRest.p99Ms.toFixed(1)}`, 'target <= 5 / <= 25'],
     ['scheduling latency under load p50 / p99 (ms)', `${load.latencyP50Ms.toFixed(1)} / ${load.latencyP99Ms.toFixed(1)}`, ''],
     ['1,000-node chain of transforms (s)', sizes.chain1kSeconds.toFixed(2), 'target <= 3'],
@@ -51,7 +55,11 @@ async function main(): Promise<void> {
     ['per-node cost 10k / 1k', sizes.perNodeRatio.toFixed(2), 'target <= 1.5'],
     ['live update latency, 1 subscriber p50 / p99 (ms)', `${live1.p50Ms.toFixed(1)} / ${live1.p99Ms.toFixed(1)}`, ''],
     ['live update latency, 500 subscribers p50 / p99 (ms)', `${live500.p50Ms.toFixed(1)} / ${live500.p99Ms.toFixed(1)}`, 'target <= 20 / <= 100'],
-    [`projection rebuild events/s (${rebuilt.events} events)`, rebuilt.eventsPerSecond.toFixed(0), `${(rebuilt.eventsPerSecond / baseline).toFixed(2)} x baseline (target >= 20,000)`],
+    [
+      `projection rebuild events/s (${rebuilt.events} events)`,
+      rebuilt.eventsPerSecond.toFixed(0),
+      `${(rebuilt.eventsPerSecond / baseline).toFixed(2)} x baseline (target >= 20,000)`,
+    ],
     ['peak RSS, 10,000-node execution (MB)', memory.peakRssMb.toFixed(0), 'target <= 300'],
   ];
   const width = Math.max(...rows.map((row) => row[0].length));
@@ -59,7 +67,16 @@ async function main(): Promise<void> {
   for (const [name, value, note] of rows) console.log(`${name.padEnd(width)}  ${value.padEnd(10)}  ${note}`);
 
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  const results = { at: new Date().toISOString(), baselineCommitsPerSecond: baseline, latencyAtRest: atRest, throughput: load, scale: sizes, liveUpdates: [live1, live500], rebuild: rebuilt, memory };
+  const results = {
+    at: new Date().toISOString(),
+    baselineCommitsPerSecond: baseline,
+    latencyAtRest: atRest,
+    throughput: load,
+    scale: sizes,
+    liveUpdates: [live1, live500],
+    rebuild: rebuilt,
+    memory,
+  };
   writeFileSync(new URL('./results/latest.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
 }
 

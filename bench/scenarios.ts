@@ -69,9 +69,7 @@ export async function runShape(env: BenchEnv, definition: Parameters<BenchEnv['e
 /** Each step emits a small constant object, so the chain measures the engine, not a growing payload. */
 const STEP = { type: 'transform', parameters: { mapping: '{ "ok": true }' } };
 
-export async function scale(
-  env: BenchEnv,
-): Promise<{ chain1kSeconds: number; noopChain1kSeconds: number; fan1kSeconds: number; fan10kSeconds: number; perNodeRatio: number }> {
+export async function scale(env: BenchEnv): Promise<{ chain1kSeconds: number; noopChain1kSeconds: number; fan1kSeconds: number; fan10kSeconds: number; perNodeRatio: number }> {
   const chain1kSeconds = await runShape(env, chain(1000, STEP));
   const noopChain1kSeconds = await runShape(env, chain(1000));
   const fan1kSeconds = await runShape(env, fanOutIn(1000));

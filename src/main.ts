@@ -44,9 +44,7 @@ async function start(config: Config, logger: Logger): Promise<() => Promise<void
     http: { timeoutMs: config.httpNodeTimeoutMs, maxResponseBytes: config.httpNodeMaxResponseBytes },
     onError: (err) => logger.error({ err }, 'runtime error'),
   });
-  const retention = config.retentionDays
-    ? new RetentionJob({ db, retentionDays: config.retentionDays, onError: (err) => logger.error({ err }, 'retention error') })
-    : null;
+  const retention = config.retentionDays ? new RetentionJob({ db, retentionDays: config.retentionDays, onError: (err) => logger.error({ err }, 'retention error') }) : null;
   await projections.start();
   await engine.open();
   retention?.start();

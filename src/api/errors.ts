@@ -53,8 +53,7 @@ const DATABASE_UNAVAILABLE: Described = {
 
 const STATUS_CODES: Record<number, ApiErrorCode> = { 405: 'METHOD_NOT_ALLOWED', 413: 'PAYLOAD_TOO_LARGE' };
 
-const hasStatusCode = (error: object): error is Error & { statusCode: number } =>
-  'statusCode' in error && typeof error.statusCode === 'number';
+const hasStatusCode = (error: object): error is Error & { statusCode: number } => 'statusCode' in error && typeof error.statusCode === 'number';
 
 /**
  * graphql's classes are matched by shape, not instanceof: under a bundler (vitest) graphql's ESM

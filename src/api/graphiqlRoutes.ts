@@ -55,7 +55,10 @@ export async function graphiqlRoutes(app: FastifyInstance): Promise<void> {
     let content: Promise<Buffer> | undefined;
     app.get(`/graphiql/${name}`, async (_, reply) => {
       content ??= readFile(packageFile(pkg, file));
-      return reply.type(type).header('cache-control', 'public, max-age=86400').send(await content);
+      return reply
+        .type(type)
+        .header('cache-control', 'public, max-age=86400')
+        .send(await content);
     });
   }
 }

@@ -28,7 +28,13 @@ async function projectionLag(projections: ApiDeps['projections'], timeoutMs: num
   const start = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-  const caughtUp = await Promise.race([projections.caughtUp().then(() => true, () => false), timedOut]).finally(() => clearTimeout(timer));
+  const caughtUp = await Promise.race([
+    projections.caughtUp().then(
+      () => true,
+      () => false,
+    ),
+    timedOut,
+  ]).finally(() => clearTimeout(timer));
   return { caughtUp, lagMs: caughtUp ? elapsedSince(start) : null };
 }
 

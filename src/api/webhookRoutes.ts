@@ -40,7 +40,13 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
     }
     const signature = request.headers[SIGNATURE_HEADER];
     const idempotencyKey = idempotencyKeyOfHeader(request.headers['idempotency-key']);
-    const state = await engine.startWebhook(request.params['*'], rawBody, typeof signature === 'string' ? signature : undefined, { causationId: `webhook:${request.id}` }, idempotencyKey);
+    const state = await engine.startWebhook(
+      request.params['*'],
+      rawBody,
+      typeof signature === 'string' ? signature : undefined,
+      { causationId: `webhook:${request.id}` },
+      idempotencyKey,
+    );
     return reply.code(202).send({ executionId: state.id });
   });
 };

@@ -6,7 +6,10 @@ import { createHash } from 'node:crypto';
  * keeps one copy; different decisions differ in content and so in id.
  */
 export function eventId(streamId: string, baseVersion: number, index: number, type: string, data: unknown): string {
-  const hash = createHash('sha1').update(`${streamId}\u0000${baseVersion}\u0000${index}\u0000${type}\u0000`).update(JSON.stringify(data) ?? '').digest();
+  const hash = createHash('sha1')
+    .update(`${streamId}\u0000${baseVersion}\u0000${index}\u0000${type}\u0000`)
+    .update(JSON.stringify(data) ?? '')
+    .digest();
   hash[6] = (hash[6]! & 0x0f) | 0x50;
   hash[8] = (hash[8]! & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');

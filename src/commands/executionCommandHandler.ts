@@ -217,5 +217,4 @@ function settle(decided: Decided[], recorded: RecordedEvent[], state: ExecutionS
   }
 }
 
-const conflictBackoff = (attempt: number) =>
-  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(MAX_CONFLICT_BACKOFF_MS, 2 ** attempt)));
+const conflictBackoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(MAX_CONFLICT_BACKOFF_MS, 2 ** attempt)));

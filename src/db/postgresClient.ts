@@ -46,7 +46,10 @@ async function inTransaction<T>(pool: pg.Pool, fn: (tx: SqlExecutor) => Promise<
     return result;
   } catch (error) {
     // A connection whose ROLLBACK fails is in an unknown state: destroy it, don't pool it.
-    const broken = await connection.query('ROLLBACK').then(() => undefined, (e: unknown) => e);
+    const broken = await connection.query('ROLLBACK').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     connection.release(broken instanceof Error ? broken : undefined);
     throw error;
   }

@@ -46,5 +46,4 @@ export class DomainError extends Error {
   }
 }
 
-export const invalidState = (message: string, details?: Record<string, unknown>): DomainError =>
-  new DomainError('INVALID_FLOW_STATE', message, details);
+export const invalidState = (message: string, details?: Record<string, unknown>): DomainError => new DomainError('INVALID_FLOW_STATE', message, details);

@@ -26,15 +26,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './eventStore.js';
-import {
-  compareEsdbPositions,
-  decodeEsdbPosition,
-  encodeEsdbPosition,
-  eventUuid,
-  toExpectedRevision,
-  versionOfCurrentRevision,
-  versionOfRevision,
-} from './esdbMapping.js';
+import { compareEsdbPositions, decodeEsdbPosition, encodeEsdbPosition, eventUuid, toExpectedRevision, versionOfCurrentRevision, versionOfRevision } from './esdbMapping.js';
 
 const DEFAULT_BATCH_SIZE = 256;
 const RETRY_FIRST_MS = 100;
@@ -65,9 +57,7 @@ class EsdbEventStore implements EventStore {
   constructor(private readonly client: EventStoreDBClient) {}
 
   async append(streamId: string, events: NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
-    const data = events.map(({ id, type, data, metadata }) =>
-      jsonEvent({ id: eventUuid(id), type, data: data as JSONType, metadata: { ...metadata, eventId: id } }),
-    );
+    const data = events.map(({ id, type, data, metadata }) => jsonEvent({ id: eventUuid(id), type, data: data as JSONType, metadata: { ...metadata, eventId: id } }));
     try {
       const result = await this.client.appendToStream(streamId, data, { expectedRevision: toExpectedRevision(expectedVersion) });
       return { nextVersion: versionOfRevision(result.nextExpectedRevision), position: encodeEsdbPosition(required(result.position)) };

@@ -56,7 +56,10 @@ export const CASCADE_EVENT_ID_NAMESPACE = '7d8e5fa4-09a3-47bf-a452-286b17fb3e3f'
  */
 export function eventUuid(id: string, namespace = CASCADE_EVENT_ID_NAMESPACE): string {
   if (UUID_PATTERN.test(id)) return id.toLowerCase();
-  const hash = createHash('sha1').update(Buffer.from(namespace.replaceAll('-', ''), 'hex')).update(id, 'utf8').digest();
+  const hash = createHash('sha1')
+    .update(Buffer.from(namespace.replaceAll('-', ''), 'hex'))
+    .update(id, 'utf8')
+    .digest();
   hash[6] = (hash[6]! & 0x0f) | 0x50;
   hash[8] = (hash[8]! & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');

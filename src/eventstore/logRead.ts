@@ -39,14 +39,7 @@ export interface LogBatch {
 
 /** Up to `limit` events after `cursor` that pass the filter and, if given, were not yet visible in `snapshot`. */
 export async function readLog(db: SqlExecutor, cursor: SqlPosition, filter: SubscriptionFilter | undefined, limit: number, snapshot: string | null = null): Promise<LogBatch> {
-  const { rows } = await db.query<BatchRow>(READ_BATCH, [
-    cursor.xact.toString(),
-    cursor.seq.toString(),
-    filter?.streamPrefixes ?? null,
-    filter?.types ?? null,
-    snapshot,
-    limit,
-  ]);
+  const { rows } = await db.query<BatchRow>(READ_BATCH, [cursor.xact.toString(), cursor.seq.toString(), filter?.streamPrefixes ?? null, filter?.types ?? null, snapshot, limit]);
   const head = rows[0]!;
   const events = rows.filter((row): row is BatchRow & EventRow => row.event_id != null).map(toRecordedEvent);
   return { events, bound: BigInt(head.bound), heldBack: head.held_back };

@@ -48,12 +48,7 @@ interface AppendRequest {
  * (together with other writes). Do it before that transaction's first write, or the append
  * may fail with a serialization failure (SQLSTATE 40001) to keep the stream in order.
  */
-export async function appendToStream(
-  db: SqlExecutor,
-  streamId: string,
-  events: NewEvent[],
-  expectedVersion: ExpectedVersion,
-): Promise<AppendResult> {
+export async function appendToStream(db: SqlExecutor, streamId: string, events: NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
   const [result] = await appendBatch(db, [{ streamId, events, expectedVersion }]);
   if (result instanceof Error) throw result;
   return result!;

@@ -8,8 +8,5 @@ export async function loadCheckpoint(db: SqlExecutor, name: string): Promise<str
 
 /** Call inside the transaction that wrote the rows up to `position`: they commit together. */
 export async function saveCheckpoint(tx: SqlExecutor, name: string, position: string): Promise<void> {
-  await tx.query(
-    'INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position',
-    [name, position],
-  );
+  await tx.query('INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position', [name, position]);
 }

@@ -47,11 +47,11 @@ interface Writes {
  * Events at or below the stream_version a row already has were projected before (a replay, or
  * another process got there first) and write nothing, while still being reported as changes.
  */
-export async function projectExecutions(
-  tx: SqlExecutor,
-  batches: readonly ExecutionBatch[],
-): Promise<{ changes: ExecutionChange[]; after: Map<string, ProjectedExecution> }> {
-  const projected = await lockProjectedVersions(tx, batches.map((batch) => batch.executionId));
+export async function projectExecutions(tx: SqlExecutor, batches: readonly ExecutionBatch[]): Promise<{ changes: ExecutionChange[]; after: Map<string, ProjectedExecution> }> {
+  const projected = await lockProjectedVersions(
+    tx,
+    batches.map((batch) => batch.executionId),
+  );
   const writes: Writes = { executions: [], nodes: [], dependencies: [] };
   const changes: ExecutionChange[] = [];
   const after = new Map<string, ProjectedExecution>();
@@ -70,10 +70,9 @@ export async function projectExecutions(
  * and then find the events applied, rather than interleave writes with it.
  */
 async function lockProjectedVersions(tx: SqlExecutor, executionIds: string[]): Promise<Map<string, number>> {
-  const { rows } = await tx.query<{ id: string; stream_version: number }>(
-    'SELECT id, stream_version FROM flow_execution WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
-    [executionIds],
-  );
+  const { rows } = await tx.query<{ id: string; stream_version: number }>('SELECT id, stream_version FROM flow_execution WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [
+    executionIds,
+  ]);
   return new Map(rows.map((row) => [row.id, row.stream_version]));
 }
 
@@ -123,13 +122,21 @@ function collectWrites(writes: Writes, batch: ExecutionBatch, execution: Project
 async function write(tx: SqlExecutor, writes: Writes): Promise<void> {
   const statements = [
     writes.executions.length > 0 &&
-      insertRows('flow_execution', FLOW_EXECUTION_COLUMNS, writes.executions,
+      insertRows(
+        'flow_execution',
+        FLOW_EXECUTION_COLUMNS,
+        writes.executions,
         `ON CONFLICT (id) DO UPDATE SET ${excludedSet(FLOW_EXECUTION_COLUMNS, ['id'])}
-         WHERE flow_execution.stream_version < EXCLUDED.stream_version`),
+         WHERE flow_execution.stream_version < EXCLUDED.stream_version`,
+      ),
     writes.nodes.length > 0 &&
-      insertRows('node_execution_state', NODE_STATE_COLUMNS, writes.nodes,
+      insertRows(
+        'node_execution_state',
+        NODE_STATE_COLUMNS,
+        writes.nodes,
         `ON CONFLICT (execution_id, node_id) DO UPDATE SET ${excludedSet(NODE_STATE_COLUMNS, ['execution_id', 'node_id', 'ordinal'])}
-         WHERE node_execution_state.stream_version < EXCLUDED.stream_version`),
+         WHERE node_execution_state.stream_version < EXCLUDED.stream_version`,
+      ),
     writes.dependencies.length > 0 && insertRows('execution_dependency', DEPENDENCY_COLUMNS, writes.dependencies, 'ON CONFLICT DO NOTHING'),
   ];
   for (const statement of statements) if (statement) await tx.query(statement.text, statement.params);

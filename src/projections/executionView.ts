@@ -2,16 +2,7 @@ import { SETTLED_NODE_STATUSES, type ExecutionStatus, type NodeStatus } from '..
 import type { ExecutionState, NodeState } from '../domain/execution/state.js';
 import { topologicalOrder, type Dependencies } from './criticalPath.js';
 import { elapsedMs, estimateRemainingMs, executionMetrics } from './executionMetrics.js';
-import {
-  dependencyEdge,
-  dependencyRows,
-  isoOrNull,
-  isoTimestamp,
-  nodeOrdinals,
-  nodeSnapshotFromRow,
-  type FlowExecutionRow,
-  type NodeStateRow,
-} from './executionRows.js';
+import { dependencyEdge, dependencyRows, isoOrNull, isoTimestamp, nodeOrdinals, nodeSnapshotFromRow, type FlowExecutionRow, type NodeStateRow } from './executionRows.js';
 
 /**
  * What clients see of an execution (DESIGN section 5). It is computed in one place,
@@ -98,7 +89,19 @@ export interface Adjacency {
 /** What the view is computed from: the execution's own facts, as the view shows them. */
 type ExecutionFields = Pick<
   ExecutionView,
-  'id' | 'workflowId' | 'workflowVersion' | 'status' | 'triggerNodeId' | 'triggerType' | 'startedAt' | 'finishedAt' | 'error' | 'errorCode' | 'rerunOf' | 'executionPath' | 'streamVersion'
+  | 'id'
+  | 'workflowId'
+  | 'workflowVersion'
+  | 'status'
+  | 'triggerNodeId'
+  | 'triggerType'
+  | 'startedAt'
+  | 'finishedAt'
+  | 'error'
+  | 'errorCode'
+  | 'rerunOf'
+  | 'executionPath'
+  | 'streamVersion'
 >;
 
 export interface ExecutionSnapshot extends Adjacency, ExecutionFields {
@@ -108,7 +111,10 @@ export interface ExecutionSnapshot extends Adjacency, ExecutionFields {
 
 export function buildExecutionView(snapshot: ExecutionSnapshot, history: DurationHistory = new Map(), now: Date = new Date()): ExecutionView {
   const { nodes, dependencies } = snapshot;
-  const order = topologicalOrder(nodes.map((node) => node.nodeId), dependencies);
+  const order = topologicalOrder(
+    nodes.map((node) => node.nodeId),
+    dependencies,
+  );
   const metrics = executionMetrics(nodes, dependencies, order);
   const withStatus = (status: NodeStatus) => nodes.filter((node) => node.status === status).map((node) => node.nodeId);
   const settled = nodes.filter((node) => SETTLED_NODE_STATUSES.has(node.status)).length;

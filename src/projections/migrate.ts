@@ -27,7 +27,10 @@ async function migrateOnPostgres(db: PostgresClient): Promise<void> {
     await migratePg(drizzlePg(connection), { migrationsFolder: MIGRATIONS_FOLDER });
   } finally {
     // A connection that can't unlock would keep the lock in the pool: destroy it instead.
-    const broken = await connection.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).then(() => undefined, (error: Error) => error);
+    const broken = await connection.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).then(
+      () => undefined,
+      (error: Error) => error,
+    );
     connection.release(broken);
   }
 }

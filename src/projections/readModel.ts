@@ -2,23 +2,8 @@ import type { SqlExecutor } from '../db/sqlClient.js';
 import { SETTLED_NODE_STATUSES, TERMINAL_EXECUTION_STATUSES, type ExecutionStatus, type NodeStatus } from '../domain/execution/events.js';
 import type { Workflow } from '../domain/workflow/workflow.js';
 import { decodeCursor, encodeCursor } from './executionCursor.js';
-import {
-  dependencyEdge,
-  isoTimestamp,
-  nodeSnapshotFromRow,
-  type DependencyRow,
-  type FlowExecutionRow,
-  type NodeStateRow,
-  type Timestamp,
-} from './executionRows.js';
-import {
-  adjacencyOf,
-  executionViewFromRows,
-  nodeStateView,
-  type DurationHistory,
-  type ExecutionView,
-  type NodeStateView,
-} from './executionView.js';
+import { dependencyEdge, isoTimestamp, nodeSnapshotFromRow, type DependencyRow, type FlowExecutionRow, type NodeStateRow, type Timestamp } from './executionRows.js';
+import { adjacencyOf, executionViewFromRows, nodeStateView, type DurationHistory, type ExecutionView, type NodeStateView } from './executionView.js';
 
 export interface ListExecutionsOptions {
   workflowId?: string | null;

@@ -26,7 +26,6 @@ export function differences(expected: unknown, actual: unknown, path = ''): Diff
   return same ? [] : [{ path, expected: expected ?? null, actual: actual ?? null }];
 }
 
-const isNodeList = (value: unknown): value is Array<Json & { nodeId: string }> =>
-  Array.isArray(value) && value.every((item) => isRecord(item) && typeof item.nodeId === 'string');
+const isNodeList = (value: unknown): value is Array<Json & { nodeId: string }> => Array.isArray(value) && value.every((item) => isRecord(item) && typeof item.nodeId === 'string');
 
 const byNodeId = (list: Array<Json & { nodeId: string }>): Json => Object.fromEntries(list.map((item) => [item.nodeId, item]));

@@ -41,9 +41,13 @@ const WEBHOOK_COLUMNS: ReadonlyArray<ColumnSpec<WebhookRow>> = [
  */
 export async function projectWorkflows(tx: SqlExecutor, events: readonly RecordedEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const { text, params } = insertRows('workflow', WORKFLOW_COLUMNS, latestRows(events),
+  const { text, params } = insertRows(
+    'workflow',
+    WORKFLOW_COLUMNS,
+    latestRows(events),
     `ON CONFLICT (id) DO UPDATE SET ${excludedSet(WORKFLOW_COLUMNS, ['id', 'created_at'])}
-     WHERE workflow.version < EXCLUDED.version RETURNING id, definition`);
+     WHERE workflow.version < EXCLUDED.version RETURNING id, definition`,
+  );
   const { rows: written } = await tx.query<{ id: string; definition: WorkflowRow['definition'] }>(text, params);
   if (written.length === 0) return;
   await tx.query('DELETE FROM workflow_webhook WHERE workflow_id = ANY($1::text[])', [written.map((row) => row.id)]);

@@ -166,10 +166,12 @@ export class Admission {
   }
 
   private scheduleSweep(): void {
-    this.sweeping = this.sweeping.then(() => this.sweep()).then(
-      () => this.outage.succeeded(),
-      (error: unknown) => this.outage.failed(error),
-    );
+    this.sweeping = this.sweeping
+      .then(() => this.sweep())
+      .then(
+        () => this.outage.succeeded(),
+        (error: unknown) => this.outage.failed(error),
+      );
   }
 
   /** Finishes what a dead process left half done: reservations never started, admissions never recorded. */

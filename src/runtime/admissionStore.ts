@@ -122,10 +122,7 @@ export class SlotStore {
         running += 1;
       }
       if (admitted.length > 0) {
-        await tx.query(`UPDATE execution_slots SET state = 'RUNNING', confirmed = false, updated_at = $2 WHERE execution_id = ANY($1::text[])`, [
-          admitted,
-          now,
-        ]);
+        await tx.query(`UPDATE execution_slots SET state = 'RUNNING', confirmed = false, updated_at = $2 WHERE execution_id = ANY($1::text[])`, [admitted, now]);
       }
       return admitted;
     });

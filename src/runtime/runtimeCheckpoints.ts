@@ -8,8 +8,5 @@ export async function loadRuntimeCheckpoint(db: SqlExecutor, name: string): Prom
 
 /** Called inside the transaction of the batch's own writes, so that both commit together. */
 export async function saveRuntimeCheckpoint(tx: SqlExecutor, name: string, position: string): Promise<void> {
-  await tx.query('INSERT INTO runtime_checkpoints (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position', [
-    name,
-    position,
-  ]);
+  await tx.query('INSERT INTO runtime_checkpoints (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position', [name, position]);
 }

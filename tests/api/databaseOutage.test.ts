@@ -101,7 +101,10 @@ describe('a server process whose database goes away and comes back', () => {
     const workflowId: string = createWorkflow.id;
     const status = async (id: string) => ((await post(running, STATUS, { id })).body.data?.execution?.status ?? null) as string | null;
     const before: string = (await running.gql(START, { id: workflowId, n: 1 })).startTrigger.id;
-    await poll(() => status(before), (seen) => seen === 'COMPLETED');
+    await poll(
+      () => status(before),
+      (seen) => seen === 'COMPLETED',
+    );
 
     await link.down();
     const refused = await post(running, START, { id: workflowId, n: 2 });
@@ -112,7 +115,10 @@ describe('a server process whose database goes away and comes back', () => {
     expect([query.status, query.body.errors?.[0]?.extensions?.code]).toEqual([503, 'DATABASE_UNAVAILABLE']);
     expect((await fetch(`${running.url}/health`)).status).toBe(503);
     // The background loops meet the outage too (each reports it), and the process lives on.
-    await poll(async () => running.output(), (output) => /runtime error/.test(output) && /projection error/.test(output));
+    await poll(
+      async () => running.output(),
+      (output) => /runtime error/.test(output) && /projection error/.test(output),
+    );
     expect(running.child.exitCode, running.output()).toBeNull();
 
     await link.up();
@@ -121,7 +127,10 @@ describe('a server process whose database goes away and comes back', () => {
       (answer) => answer.body.data?.startTrigger !== undefined || answer.body.errors?.[0]?.extensions?.code !== 'DATABASE_UNAVAILABLE',
     );
     const afterId: string = after.body.data.startTrigger.id;
-    await poll(() => status(afterId), (seen) => seen === 'COMPLETED');
+    await poll(
+      () => status(afterId),
+      (seen) => seen === 'COMPLETED',
+    );
     expect((await fetch(`${running.url}/health`)).status).toBe(200);
     expect(running.child.exitCode, running.output()).toBeNull();
 

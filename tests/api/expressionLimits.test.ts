@@ -67,35 +67,34 @@ describe('hostile expressions against a server process', () => {
     return (execution?.nodeStates as NodeView[] | undefined)?.find((node) => node.nodeId === 'map');
   };
 
-  it.each(Object.entries(HOSTILE))(
-    '%s: the node fails with EXPRESSION_LIMIT while { __typename } keeps answering fast',
-    { timeout: 120_000 },
-    async (_, mapping) => {
-      const server = launched[0] ?? (await launch());
-      // Warm: the first evaluation also starts the evaluation worker.
-      await start(server, '1');
-      const executionId = await start(server, mapping);
-      const probes: number[] = [];
-      const node = await poll(
-        async () => {
-          probes.push(await probe(server));
-          return mapNode(server, executionId);
-        },
-        (view) => view?.status === 'FAILED',
-      );
-      expect(node).toMatchObject({ status: 'FAILED', errorCode: 'EXPRESSION_LIMIT' });
-      expect(node!.error).toMatch(/^EXPRESSION_LIMIT: /);
-      // The median, so that one probe that a busy machine delayed does not decide it.
-      expect(median(probes)).toBeLessThan(200);
-    },
-  );
+  it.each(Object.entries(HOSTILE))('%s: the node fails with EXPRESSION_LIMIT while { __typename } keeps answering fast', { timeout: 120_000 }, async (_, mapping) => {
+    const server = launched[0] ?? (await launch());
+    // Warm: the first evaluation also starts the evaluation worker.
+    await start(server, '1');
+    const executionId = await start(server, mapping);
+    const probes: number[] = [];
+    const node = await poll(
+      async () => {
+        probes.push(await probe(server));
+        return mapNode(server, executionId);
+      },
+      (view) => view?.status === 'FAILED',
+    );
+    expect(node).toMatchObject({ status: 'FAILED', errorCode: 'EXPRESSION_LIMIT' });
+    expect(node!.error).toMatch(/^EXPRESSION_LIMIT: /);
+    // The median, so that one probe that a busy machine delayed does not decide it.
+    expect(median(probes)).toBeLessThan(200);
+  });
 
   it('comes back after SIGKILL during an evaluation, serves, and ends the node with EXPRESSION_LIMIT', { timeout: 120_000 }, async () => {
     // A long bound for the first process, so that the kill surely lands during the evaluation.
     const first = await launch({ EXPRESSION_TIMEOUT_MS: '30000' });
     const executionId = await start(first, HOSTILE.spin);
     // A side-effect-free node is QUEUED (not yet started) while it evaluates.
-    await poll(() => mapNode(first, executionId), (view) => view?.status === 'QUEUED');
+    await poll(
+      () => mapNode(first, executionId),
+      (view) => view?.status === 'QUEUED',
+    );
     first.child.kill('SIGKILL');
     await first.exited;
     const second = await launch();

@@ -53,7 +53,10 @@ const fanOutWorkflow = {
 };
 const tiny = (name: string, delayMs = 0) => ({
   name,
-  nodes: [{ id: 'start', type: 'trigger.manual' }, { id: 'wait', type: 'delay', parameters: { ms: delayMs } }],
+  nodes: [
+    { id: 'start', type: 'trigger.manual' },
+    { id: 'wait', type: 'delay', parameters: { ms: delayMs } },
+  ],
   connections: [{ source: 'start', target: 'wait' }],
 });
 
@@ -176,18 +179,28 @@ describe.each(BACKENDS)('GraphQL API on $name', ({ create }) => {
     const { data } = await api.gql(CREATE, {
       input: {
         name: 'external work',
-        nodes: [{ id: 'start', type: 'trigger.manual' }, { id: 'ext1', type: 'external', parameters: { queue: 'q' } }, { id: 'ext2', type: 'external', parameters: { queue: 'q' } }],
-        connections: [{ source: 'start', target: 'ext1' }, { source: 'start', target: 'ext2' }],
+        nodes: [
+          { id: 'start', type: 'trigger.manual' },
+          { id: 'ext1', type: 'external', parameters: { queue: 'q' } },
+          { id: 'ext2', type: 'external', parameters: { queue: 'q' } },
+        ],
+        connections: [
+          { source: 'start', target: 'ext1' },
+          { source: 'start', target: 'ext2' },
+        ],
       },
     });
     const id = (await api.gql(START, { workflowId: data.createWorkflow.id })).data.startTrigger.id;
-    const nodeMutation = (field: string, extra = '', select = 'status') => (nodeId: string) =>
-      api.gql(`mutation($executionId: ID!, $nodeId: ID!) { ${field}(executionId: $executionId, nodeId: $nodeId${extra}) { ${select} } }`, { executionId: id, nodeId });
+    const nodeMutation =
+      (field: string, extra = '', select = 'status') =>
+      (nodeId: string) =>
+        api.gql(`mutation($executionId: ID!, $nodeId: ID!) { ${field}(executionId: $executionId, nodeId: $nodeId${extra}) { ${select} } }`, { executionId: id, nodeId });
 
     // The queue learns of queued nodes from the log: a worker polls until it gets one.
     let jobs: Array<{ executionId: string; nodeId: string; attempt: number; parameters: unknown; leaseExpiresAt: string }> = [];
     await poll(async () => {
-      jobs = (await api.gql(`mutation { claimNodes(queue: "q", workerId: "w1", max: 1, leaseMs: 30000) { executionId nodeId attempt parameters leaseExpiresAt } }`)).data.claimNodes;
+      jobs = (await api.gql(`mutation { claimNodes(queue: "q", workerId: "w1", max: 1, leaseMs: 30000) { executionId nodeId attempt parameters leaseExpiresAt } }`)).data
+        .claimNodes;
       return jobs.length;
     }).toBe(1);
     const [job] = jobs;
@@ -216,7 +229,14 @@ describe.each(BACKENDS)('GraphQL API on $name', ({ create }) => {
   it('starts every workflow listening to an emitted event', async () => {
     const name = `order.created.${Date.now()}`;
     const { data } = await api.gql(CREATE, {
-      input: { name: 'listener', nodes: [{ id: 'on', type: 'trigger.event', parameters: { event: name } }, { id: 'done', type: 'noop' }], connections: [{ source: 'on', target: 'done' }] },
+      input: {
+        name: 'listener',
+        nodes: [
+          { id: 'on', type: 'trigger.event', parameters: { event: name } },
+          { id: 'done', type: 'noop' },
+        ],
+        connections: [{ source: 'on', target: 'done' }],
+      },
     });
     const emitted = await api.gql(`mutation($name: String!) { emitEvent(name: $name, data: { id: 7 }) { workflowId triggerNodeId status } }`, { name });
     expect(emitted.data.emitEvent).toEqual([{ workflowId: data.createWorkflow.id, triggerNodeId: 'on', status: 'RUNNING' }]);
@@ -227,18 +247,39 @@ describe.each(BACKENDS)('GraphQL API on $name', ({ create }) => {
   it('starts a webhook workflow from a POST beside the GraphQL routes', async () => {
     const path = `orders-${Date.now()}`;
     const { data } = await api.gql(CREATE, {
-      input: { name: 'hook', nodes: [{ id: 'hook', type: 'trigger.webhook', parameters: { path } }, { id: 'done', type: 'noop' }], connections: [{ source: 'hook', target: 'done' }] },
+      input: {
+        name: 'hook',
+        nodes: [
+          { id: 'hook', type: 'trigger.webhook', parameters: { path } },
+          { id: 'done', type: 'noop' },
+        ],
+        connections: [{ source: 'hook', target: 'done' }],
+      },
     });
     const post = () => fetch(`${api.url}/webhooks/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 1 }) });
     // The webhook registry learns of the new path from the log.
     await poll(async () => (await post()).status).toBe(202);
     const duplicate = await api.gql(`query($input: WorkflowInput!) { validateWorkflow(input: $input) { isValid errors { type } } }`, {
-      input: { name: 'same path', nodes: [{ id: 'hook', type: 'trigger.webhook', parameters: { path } }, { id: 'done', type: 'noop' }], connections: [{ source: 'hook', target: 'done' }] },
+      input: {
+        name: 'same path',
+        nodes: [
+          { id: 'hook', type: 'trigger.webhook', parameters: { path } },
+          { id: 'done', type: 'noop' },
+        ],
+        connections: [{ source: 'hook', target: 'done' }],
+      },
     });
     expect(duplicate.data.validateWorkflow).toEqual({ isValid: false, errors: [{ type: 'DUPLICATE_WEBHOOK_PATH' }] });
     const update = await api.gql(`query($input: WorkflowInput!, $id: ID) { validateWorkflow(input: $input, workflowId: $id) { isValid } }`, {
       id: data.createWorkflow.id,
-      input: { name: 'same path', nodes: [{ id: 'hook', type: 'trigger.webhook', parameters: { path } }, { id: 'done', type: 'noop' }], connections: [{ source: 'hook', target: 'done' }] },
+      input: {
+        name: 'same path',
+        nodes: [
+          { id: 'hook', type: 'trigger.webhook', parameters: { path } },
+          { id: 'done', type: 'noop' },
+        ],
+        connections: [{ source: 'hook', target: 'done' }],
+      },
     });
     expect(update.data.validateWorkflow.isValid).toBe(true);
   });
@@ -250,7 +291,10 @@ describe.each(BACKENDS)('GraphQL API on $name', ({ create }) => {
     for (let i = 0; i < 3; i++) ids.push((await api.gql(START, { workflowId })).data.startTrigger.id);
     await api.caughtUp();
     const page = (after?: string) =>
-      api.gql(`query($workflowId: ID!, $after: String) { executions(workflowId: $workflowId, first: 2, after: $after) { nodes { id } totalCount pageInfo { endCursor hasNextPage } } }`, { workflowId, after });
+      api.gql(
+        `query($workflowId: ID!, $after: String) { executions(workflowId: $workflowId, first: 2, after: $after) { nodes { id } totalCount pageInfo { endCursor hasNextPage } } }`,
+        { workflowId, after },
+      );
     const first = (await page()).data.executions;
     expect(first).toMatchObject({ totalCount: 3, pageInfo: { hasNextPage: true } });
     const second = (await page(first.pageInfo.endCursor)).data.executions;
@@ -278,8 +322,16 @@ describe.each(BACKENDS)('GraphQL API on $name', ({ create }) => {
     const page = await api.gql(`query($id: ID!) { executionEvents(executionId: $id, after: 1, first: 2) { eventNumber } }`, { id });
     expect(page.data.executionEvents).toEqual([{ eventNumber: 2 }, { eventNumber: 3 }]);
 
-    const at = (eventNumber: number) => api.gql(`query($id: ID!, $n: Int!) { executionAt(executionId: $id, eventNumber: $n) { status streamVersion nodeStates { nodeId status } } }`, { id, n: eventNumber });
-    expect((await at(1)).data.executionAt).toEqual({ status: 'RUNNING', streamVersion: 1, nodeStates: [{ nodeId: 'start', status: 'IDLE' }, { nodeId: 'wait', status: 'IDLE' }] });
+    const at = (eventNumber: number) =>
+      api.gql(`query($id: ID!, $n: Int!) { executionAt(executionId: $id, eventNumber: $n) { status streamVersion nodeStates { nodeId status } } }`, { id, n: eventNumber });
+    expect((await at(1)).data.executionAt).toEqual({
+      status: 'RUNNING',
+      streamVersion: 1,
+      nodeStates: [
+        { nodeId: 'start', status: 'IDLE' },
+        { nodeId: 'wait', status: 'IDLE' },
+      ],
+    });
     expect((await at(types.length)).data.executionAt.status).toBe('COMPLETED');
     expect((await at(types.length + 1)).errors![0]!.extensions.code).toBe('BAD_USER_INPUT');
   });
@@ -289,8 +341,16 @@ describe.each(BACKENDS)('GraphQL API on $name', ({ create }) => {
     const before = (await api.gql(WORKFLOW_IDS)).data.workflows;
     const cycle = {
       name: 'cycle',
-      nodes: [{ id: 'start', type: 'trigger.manual' }, { id: 'a', type: 'noop' }, { id: 'b', type: 'noop' }],
-      connections: [{ source: 'start', target: 'a' }, { source: 'a', target: 'b' }, { source: 'b', target: 'a' }],
+      nodes: [
+        { id: 'start', type: 'trigger.manual' },
+        { id: 'a', type: 'noop' },
+        { id: 'b', type: 'noop' },
+      ],
+      connections: [
+        { source: 'start', target: 'a' },
+        { source: 'a', target: 'b' },
+        { source: 'b', target: 'a' },
+      ],
     };
     const circular = await api.gql(CREATE, { input: cycle });
     expect(circular.data).toBeNull();
@@ -302,7 +362,9 @@ describe.each(BACKENDS)('GraphQL API on $name', ({ create }) => {
     const invalid = await api.gql(CREATE, { input: { ...tiny('no trigger'), nodes: [{ id: 'wait', type: 'delay', parameters: { ms: 1 } }], connections: [] } });
     expect(invalid.errors![0]!.extensions).toMatchObject({ code: 'VALIDATION_FAILED', errors: expect.arrayContaining([expect.objectContaining({ type: 'NO_TRIGGER' })]) });
 
-    const validation = await api.gql(`query($input: WorkflowInput!) { validateWorkflow(input: $input) { isValid circularDependencies { path } errors { type } } }`, { input: cycle });
+    const validation = await api.gql(`query($input: WorkflowInput!) { validateWorkflow(input: $input) { isValid circularDependencies { path } errors { type } } }`, {
+      input: cycle,
+    });
     expect(validation.data.validateWorkflow).toMatchObject({ isValid: false, circularDependencies: [{ path: ['a', 'b', 'a'] }] });
 
     await api.caughtUp();

@@ -57,7 +57,11 @@ const chain = (bMapping: string) => ({
     { id: 'b', type: 'transform', parameters: { mapping: bMapping } },
     { id: 'c', type: 'noop' },
   ],
-  connections: [{ source: 'start', target: 'a' }, { source: 'a', target: 'b' }, { source: 'b', target: 'c' }],
+  connections: [
+    { source: 'start', target: 'a' },
+    { source: 'a', target: 'b' },
+    { source: 'b', target: 'c' },
+  ],
 });
 
 interface LoggedEvent {
@@ -93,7 +97,10 @@ describe.each(BACKENDS)('execution history and debugging on $name', ({ create })
   const events = async (id: string): Promise<LoggedEvent[]> => (await api.gql(EVENTS, { id })).data.executionEvents;
   const numberOf = (log: LoggedEvent[], type: string, nodeId: string) => log.find((event) => event.type === type && event.data.nodeId === nodeId)!.eventNumber;
   const finished = async (id: string, status = 'COMPLETED') => {
-    await until(async () => (await api.gql(EXECUTION, { id })).data.execution?.status, (current) => current === status);
+    await until(
+      async () => (await api.gql(EXECUTION, { id })).data.execution?.status,
+      (current) => current === status,
+    );
     await api.caughtUp();
     return (await api.gql(EXECUTION, { id })).data.execution;
   };
@@ -116,7 +123,8 @@ describe.each(BACKENDS)('execution history and debugging on $name', ({ create })
 
   it('lists executions by workflow, status, trigger type and start time, with what debugging needs', async () => {
     const { workflowId, execution } = await run(debuggable, { amount: 500 }, 'PARTIAL');
-    const list = async (filter: string) => (await api.gql(`query($w: ID!) { executions(workflowId: $w, ${filter}) { totalCount nodes { ${VIEW} } } }`, { w: workflowId })).data.executions;
+    const list = async (filter: string) =>
+      (await api.gql(`query($w: ID!) { executions(workflowId: $w, ${filter}) { totalCount nodes { ${VIEW} } } }`, { w: workflowId })).data.executions;
     expect((await list('status: PARTIAL')).nodes).toEqual([execution]);
     expect(execution).toMatchObject({ failedNodes: ['broken'], metrics: { failedNodes: 1 } });
     expect(execution.executionPath).toEqual(expect.arrayContaining(['start', 'check', 'big', 'flaky', 'join']));
@@ -135,7 +143,10 @@ describe.each(BACKENDS)('execution history and debugging on $name', ({ create })
       new Set(['ExecutionStarted', 'NodeQueued', 'NodeStarted', 'NodeCompleted', 'NodeRetryScheduled', 'NodeFailed', 'NodeSkipped', 'ExecutionCompleted']),
     );
     const page = await api.gql(`query($id: ID!) { executionEvents(executionId: $id, after: 3, first: 2) { eventNumber type causationId } }`, { id: recordedId });
-    expect(page.data.executionEvents).toMatchObject([{ eventNumber: 4, type: recorded[3]!.type }, { eventNumber: 5, type: recorded[4]!.type }]);
+    expect(page.data.executionEvents).toMatchObject([
+      { eventNumber: 4, type: recorded[3]!.type },
+      { eventNumber: 5, type: recorded[4]!.type },
+    ]);
     const unknown = await api.gql(`{ executionEvents(executionId: "nope") { type } }`);
     expect(unknown.errors![0]!.extensions.code).toBe('NOT_FOUND');
   });
@@ -182,7 +193,14 @@ describe.each(BACKENDS)('execution history and debugging on $name', ({ create })
       skippedByNodes skippedByEdges { source sourceOutput active } } }`;
     const join = (await api.gql(causation, { id: recordedId, node: 'join' })).data.nodeCausation;
     const queued = numberOf(recorded, 'NodeQueued', 'join');
-    expect(join).toMatchObject({ status: 'COMPLETED', decision: 'QUEUED', ruleHeld: true, triggerRule: 'NONE_FAILED_MIN_ONE_SUCCESS', queuedAtEvent: queued, decidedAtEvent: queued });
+    expect(join).toMatchObject({
+      status: 'COMPLETED',
+      decision: 'QUEUED',
+      ruleHeld: true,
+      triggerRule: 'NONE_FAILED_MIN_ONE_SUCCESS',
+      queuedAtEvent: queued,
+      decidedAtEvent: queued,
+    });
     expect(join.dependencies).toEqual(['small', 'flaky', 'mid'].map((id) => ({ nodeId: id, status: 'COMPLETED', settledAtEvent: numberOf(recorded, 'NodeCompleted', id) })));
     expect(join.incomingEdges.every((edge: { active: boolean }) => edge.active)).toBe(true);
     expect(Math.max(...join.dependencies.map((each: { settledAtEvent: number }) => each.settledAtEvent))).toBeLessThan(queued);

@@ -5,7 +5,14 @@ import { startApi, type Api } from './apiHarness.js';
 
 const CREATE = `mutation($input: WorkflowInput!) { createWorkflow(input: $input) { id } }`;
 const START = `mutation($workflowId: ID!, $key: String, $data: JSON) { startTrigger(workflowId: $workflowId, triggerNodeId: "start", data: $data, idempotencyKey: $key) { id } }`;
-const manual = { name: 'keyed', nodes: [{ id: 'start', type: 'trigger.manual' }, { id: 'done', type: 'noop' }], connections: [{ source: 'start', target: 'done' }] };
+const manual = {
+  name: 'keyed',
+  nodes: [
+    { id: 'start', type: 'trigger.manual' },
+    { id: 'done', type: 'noop' },
+  ],
+  connections: [{ source: 'start', target: 'done' }],
+};
 const WINDOW_MS = 24 * 60 * 60 * 1000;
 
 describe.each(BACKENDS)('idempotent starts on $name', ({ create }) => {
@@ -31,9 +38,9 @@ describe.each(BACKENDS)('idempotent starts on $name', ({ create }) => {
   };
   /** What the event log holds, not what a read model shows. */
   const startedExecutions = async (workflowId: string): Promise<string[]> =>
-    (
-      await backend.db.query<{ id: string }>(`SELECT data->>'executionId' AS id FROM events WHERE type = 'ExecutionStarted' AND data->>'workflowId' = $1`, [workflowId])
-    ).rows.map((row) => row.id);
+    (await backend.db.query<{ id: string }>(`SELECT data->>'executionId' AS id FROM events WHERE type = 'ExecutionStarted' AND data->>'workflowId' = $1`, [workflowId])).rows.map(
+      (row) => row.id,
+    );
 
   it('starts one execution for concurrent startTrigger calls with one key, and answers each of them with it', async () => {
     const workflowId = await newWorkflow();
@@ -42,7 +49,9 @@ describe.each(BACKENDS)('idempotent starts on $name', ({ create }) => {
     expect(await startedExecutions(workflowId)).toEqual([ids[0]]);
     // A later retry gets the same execution, with the data of the call that started it.
     expect(await start(workflowId, 'order-1', { call: 'retry' })).toBe(ids[0]);
-    const { rows } = await backend.db.query<{ data: { triggerData: { call: unknown } } }>(`SELECT data FROM events WHERE type = 'ExecutionStarted' AND data->>'workflowId' = $1`, [workflowId]);
+    const { rows } = await backend.db.query<{ data: { triggerData: { call: unknown } } }>(`SELECT data FROM events WHERE type = 'ExecutionStarted' AND data->>'workflowId' = $1`, [
+      workflowId,
+    ]);
     expect(rows).toHaveLength(1);
     expect(typeof rows[0]!.data.triggerData.call).toBe('number');
   });
@@ -86,7 +95,10 @@ describe.each(BACKENDS)('idempotent starts on $name', ({ create }) => {
     const path = `keyed-${randomUUID()}`;
     const workflowId = await newWorkflow({
       name: 'keyed hook',
-      nodes: [{ id: 'hook', type: 'trigger.webhook', parameters: { path } }, { id: 'done', type: 'noop' }],
+      nodes: [
+        { id: 'hook', type: 'trigger.webhook', parameters: { path } },
+        { id: 'done', type: 'noop' },
+      ],
       connections: [{ source: 'hook', target: 'done' }],
     });
     const post = async (key?: string) => {

@@ -83,7 +83,10 @@ describe.each(BACKENDS)('input limits over HTTP on $name', ({ create }) => {
 
   it('refuses a NUL in a subscription argument with BAD_USER_INPUT', async () => {
     const feed = collect(api.wsClient(), `subscription($id: ID!) { executionUpdated(executionId: $id) { status } }`, { id: 'a\u0000' });
-    const error = (await feed.done.then(() => null, (caught: { errors?: unknown; cause?: unknown }) => caught))!;
+    const error = (await feed.done.then(
+      () => null,
+      (caught: { errors?: unknown; cause?: unknown }) => caught,
+    ))!;
     expect(JSON.stringify(error.errors ?? error.cause)).toContain('"code":"BAD_USER_INPUT"');
   });
 
@@ -112,7 +115,16 @@ describe.each(BACKENDS)('input limits over HTTP on $name', ({ create }) => {
 
   it('answers a webhook body with a NUL or nested too deep with 400 BAD_USER_INPUT', async () => {
     const path = `limits-${Date.now()}`;
-    await api.gql(CREATE, { input: { name: 'hook', nodes: [{ id: 'hook', type: 'trigger.webhook', parameters: { path } }, { id: 'done', type: 'noop' }], connections: [{ source: 'hook', target: 'done' }] } });
+    await api.gql(CREATE, {
+      input: {
+        name: 'hook',
+        nodes: [
+          { id: 'hook', type: 'trigger.webhook', parameters: { path } },
+          { id: 'done', type: 'noop' },
+        ],
+        connections: [{ source: 'hook', target: 'done' }],
+      },
+    });
     const post = (body: string) => fetch(`${api.url}/webhooks/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     await poll(async () => (await post('{}')).status).toBe(202);
     for (const body of ['{"a":"x\\u0000"}', '["\\ud800"]', `${'['.repeat(10_000)}${']'.repeat(10_000)}`]) {
@@ -148,7 +160,8 @@ describe.each(BACKENDS)('input limits over HTTP on $name', ({ create }) => {
   it('a worker completion with a NUL is refused at the door and the node stays the worker’s', async () => {
     const workflowId = (await api.gql(CREATE, { input: flow([{ id: 'ext', type: 'external', parameters: { queue: `q-${Date.now()}` } }]) })).data.createWorkflow.id;
     const id = (await api.gql(START, { workflowId, data: null })).data.startTrigger.id;
-    const complete = (output: unknown) => api.gql(`mutation($id: ID!, $output: JSON) { completeNode(executionId: $id, nodeId: "ext", output: $output) { status output } }`, { id, output });
+    const complete = (output: unknown) =>
+      api.gql(`mutation($id: ID!, $output: JSON) { completeNode(executionId: $id, nodeId: "ext", output: $output) { status output } }`, { id, output });
     await poll(async () => (await api.gql(EXECUTION, { id })).data.execution?.nodeStates.find((node: { nodeId: string }) => node.nodeId === 'ext')?.status).toBe('QUEUED');
     expect(codeOf(await complete({ text: 'a\u0000' }))).toBe('BAD_USER_INPUT');
     expect(codeOf(await complete(nested(65)))).toBe('BAD_USER_INPUT');

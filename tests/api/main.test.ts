@@ -83,7 +83,14 @@ describe('main: the server as a process', () => {
     expect(graphiql.headers.get('content-type')).toMatch(/text\/html/);
 
     const { createWorkflow } = await gql(first, `mutation($input: WorkflowInput!) { createWorkflow(input: $input) { id } }`, {
-      input: { name: 'kept', nodes: [{ id: 'start', type: 'trigger.manual' }, { id: 'done', type: 'noop' }], connections: [{ source: 'start', target: 'done' }] },
+      input: {
+        name: 'kept',
+        nodes: [
+          { id: 'start', type: 'trigger.manual' },
+          { id: 'done', type: 'noop' },
+        ],
+        connections: [{ source: 'start', target: 'done' }],
+      },
     });
     const { startTrigger } = await gql(first, `mutation($id: ID!) { startTrigger(workflowId: $id, triggerNodeId: "start") { id } }`, { id: createWorkflow.id });
     const status = async () => (await gql(first, `query($id: ID!) { execution(id: $id) { status } }`, { id: startTrigger.id })).execution?.status;

@@ -46,7 +46,10 @@ describe('schema.graphql', () => {
         expect(mine, `${type.name}.${field.name}`).toBeDefined();
         const expected = signature(field);
         // Arguments may be added (extensions), never changed or removed.
-        expect({ ...signature(mine!), args: Object.fromEntries(Object.keys(expected.args).map((name) => [name, signature(mine!).args[name]])) }, `${type.name}.${field.name}`).toEqual(expected);
+        expect(
+          { ...signature(mine!), args: Object.fromEntries(Object.keys(expected.args).map((name) => [name, signature(mine!).args[name]])) },
+          `${type.name}.${field.name}`,
+        ).toEqual(expected);
       }
     }
   });

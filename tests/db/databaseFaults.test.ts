@@ -25,7 +25,11 @@ describe('isDatabaseFault', () => {
     const pid: number = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     return { client, events, pid };
   };
-  const failure = (promise: Promise<unknown>) => promise.then(() => expect.unreachable('the query succeeded'), (error: unknown) => error);
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => expect.unreachable('the query succeeded'),
+      (error: unknown) => error,
+    );
   const waitFor = async (condition: () => boolean | Promise<boolean>) => {
     const deadline = Date.now() + 20_000;
     while (!(await condition())) {
@@ -48,7 +52,10 @@ describe('isDatabaseFault', () => {
   });
 
   it('holds for a session the server ends for idle_session_timeout or idle_in_transaction_session_timeout', async () => {
-    for (const [setting, begin] of [['idle_session_timeout', false], ['idle_in_transaction_session_timeout', true]] as const) {
+    for (const [setting, begin] of [
+      ['idle_session_timeout', false],
+      ['idle_in_transaction_session_timeout', true],
+    ] as const) {
       const { client, events } = await open();
       await client.query(`SET ${setting} = '100ms'`);
       if (begin) await client.query('BEGIN');

@@ -84,9 +84,7 @@ describe('PostgreSQL client LISTEN connection', () => {
   it('reconnects and listens again after its connection is killed', async () => {
     const payloads: string[] = [];
     await client.listen('pings', (payload) => payloads.push(payload));
-    const killed = await client.query(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
-    );
+    const killed = await client.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'");
     expect(killed.rows).toHaveLength(1);
     await waitFor(async () => {
       await client.query("SELECT pg_notify('pings', 'back')");
@@ -117,7 +115,11 @@ describe('PostgreSQL client whose connections are terminated', () => {
     await admin.query('SELECT pg_terminate_backend($1)', [pid]);
     await waitFor(async () => (await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rows.length === 0);
   };
-  const rejection = (promise: Promise<unknown>) => promise.then(() => null, (error: unknown) => error);
+  const rejection = (promise: Promise<unknown>) =>
+    promise.then(
+      () => null,
+      (error: unknown) => error,
+    );
 
   /** Every pooled connection answers: none of them is the dead one handed out again. */
   const poolAnswers = async () => {
@@ -163,7 +165,9 @@ describe('PostgreSQL client whose connections are terminated', () => {
     const sleeping = rejection(client.query('SELECT pg_sleep(60)'));
     let pid = 0;
     await waitFor(async () => {
-      const { rows } = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(60)' AND state = 'active'");
+      const { rows } = await admin.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(60)' AND state = 'active'",
+      );
       pid = rows[0]?.pid ?? 0;
       return pid !== 0;
     });

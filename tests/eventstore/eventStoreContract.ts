@@ -89,8 +89,7 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
     it('reads version ranges', async () => {
       const stream = `${prefix()}-r`;
       await store.append(stream, newEvents(5), NO_STREAM);
-      const versions = async (from?: number, to?: number) =>
-        (await store.read(stream, { fromVersion: from, toVersion: to })).map((e) => e.streamVersion);
+      const versions = async (from?: number, to?: number) => (await store.read(stream, { fromVersion: from, toVersion: to })).map((e) => e.streamVersion);
 
       expect(await versions(2)).toEqual([2, 3, 4, 5]);
       expect(await versions(undefined, 3)).toEqual([1, 2, 3]);
@@ -105,9 +104,7 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
       await store.append(`${p}-2`, newEvents(2), NO_STREAM);
       const seen = collect(store, { from: 'start', filter: { streamPrefixes: [p] }, batchSize: 2 });
       await seen.subscription.caughtUp();
-      expect(seen.events.map((e) => `${e.streamId.slice(p.length)}@${e.streamVersion}`)).toEqual([
-        '-1@1', '-1@2', '-1@3', '-2@1', '-2@2',
-      ]);
+      expect(seen.events.map((e) => `${e.streamId.slice(p.length)}@${e.streamVersion}`)).toEqual(['-1@1', '-1@2', '-1@3', '-2@1', '-2@2']);
 
       await store.append(`${p}-1`, newEvents(1), 3);
       await waitFor(() => seen.events.length === 6);
@@ -202,8 +199,7 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
       const seen = collect(store, { from: 'end', filter: { streamPrefixes: [p] }, batchSize: 100 });
       await seen.subscription.caughtUp();
 
-      const append = (stream: string, events: NewEvent[], holdMs: number) =>
-        subject.appendHeldOpen?.(stream, events, ANY, holdMs) ?? store.append(stream, events, ANY);
+      const append = (stream: string, events: NewEvent[], holdMs: number) => subject.appendHeldOpen?.(stream, events, ANY, holdMs) ?? store.append(stream, events, ANY);
       await Promise.all(range(8).map((worker) => appendConcurrently(append, p, worker, total / 8)));
       await seen.subscription.caughtUp();
       await seen.subscription.close();
@@ -222,10 +218,14 @@ type Append = (stream: string, events: NewEvent[], holdMs: number) => Promise<Ap
 
 /** Streams are shared between workers, so appends to one stream also contend. */
 async function appendConcurrently(append: Append, p: string, worker: number, count: number): Promise<void> {
-  for (let written = 0; written < count; ) {
+  for (let written = 0; written < count;) {
     const size = Math.min(1 + Math.floor(Math.random() * 4), count - written);
     const stream = `${p}-s${Math.floor(Math.random() * 24)}`;
-    await append(stream, range(size).map(() => newEvent(`Worker${worker}`)), Math.floor(Math.random() * 5));
+    await append(
+      stream,
+      range(size).map(() => newEvent(`Worker${worker}`)),
+      Math.floor(Math.random() * 5),
+    );
     written += size;
   }
 }
@@ -263,7 +263,10 @@ function collect(store: EventStore, options: Omit<SubscribeOptions, 'handler'>) 
 }
 
 async function expectConflict(attempt: Promise<unknown>, streamId: string, expected: ExpectedVersion, actual: number) {
-  const error = await attempt.then(() => undefined, (e: unknown) => e);
+  const error = await attempt.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ConcurrencyError);
   expect(error).toMatchObject({ code: 'CONCURRENT_EXECUTION_CONFLICT', streamId, expected, actual });
 }

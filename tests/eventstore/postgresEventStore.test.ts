@@ -106,7 +106,10 @@ describe('PostgreSQL event store, one read of the log for every follower', () =>
 
   it('serves followers at the head from one shared read instead of a query each', async () => {
     let logReads = 0;
-    const counting = { ...context.client, query: (text: string, params?: unknown[]) => ((logReads += Number(text.includes('pg_snapshot_xmin'))), context.client.query(text, params)) };
+    const counting = {
+      ...context.client,
+      query: (text: string, params?: unknown[]) => ((logReads += Number(text.includes('pg_snapshot_xmin'))), context.client.query(text, params)),
+    };
     const store = createPostgresEventStore(counting);
     const p = `shared_${randomUUID().slice(0, 8)}`;
     const followers = Array.from({ length: 6 }, (_, index) => {
@@ -123,7 +126,7 @@ describe('PostgreSQL event store, one read of the log for every follower', () =>
     for (const { seen } of followers) expect(seen.map((e) => e.id)).toEqual(followers[0]!.seen.map((e) => e.id));
     expect(followers[0]!.seen).toHaveLength(20);
     // Each follower reading for itself would take at least one query per notification it heard.
-    expect(logReads).toBeLessThan(20 * followers.length / 2);
+    expect(logReads).toBeLessThan((20 * followers.length) / 2);
     await store.close();
   });
 

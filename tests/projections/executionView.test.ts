@@ -52,9 +52,7 @@ const fold = (...events: ExecutionEvent[][]): ExecutionState => foldExecution([d
 
 describe('execution view', () => {
   it('measures a finished execution: averages, longest node, critical path, utilisation', () => {
-    const state = fold(run('start', 0, 0), run('a', 0, 100), run('b', 0, 300), run('join', 300, 350), [
-      { type: 'ExecutionCompleted', data: { status: 'COMPLETED', at: at(360) } },
-    ]);
+    const state = fold(run('start', 0, 0), run('a', 0, 100), run('b', 0, 300), run('join', 300, 350), [{ type: 'ExecutionCompleted', data: { status: 'COMPLETED', at: at(360) } }]);
     const view = executionViewFromState(state);
     expect(view).toMatchObject({ status: 'COMPLETED', progress: 100, durationMs: 360, estimatedTimeRemainingMs: 0 });
     expect(view.completedNodes).toEqual(['start', 'a', 'b', 'join']);
@@ -74,7 +72,14 @@ describe('execution view', () => {
   it('estimates the rest from history, minus what a running node already ran', () => {
     const state = fold(run('start', 0, 0), run('a', 0), run('b', 0, 300));
     const now = new Date(T0 + 40);
-    const view = executionViewFromState(state, new Map([['a', 100], ['join', 50]]), now);
+    const view = executionViewFromState(
+      state,
+      new Map([
+        ['a', 100],
+        ['join', 50],
+      ]),
+      now,
+    );
     expect(view).toMatchObject({ status: 'RUNNING', progress: 50, currentlyExecuting: ['a'], durationMs: null });
     // a has 60 ms left, then join takes 50; b is done
     expect(view.estimatedTimeRemainingMs).toBe(110);

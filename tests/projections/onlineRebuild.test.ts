@@ -3,7 +3,16 @@ import { rebuildProjections } from '../../src/projections/rebuild.js';
 import { BACKENDS, type Backend } from '../support/backends.js';
 import { createProjectionHarness, flow, readModelRows, type ProjectionHarness } from './projectionHarness.js';
 
-const chain = flow([{ id: 'a', type: 'noop' }, { id: 'b', type: 'noop' }], [['start', 'a'], ['a', 'b']]);
+const chain = flow(
+  [
+    { id: 'a', type: 'noop' },
+    { id: 'b', type: 'noop' },
+  ],
+  [
+    ['start', 'a'],
+    ['a', 'b'],
+  ],
+);
 const EXECUTIONS = 12;
 
 /** Index and constraint names of the live read-model tables: what later migrations refer to. */

@@ -13,7 +13,16 @@ import { createProjectionHarness, flow, readModelRows, type ProjectionHarness } 
 /** The migrations drizzle-kit generated: each is applied once. */
 const journal = JSON.parse(readFileSync(new URL('../../drizzle/meta/_journal.json', import.meta.url), 'utf8')) as { entries: unknown[] };
 
-const linear = flow([{ id: 'a', type: 'noop' }, { id: 'b', type: 'noop' }], [['start', 'a'], ['a', 'b']]);
+const linear = flow(
+  [
+    { id: 'a', type: 'noop' },
+    { id: 'b', type: 'noop' },
+  ],
+  [
+    ['start', 'a'],
+    ['a', 'b'],
+  ],
+);
 
 async function until(condition: () => boolean): Promise<void> {
   const deadline = Date.now() + 10_000;

@@ -23,26 +23,64 @@ describe.each(BACKENDS)('read model on $name', ({ create }) => {
     p.runner.onChange((batch) => changes.push(...batch));
     const { h } = p;
     const linear = await h.engine.workflows.create(
-      flow([{ id: 'double', type: 'transform', parameters: { mapping: 'input.start.n * 2' } }, { id: 'end', type: 'noop' }], [['start', 'double'], ['double', 'end']]),
+      flow(
+        [
+          { id: 'double', type: 'transform', parameters: { mapping: 'input.start.n * 2' } },
+          { id: 'end', type: 'noop' },
+        ],
+        [
+          ['start', 'double'],
+          ['double', 'end'],
+        ],
+      ),
     );
     linearWorkflowId = linear.id;
     executions.linear = await h.waitFor((await h.engine.startTrigger(linear.id, 'start', { n: 5 })).id);
     executions.branch = await h.run(
       flow(
-        [{ id: 'check', type: 'if', parameters: { condition: 'trigger.amount > 100' } }, { id: 'big', type: 'noop' }, { id: 'small', type: 'noop' }],
-        [['start', 'check'], ['check', 'big', 'true'], ['check', 'small', 'false']],
+        [
+          { id: 'check', type: 'if', parameters: { condition: 'trigger.amount > 100' } },
+          { id: 'big', type: 'noop' },
+          { id: 'small', type: 'noop' },
+        ],
+        [
+          ['start', 'check'],
+          ['check', 'big', 'true'],
+          ['check', 'small', 'false'],
+        ],
       ),
       'start',
       { amount: 50 },
     );
     executions.partial = await h.run(
       flow(
-        [{ id: 'boom', type: 'fail', parameters: { message: 'kaput' } }, { id: 'after', type: 'noop' }, { id: 'cleanup', type: 'noop', triggerRule: 'ALL_DONE' }, { id: 'other', type: 'noop' }],
-        [['start', 'boom'], ['boom', 'after'], ['boom', 'cleanup'], ['start', 'other']],
+        [
+          { id: 'boom', type: 'fail', parameters: { message: 'kaput' } },
+          { id: 'after', type: 'noop' },
+          { id: 'cleanup', type: 'noop', triggerRule: 'ALL_DONE' },
+          { id: 'other', type: 'noop' },
+        ],
+        [
+          ['start', 'boom'],
+          ['boom', 'after'],
+          ['boom', 'cleanup'],
+          ['start', 'other'],
+        ],
         { recovery: { skipFailedBranches: true } },
       ),
     );
-    const slow = await h.engine.workflows.create(flow([{ id: 'wait', type: 'delay', parameters: { ms: 10_000 } }, { id: 'after', type: 'noop' }], [['start', 'wait'], ['wait', 'after']]));
+    const slow = await h.engine.workflows.create(
+      flow(
+        [
+          { id: 'wait', type: 'delay', parameters: { ms: 10_000 } },
+          { id: 'after', type: 'noop' },
+        ],
+        [
+          ['start', 'wait'],
+          ['wait', 'after'],
+        ],
+      ),
+    );
     const started = await h.engine.startTrigger(slow.id, 'start', {});
     await h.waitFor(started.id, (state) => state.nodes.get('wait')!.status === 'RUNNING');
     await h.engine.executions.handle(started.id, { type: 'CancelExecution', data: { reason: 'user asked' } });
@@ -119,12 +157,18 @@ describe.each(BACKENDS)('read model on $name', ({ create }) => {
     const { h, readModel } = p;
     const hooked = await h.engine.workflows.create({
       name: 'hooked',
-      nodes: [{ id: 'hook', type: 'trigger.webhook', parameters: { path: 'orders' } }, { id: 'next', type: 'noop' }],
+      nodes: [
+        { id: 'hook', type: 'trigger.webhook', parameters: { path: 'orders' } },
+        { id: 'next', type: 'noop' },
+      ],
       connections: [{ source: 'hook', target: 'next' }],
     });
     await h.engine.workflows.update(hooked.id, {
       name: 'hooked v2',
-      nodes: [{ id: 'hook2', type: 'trigger.webhook', parameters: { path: 'orders-v2' } }, { id: 'next', type: 'noop' }],
+      nodes: [
+        { id: 'hook2', type: 'trigger.webhook', parameters: { path: 'orders-v2' } },
+        { id: 'next', type: 'noop' },
+      ],
       connections: [{ source: 'hook2', target: 'next' }],
     });
     await p.runner.caughtUp();

@@ -76,12 +76,27 @@ describe.each(BACKENDS)('quarantine at start-up on $name', ({ create }) => {
 
   it('counts recoveries that began and never ended, clears the count of one lived through, and forgets a quarantined execution', async () => {
     const store = new RuntimeStore(h.db, 'quarantine-test');
-    expect(await store.beginRecoveries(['x', 'y'])).toEqual(new Map([['x', 1], ['y', 1]]));
-    expect(await store.beginRecoveries(['x', 'y'])).toEqual(new Map([['x', 2], ['y', 2]]));
+    expect(await store.beginRecoveries(['x', 'y'])).toEqual(
+      new Map([
+        ['x', 1],
+        ['y', 1],
+      ]),
+    );
+    expect(await store.beginRecoveries(['x', 'y'])).toEqual(
+      new Map([
+        ['x', 2],
+        ['y', 2],
+      ]),
+    );
     await store.endRecovery('y');
     // An execution no longer unfinished loses its count.
     expect(await store.beginRecoveries(['y'])).toEqual(new Map([['y', 1]]));
-    expect(await store.beginRecoveries(['x', 'y'])).toEqual(new Map([['x', 1], ['y', 2]]));
+    expect(await store.beginRecoveries(['x', 'y'])).toEqual(
+      new Map([
+        ['x', 1],
+        ['y', 2],
+      ]),
+    );
   });
 
   it(`fails an execution whose last ${MAX_RECOVERIES} recoveries never ended with INTERNAL_ERROR (quarantined); one under the bound is resumed`, async () => {

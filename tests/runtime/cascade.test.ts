@@ -15,7 +15,11 @@ describe.each(BACKENDS)('cascade on $name', ({ create }) => {
           { id: 'inc', type: 'transform', parameters: { mapping: 'input.double + 1' } },
           { id: 'end', type: 'noop' },
         ],
-        [['start', 'double'], ['double', 'inc'], ['inc', 'end']],
+        [
+          ['start', 'double'],
+          ['double', 'inc'],
+          ['inc', 'end'],
+        ],
       ),
       'start',
       { n: 5 },
@@ -28,7 +32,17 @@ describe.each(BACKENDS)('cascade on $name', ({ create }) => {
   it('fans out in parallel and joins once, after all inputs, with all their outputs', async () => {
     const branches = ['a', 'b', 'c'].map((id) => ({ id, type: 'delay', parameters: { ms: 100 } }));
     const state = await h.run(
-      flow([...branches, { id: 'join', type: 'merge' }], [['start', 'a'], ['start', 'b'], ['start', 'c'], ['a', 'join'], ['b', 'join'], ['c', 'join']]),
+      flow(
+        [...branches, { id: 'join', type: 'merge' }],
+        [
+          ['start', 'a'],
+          ['start', 'b'],
+          ['start', 'c'],
+          ['a', 'join'],
+          ['b', 'join'],
+          ['c', 'join'],
+        ],
+      ),
       'start',
       { x: 1 },
     );
@@ -52,7 +66,13 @@ describe.each(BACKENDS)('cascade on $name', ({ create }) => {
         { id: 'small', type: 'noop' },
         { id: 'small2', type: 'noop' },
       ],
-      [['start', 'check'], ['check', 'big', 'true'], ['big', 'big2'], ['check', 'small', 'false'], ['small', 'small2']],
+      [
+        ['start', 'check'],
+        ['check', 'big', 'true'],
+        ['big', 'big2'],
+        ['check', 'small', 'false'],
+        ['small', 'small2'],
+      ],
     );
     const low = await h.run(definition, 'start', { amount: 50 });
     expect(statuses(low)).toMatchObject({ check: 'COMPLETED', big: 'SKIPPED', big2: 'SKIPPED', small: 'COMPLETED', small2: 'COMPLETED' });
@@ -64,23 +84,51 @@ describe.each(BACKENDS)('cascade on $name', ({ create }) => {
 
   it('rejects circular dependencies with every cycle path, storing nothing', async () => {
     const definition = flow(
-      [{ id: 'a', type: 'noop' }, { id: 'b', type: 'noop' }, { id: 'c', type: 'noop' }, { id: 'd', type: 'noop' }, { id: 'e', type: 'noop' }],
-      [['start', 'a'], ['a', 'b'], ['b', 'a'], ['start', 'c'], ['c', 'd'], ['d', 'c'], ['start', 'e'], ['e', 'e']],
+      [
+        { id: 'a', type: 'noop' },
+        { id: 'b', type: 'noop' },
+        { id: 'c', type: 'noop' },
+        { id: 'd', type: 'noop' },
+        { id: 'e', type: 'noop' },
+      ],
+      [
+        ['start', 'a'],
+        ['a', 'b'],
+        ['b', 'a'],
+        ['start', 'c'],
+        ['c', 'd'],
+        ['d', 'c'],
+        ['start', 'e'],
+        ['e', 'e'],
+      ],
     );
     const error = await h.engine.workflows.create(definition).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(DomainError);
     expect((error as DomainError).code).toBe('CIRCULAR_DEPENDENCY');
     const paths = ((error as DomainError).details.circularDependencies as Array<{ path: string[] }>).map((cycle) => cycle.path);
-    expect(paths).toEqual(expect.arrayContaining([['a', 'b', 'a'], ['c', 'd', 'c'], ['e', 'e']]));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        ['a', 'b', 'a'],
+        ['c', 'd', 'c'],
+        ['e', 'e'],
+      ]),
+    );
   });
 
   it('fails the execution on a node failure by default, cancelling what is queued or running', async () => {
     const state = await h.run(
-      flow([{ id: 'boom', type: 'fail', parameters: { message: 'kaput' } }, { id: 'slow', type: 'delay', parameters: { ms: 5_000 } }, { id: 'after', type: 'noop' }], [
-        ['start', 'boom'],
-        ['start', 'slow'],
-        ['boom', 'after'],
-      ]),
+      flow(
+        [
+          { id: 'boom', type: 'fail', parameters: { message: 'kaput' } },
+          { id: 'slow', type: 'delay', parameters: { ms: 5_000 } },
+          { id: 'after', type: 'noop' },
+        ],
+        [
+          ['start', 'boom'],
+          ['start', 'slow'],
+          ['boom', 'after'],
+        ],
+      ),
     );
     expect(state.status).toBe('FAILED');
     expect(statuses(state)).toMatchObject({ boom: 'FAILED', slow: 'CANCELLED', after: 'IDLE' });
@@ -96,7 +144,12 @@ describe.each(BACKENDS)('cascade on $name', ({ create }) => {
           { id: 'cleanup', type: 'noop', triggerRule: 'ALL_DONE' },
           { id: 'other', type: 'noop' },
         ],
-        [['start', 'boom'], ['boom', 'after'], ['boom', 'cleanup'], ['start', 'other']],
+        [
+          ['start', 'boom'],
+          ['boom', 'after'],
+          ['boom', 'cleanup'],
+          ['start', 'other'],
+        ],
         { recovery: { skipFailedBranches: true } },
       ),
     );
@@ -106,9 +159,19 @@ describe.each(BACKENDS)('cascade on $name', ({ create }) => {
 
   it('with continueOnNodeFailure runs dependents with the error as output', async () => {
     const state = await h.run(
-      flow([{ id: 'boom', type: 'fail', parameters: { message: 'no luck' } }, { id: 'after', type: 'noop' }], [['start', 'boom'], ['boom', 'after']], {
-        recovery: { continueOnNodeFailure: true },
-      }),
+      flow(
+        [
+          { id: 'boom', type: 'fail', parameters: { message: 'no luck' } },
+          { id: 'after', type: 'noop' },
+        ],
+        [
+          ['start', 'boom'],
+          ['boom', 'after'],
+        ],
+        {
+          recovery: { continueOnNodeFailure: true },
+        },
+      ),
     );
     expect(state.status).toBe('PARTIAL');
     expect(state.nodes.get('after')!.output).toEqual({ boom: { error: 'no luck' } });
@@ -116,7 +179,16 @@ describe.each(BACKENDS)('cascade on $name', ({ create }) => {
 
   it('cancels a running execution: the running delay is aborted and nothing starts afterwards', async () => {
     const workflow = await h.engine.workflows.create(
-      flow([{ id: 'wait', type: 'delay', parameters: { ms: 10_000 } }, { id: 'after', type: 'noop' }], [['start', 'wait'], ['wait', 'after']]),
+      flow(
+        [
+          { id: 'wait', type: 'delay', parameters: { ms: 10_000 } },
+          { id: 'after', type: 'noop' },
+        ],
+        [
+          ['start', 'wait'],
+          ['wait', 'after'],
+        ],
+      ),
     );
     const started = await h.engine.startTrigger(workflow.id, 'start', {});
     await h.waitFor(started.id, (state) => state.nodes.get('wait')!.status === 'RUNNING');
@@ -137,7 +209,12 @@ describe.each(BACKENDS)('recovery on $name', ({ create }) => {
   it('finishes an execution in a new runtime after the first one stopped, completing every node once', async () => {
     const first = h.engine;
     const nodes = Array.from({ length: 6 }, (_, i) => ({ id: `n${i}`, type: 'delay', parameters: { ms: 40 } }));
-    const workflow = await first.workflows.create(flow(nodes, nodes.map((node, i) => [i === 0 ? 'start' : `n${i - 1}`, node.id])));
+    const workflow = await first.workflows.create(
+      flow(
+        nodes,
+        nodes.map((node, i) => [i === 0 ? 'start' : `n${i - 1}`, node.id]),
+      ),
+    );
     const started = await first.startTrigger(workflow.id, 'start', {});
     await h.waitFor(started.id, (state) => state.nodes.get('n1')!.status === 'COMPLETED', first);
     await first.stop();

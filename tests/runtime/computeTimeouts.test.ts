@@ -10,7 +10,9 @@ describe.each(BACKENDS)('side-effect-free nodes obey their timeouts on $name', (
   const h = useHarness(create, { expressionTimeoutMs: 60_000 });
 
   it('fails a transform past its timeoutMs with EXECUTION_TIMEOUT, retried by its policy', { timeout: 60_000 }, async () => {
-    const state = await h.run(flow([{ id: 'spin', type: 'transform', parameters: { mapping: SPIN }, timeoutMs: 300, retry: { maxAttempts: 2, initialDelayMs: 0 } }], [['start', 'spin']]));
+    const state = await h.run(
+      flow([{ id: 'spin', type: 'transform', parameters: { mapping: SPIN }, timeoutMs: 300, retry: { maxAttempts: 2, initialDelayMs: 0 } }], [['start', 'spin']]),
+    );
     expect(state.status).toBe('FAILED');
     const node = state.nodes.get('spin')!;
     expect(node).toMatchObject({ status: 'FAILED', attempt: 2, errorCode: 'EXECUTION_TIMEOUT', error: 'EXECUTION_TIMEOUT: node spin timed out after 300 ms' });
@@ -29,7 +31,9 @@ describe.each(BACKENDS)('side-effect-free nodes obey their timeouts on $name', (
     const engine = h.newEngine({ expressionTimeoutMs: 200 });
     await h.engine.stop();
     await engine.start();
-    const workflow = await engine.workflows.create(flow([{ id: 'regex', type: 'transform', parameters: { mapping }, retry: { maxAttempts: 3, initialDelayMs: 0 } }], [['start', 'regex']]));
+    const workflow = await engine.workflows.create(
+      flow([{ id: 'regex', type: 'transform', parameters: { mapping }, retry: { maxAttempts: 3, initialDelayMs: 0 } }], [['start', 'regex']]),
+    );
     const started = await engine.startTrigger(workflow.id, 'start', {});
     const state = await h.waitFor(started.id, undefined, engine);
     expect(state.nodes.get('regex')).toMatchObject({ status: 'FAILED', attempt: 1, errorCode: 'EXPRESSION_LIMIT' });

@@ -10,7 +10,11 @@ const LEASE_MS = 300;
 
 const external = (id: string, queue: string, extra = {}) => ({ id, type: 'external', parameters: { queue }, ...extra });
 
-const rejection = (promise: Promise<unknown>) => promise.then(() => null, (error: unknown) => error as DomainError);
+const rejection = (promise: Promise<unknown>) =>
+  promise.then(
+    () => null,
+    (error: unknown) => error as DomainError,
+  );
 
 describe.each(BACKENDS)('execution control on $name', ({ create }) => {
   let backend: Backend;
@@ -32,7 +36,16 @@ describe.each(BACKENDS)('execution control on $name', ({ create }) => {
 
   describe('pause and resume', () => {
     it('an external node completed while paused starts nothing downstream; resume runs the rest', async () => {
-      const id = await begin(h, flow([external('ext', 'pause-q'), { id: 'after', type: 'noop' }], [['start', 'ext'], ['ext', 'after']]));
+      const id = await begin(
+        h,
+        flow(
+          [external('ext', 'pause-q'), { id: 'after', type: 'noop' }],
+          [
+            ['start', 'ext'],
+            ['ext', 'after'],
+          ],
+        ),
+      );
       await h.waitFor(id, (state) => state.nodes.get('ext')!.status === 'QUEUED');
       await h.engine.executions.handle(id, { type: 'PauseExecution' });
       await h.engine.executions.handle(id, { type: 'CompleteNode', data: { nodeId: 'ext', output: { done: true }, outputName: null } });
@@ -54,10 +67,16 @@ describe.each(BACKENDS)('execution control on $name', ({ create }) => {
     it('a retry that comes due while paused waits, and runs on resume', async () => {
       const id = await begin(
         h,
-        flow([{ id: 'flaky', type: 'fail', parameters: { failTimes: 1 }, retry: { maxAttempts: 2, initialDelayMs: 150 } }, { id: 'end', type: 'noop' }], [
-          ['start', 'flaky'],
-          ['flaky', 'end'],
-        ]),
+        flow(
+          [
+            { id: 'flaky', type: 'fail', parameters: { failTimes: 1 }, retry: { maxAttempts: 2, initialDelayMs: 150 } },
+            { id: 'end', type: 'noop' },
+          ],
+          [
+            ['start', 'flaky'],
+            ['flaky', 'end'],
+          ],
+        ),
       );
       await h.waitFor(id, (state) => state.nodes.get('flaky')!.attempt === 2);
       await h.engine.executions.handle(id, { type: 'PauseExecution' });
@@ -81,7 +100,19 @@ describe.each(BACKENDS)('execution control on $name', ({ create }) => {
 
   describe('cancel', () => {
     it('cancels a long delay: the node ends CANCELLED at once and its timer is gone', async () => {
-      const id = await begin(h, flow([{ id: 'wait', type: 'delay', parameters: { ms: 30_000 } }, { id: 'after', type: 'noop' }], [['start', 'wait'], ['wait', 'after']]));
+      const id = await begin(
+        h,
+        flow(
+          [
+            { id: 'wait', type: 'delay', parameters: { ms: 30_000 } },
+            { id: 'after', type: 'noop' },
+          ],
+          [
+            ['start', 'wait'],
+            ['wait', 'after'],
+          ],
+        ),
+      );
       await h.waitFor(id, (state) => state.nodes.get('wait')!.status === 'RUNNING');
       const begun = Date.now();
       await h.engine.executions.handle(id, { type: 'CancelExecution', data: { reason: 'user asked' } });
@@ -142,7 +173,9 @@ describe.each(BACKENDS)('execution control on $name', ({ create }) => {
   describe('timeouts', () => {
     it('a built-in node attempt past timeoutMs fails with EXECUTION_TIMEOUT, is retried, and its request aborted', async () => {
       const before = server.requests.length;
-      const state = await h.run(flow([{ id: 'call', type: 'http', parameters: { url: server.url }, timeoutMs: 200, retry: { maxAttempts: 2, initialDelayMs: 50 } }], [['start', 'call']]));
+      const state = await h.run(
+        flow([{ id: 'call', type: 'http', parameters: { url: server.url }, timeoutMs: 200, retry: { maxAttempts: 2, initialDelayMs: 50 } }], [['start', 'call']]),
+      );
       expect(state.status).toBe('FAILED');
       expect(state.nodes.get('call')).toMatchObject({ status: 'FAILED', attempt: 2, error: 'EXECUTION_TIMEOUT: node call timed out after 200 ms' });
       const starts = await eventsOf(h, state.id, 'NodeStarted', 'call');
@@ -168,9 +201,19 @@ describe.each(BACKENDS)('execution control on $name', ({ create }) => {
     it('settings.executionTimeoutMs fails the execution with EXECUTION_TIMEOUT and aborts what runs', async () => {
       const begun = Date.now();
       const state = await h.run(
-        flow([{ id: 'wait', type: 'delay', parameters: { ms: 20_000 } }, { id: 'call', type: 'http', parameters: { url: server.url } }], [['start', 'wait'], ['start', 'call']], {
-          executionTimeoutMs: 300,
-        }),
+        flow(
+          [
+            { id: 'wait', type: 'delay', parameters: { ms: 20_000 } },
+            { id: 'call', type: 'http', parameters: { url: server.url } },
+          ],
+          [
+            ['start', 'wait'],
+            ['start', 'call'],
+          ],
+          {
+            executionTimeoutMs: 300,
+          },
+        ),
       );
       expect(Date.now() - begun).toBeLessThan(2_000);
       expect(state).toMatchObject({ status: 'FAILED', errorCode: 'EXECUTION_TIMEOUT', error: 'execution timed out' });
@@ -197,7 +240,18 @@ describe.each(BACKENDS)('execution control on $name', ({ create }) => {
 
   describe('manual intervention', () => {
     it('retryNode on a failed execution runs the node again and the execution goes on to complete', async () => {
-      const failed = await h.run(flow([{ id: 'once', type: 'fail', parameters: { failTimes: 1 } }, { id: 'end', type: 'noop' }], [['start', 'once'], ['once', 'end']]));
+      const failed = await h.run(
+        flow(
+          [
+            { id: 'once', type: 'fail', parameters: { failTimes: 1 } },
+            { id: 'end', type: 'noop' },
+          ],
+          [
+            ['start', 'once'],
+            ['once', 'end'],
+          ],
+        ),
+      );
       expect(failed.status).toBe('FAILED');
       await h.engine.executions.handle(failed.id, { type: 'RetryNode', data: { nodeId: 'once' } });
       const state = await h.waitFor(failed.id);
@@ -207,7 +261,18 @@ describe.each(BACKENDS)('execution control on $name', ({ create }) => {
     });
 
     it('skipNode with an output on a failed node completes it and runs its dependents with that output', async () => {
-      const failed = await h.run(flow([{ id: 'broken', type: 'fail' }, { id: 'end', type: 'noop' }], [['start', 'broken'], ['broken', 'end']]));
+      const failed = await h.run(
+        flow(
+          [
+            { id: 'broken', type: 'fail' },
+            { id: 'end', type: 'noop' },
+          ],
+          [
+            ['start', 'broken'],
+            ['broken', 'end'],
+          ],
+        ),
+      );
       expect(failed.status).toBe('FAILED');
       await h.engine.executions.handle(failed.id, { type: 'SkipNode', data: { nodeId: 'broken', output: { patched: true } } });
       const state = await h.waitFor(failed.id);
@@ -216,7 +281,17 @@ describe.each(BACKENDS)('execution control on $name', ({ create }) => {
     });
 
     it('skipNode of a waiting external node skips it and its branch, withdraws its job, and the execution ends', async () => {
-      const id = await begin(h, flow([external('ext', 'skip-q'), { id: 'after', type: 'noop' }, { id: 'other', type: 'noop' }], [['start', 'ext'], ['ext', 'after'], ['start', 'other']]));
+      const id = await begin(
+        h,
+        flow(
+          [external('ext', 'skip-q'), { id: 'after', type: 'noop' }, { id: 'other', type: 'noop' }],
+          [
+            ['start', 'ext'],
+            ['ext', 'after'],
+            ['start', 'other'],
+          ],
+        ),
+      );
       await h.waitFor(id, (state) => state.nodes.get('ext')!.status === 'QUEUED');
       await h.engine.executions.handle(id, { type: 'SkipNode', data: { nodeId: 'ext' } });
       const state = await h.waitFor(id);

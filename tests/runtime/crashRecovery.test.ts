@@ -76,19 +76,34 @@ describe('a server process killed with work in flight', () => {
         attempt: number;
       }>;
     const events = async (server: ServerProcess) =>
-      (await server.gql(`query($id: ID!) { executionEvents(executionId: $id, first: 1000) { eventNumber type data } }`, { id: executionId }))
-        .executionEvents as LoggedEvent[];
+      (await server.gql(`query($id: ID!) { executionEvents(executionId: $id, first: 1000) { eventNumber type data } }`, { id: executionId })).executionEvents as LoggedEvent[];
 
-    expect(await poll(() => claim(first), (jobs) => jobs.length > 0)).toEqual([{ executionId, nodeId: 'ext', attempt: 1 }]);
-    await poll(() => events(first), (log) => log.some((event) => event.type === 'NodeStarted' && event.data.nodeId === 'wait'));
+    expect(
+      await poll(
+        () => claim(first),
+        (jobs) => jobs.length > 0,
+      ),
+    ).toEqual([{ executionId, nodeId: 'ext', attempt: 1 }]);
+    await poll(
+      () => events(first),
+      (log) => log.some((event) => event.type === 'NodeStarted' && event.data.nodeId === 'wait'),
+    );
     first.child.kill('SIGKILL');
     await first.exited;
 
     const second = await launch(env);
     // The killed worker's lease runs out, and the node is offered again as attempt 2.
-    expect(await poll(() => claim(second, 30_000), (jobs) => jobs.length > 0)).toEqual([{ executionId, nodeId: 'ext', attempt: 2 }]);
+    expect(
+      await poll(
+        () => claim(second, 30_000),
+        (jobs) => jobs.length > 0,
+      ),
+    ).toEqual([{ executionId, nodeId: 'ext', attempt: 2 }]);
     await second.gql(`mutation($id: ID!) { completeNode(executionId: $id, nodeId: "ext", output: { done: true }) { status } }`, { id: executionId });
-    const log = await poll(() => events(second), (all) => all.at(-1)?.type === 'ExecutionCompleted');
+    const log = await poll(
+      () => events(second),
+      (all) => all.at(-1)?.type === 'ExecutionCompleted',
+    );
 
     expect(log[0]!.type).toBe('ExecutionStarted');
     expect(log.map((event) => event.eventNumber)).toEqual(log.map((_, i) => i + 1));

@@ -113,8 +113,8 @@ describe('a server process whose database connections are terminated under load'
     expect(rounds.filter((terminated) => terminated > 0).length).toBeGreaterThanOrEqual(5);
 
     const countOf = async (status: string | null) =>
-      (await running.gql(`query($id: ID, $status: ExecutionStatus) { executions(workflowId: $id, status: $status) { totalCount } }`, { id: workflowId, status }))
-        .executions.totalCount as number;
+      (await running.gql(`query($id: ID, $status: ExecutionStatus) { executions(workflowId: $id, status: $status) { totalCount } }`, { id: workflowId, status })).executions
+        .totalCount as number;
     await poll(
       async () => ({ completed: await countOf('COMPLETED'), all: await countOf(null) }),
       ({ completed, all }) => all >= started.length && completed === all,

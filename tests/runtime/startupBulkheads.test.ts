@@ -66,8 +66,16 @@ describe('a server started on a log that holds a poisonous execution', () => {
     const { startTrigger } = await server.gql(`mutation($id: ID!) { startTrigger(workflowId: $id, triggerNodeId: "start") { id } }`, { id: createWorkflow.id });
     const execution = async (id: string) =>
       (await server.gql(`query($id: ID!) { execution(id: $id) { status nodeStates { nodeId status } } }`, { id })).execution as { status: string } | null;
-    expect(await poll(() => execution(startTrigger.id), (seen) => seen?.status === 'COMPLETED')).toMatchObject({ status: 'COMPLETED' });
-    await poll(() => execution(poisonous), (seen) => seen?.status === 'FAILED');
+    expect(
+      await poll(
+        () => execution(startTrigger.id),
+        (seen) => seen?.status === 'COMPLETED',
+      ),
+    ).toMatchObject({ status: 'COMPLETED' });
+    await poll(
+      () => execution(poisonous),
+      (seen) => seen?.status === 'FAILED',
+    );
     const { executionEvents } = await server.gql(`query($id: ID!) { executionEvents(executionId: $id) { type data } }`, { id: poisonous });
     const failed = executionEvents.at(-1);
     expect(failed.type).toBe('ExecutionFailed');
@@ -92,9 +100,16 @@ describe('a server started on a log that holds a poisonous execution', () => {
     for (let start = 0; start < MAX_RECOVERIES + 3; start++) {
       const server = await launch();
       expect(await server.gql('{ __typename }')).toEqual({ __typename: 'Query' });
-      await poll(async () => (await fetch(`${server.url}/health`)).json() as Promise<{ runtime: { recovering: boolean } }>, (health) => !health.runtime.recovering);
+      await poll(
+        async () => (await fetch(`${server.url}/health`)).json() as Promise<{ runtime: { recovering: boolean } }>,
+        (health) => !health.runtime.recovering,
+      );
       // The log line of the batch that handled its start may come a moment after the recovery.
-      if (start === 0) await poll(async () => server.output(), (output) => output.includes(`execution ${parked}`));
+      if (start === 0)
+        await poll(
+          async () => server.output(),
+          (output) => output.includes(`execution ${parked}`),
+        );
       await stop(server);
       if (server.output().includes(recoveryFailed)) failures += 1;
       if (!server.output().includes(quarantined)) continue;
@@ -104,7 +119,10 @@ describe('a server started on a log that holds a poisonous execution', () => {
     expect(failures).toBe(MAX_RECOVERIES);
     expect(quarantinedAt).toBeGreaterThanOrEqual(MAX_RECOVERIES);
     const after = await launch();
-    await poll(async () => (await fetch(`${after.url}/health`)).json() as Promise<{ runtime: { recovering: boolean } }>, (health) => !health.runtime.recovering);
+    await poll(
+      async () => (await fetch(`${after.url}/health`)).json() as Promise<{ runtime: { recovering: boolean } }>,
+      (health) => !health.runtime.recovering,
+    );
     await stop(after);
     expect(after.output()).not.toContain(`execution ${parked}`);
   });

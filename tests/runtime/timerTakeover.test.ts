@@ -65,17 +65,29 @@ describe('a delay timer claimed by a process that dies', () => {
     const { createWorkflow } = await first.gql(`mutation($input: WorkflowInput!) { createWorkflow(input: $input) { id } }`, { input: workflow });
     const { startTrigger } = await first.gql(`mutation($id: ID!) { startTrigger(workflowId: $id, triggerNodeId: "start") { id } }`, { id: createWorkflow.id });
     const executionId: string = startTrigger.id;
-    await poll(() => lockedUntil(executionId), (value) => value === null, 'the delay timer');
+    await poll(
+      () => lockedUntil(executionId),
+      (value) => value === null,
+      'the delay timer',
+    );
 
     // The execution stream's append lock (cascade_append_batch): held here, the first process's
     // fire blocks in its append after claiming, as a fire on a slow database would.
     await sql.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`execution-${executionId}`]);
     // In milliseconds, as the runtime writes due times (a claim is renewed and removed by its due time).
     await sql.query(`UPDATE timers SET due_at = date_trunc('milliseconds', now()) WHERE kind = 'delay' AND execution_id = $1`, [executionId]);
-    const claimed = await poll(() => lockedUntil(executionId), (value) => typeof value === 'number', 'the first process to claim the timer');
+    const claimed = await poll(
+      () => lockedUntil(executionId),
+      (value) => typeof value === 'number',
+      'the first process to claim the timer',
+    );
     // A lease, not a long lock; renewed while the fire is in progress, so no one takes it over meanwhile.
     expect(claimed! - Date.now()).toBeLessThanOrEqual(TIMER_LEASE_MS + 1_000);
-    await poll(() => lockedUntil(executionId), (value) => typeof value === 'number' && value > claimed!, 'the lease to be renewed');
+    await poll(
+      () => lockedUntil(executionId),
+      (value) => typeof value === 'number' && value > claimed!,
+      'the lease to be renewed',
+    );
 
     const second = await launch();
     first.child.kill('SIGKILL');

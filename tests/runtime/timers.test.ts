@@ -39,7 +39,19 @@ describe.each(BACKENDS)('durable timers on $name', ({ create }) => {
   };
 
   it('timers that fire again after their attempt ended change nothing', async () => {
-    const id = await begin(h, flow([{ id: 'wait', type: 'delay', parameters: { ms: 30 } }, { id: 'ext', type: 'external', parameters: { queue: 'stale-q' } }], [['start', 'wait'], ['wait', 'ext']]));
+    const id = await begin(
+      h,
+      flow(
+        [
+          { id: 'wait', type: 'delay', parameters: { ms: 30 } },
+          { id: 'ext', type: 'external', parameters: { queue: 'stale-q' } },
+        ],
+        [
+          ['start', 'wait'],
+          ['wait', 'ext'],
+        ],
+      ),
+    );
     await h.waitFor(id, (state) => state.nodes.get('ext')!.status === 'QUEUED');
     await h.engine.processManager.caughtUp();
     const before = await h.events(id);
@@ -65,7 +77,19 @@ describe.each(BACKENDS)('durable timers on $name', ({ create }) => {
   });
 
   it('a restarted runtime ends a delay at its original time, and takes back a node a dead runtime held once its lease runs out', async () => {
-    const delayId = await begin(h, flow([{ id: 'wait', type: 'delay', parameters: { ms: 1_600 } }, { id: 'end', type: 'noop' }], [['start', 'wait'], ['wait', 'end']]));
+    const delayId = await begin(
+      h,
+      flow(
+        [
+          { id: 'wait', type: 'delay', parameters: { ms: 1_600 } },
+          { id: 'end', type: 'noop' },
+        ],
+        [
+          ['start', 'wait'],
+          ['wait', 'end'],
+        ],
+      ),
+    );
     await h.waitFor(delayId, (state) => state.nodes.get('wait')!.status === 'RUNNING');
     await sleep(500);
     await h.engine.stop();

@@ -14,10 +14,7 @@ import { createHarness, type Harness } from '../support/engineHarness.js';
 const chain = (triggers: NodeDefinition[], nodes: NodeDefinition[], settings = {}): WorkflowDefinition => ({
   name: 'trigger test',
   nodes: [...triggers, ...nodes],
-  connections: [
-    ...triggers.map((trigger) => ({ source: trigger.id, target: nodes[0]!.id })),
-    ...nodes.slice(1).map((node, i) => ({ source: nodes[i]!.id, target: node.id })),
-  ],
+  connections: [...triggers.map((trigger) => ({ source: trigger.id, target: nodes[0]!.id })), ...nodes.slice(1).map((node, i) => ({ source: nodes[i]!.id, target: node.id }))],
   settings,
 });
 
@@ -59,7 +56,11 @@ describe.each(BACKENDS)('triggers on $name', ({ create }) => {
 
   it('startTrigger refuses a node that is missing or not a trigger, and an unknown workflow', async () => {
     const workflow = await h.engine.workflows.create(chain([{ id: 'start', type: 'trigger.manual' }], [noop()]));
-    const codeOf = (promise: Promise<unknown>) => promise.then(() => null, (error: unknown) => (error as DomainError).code);
+    const codeOf = (promise: Promise<unknown>) =>
+      promise.then(
+        () => null,
+        (error: unknown) => (error as DomainError).code,
+      );
     expect(await codeOf(h.engine.startTrigger(workflow.id, 'nope', {}))).toBe('NOT_FOUND');
     expect(await codeOf(h.engine.startTrigger(workflow.id, 'end', {}))).toBe('BAD_USER_INPUT');
     expect(await codeOf(h.engine.startTrigger('no-such-workflow', 'start', {}))).toBe('NOT_FOUND');
@@ -69,7 +70,10 @@ describe.each(BACKENDS)('triggers on $name', ({ create }) => {
   it('runs 50 + 50 concurrent executions of two triggers sharing a chain, each on its own trigger data', async () => {
     const workflow = await h.engine.workflows.create(
       chain(
-        [{ id: 'left', type: 'trigger.manual' }, { id: 'right', type: 'trigger.manual' }],
+        [
+          { id: 'left', type: 'trigger.manual' },
+          { id: 'right', type: 'trigger.manual' },
+        ],
         [
           { id: 'tag', type: 'transform', parameters: { mapping: '{ "n": trigger.n * 10, "via": trigger.via }' } },
           { id: 'inc', type: 'transform', parameters: { mapping: '{ "n": input.tag.n + 1, "via": input.tag.via }' } },
@@ -95,7 +99,13 @@ describe.each(BACKENDS)('triggers on $name', ({ create }) => {
 
   it('keeps running executions on the version they started with when the workflow is updated', async () => {
     const version = (label: string) =>
-      chain([{ id: 'start', type: 'trigger.manual' }], [{ id: 'wait', type: 'delay', parameters: { ms: 300 } }, { id: 'label', type: 'transform', parameters: { mapping: `"${label}"` } }]);
+      chain(
+        [{ id: 'start', type: 'trigger.manual' }],
+        [
+          { id: 'wait', type: 'delay', parameters: { ms: 300 } },
+          { id: 'label', type: 'transform', parameters: { mapping: `"${label}"` } },
+        ],
+      );
     const workflow = await h.engine.workflows.create(version('v1'));
     const first = await h.engine.startTrigger(workflow.id, 'start', {});
     await h.waitFor(first.id, (state) => state.nodes.get('wait')!.status === 'RUNNING');
@@ -192,7 +202,8 @@ describe.each(BACKENDS)('triggers on $name', ({ create }) => {
   describe('events', () => {
     it('emitEvent starts every workflow listening to the name, and nothing for an unknown name', async () => {
       const name = `order.created.${backend.db.kind}`;
-      const listener = (id: string) => chain([{ id, type: 'trigger.event', parameters: { event: name } }], [{ id: 'total', type: 'transform', parameters: { mapping: 'trigger.qty * 2' } }]);
+      const listener = (id: string) =>
+        chain([{ id, type: 'trigger.event', parameters: { event: name } }], [{ id: 'total', type: 'transform', parameters: { mapping: 'trigger.qty * 2' } }]);
       const a = await h.engine.workflows.create(listener('on-order'));
       const b = await h.engine.workflows.create(listener('also-on-order'));
       const started = await h.engine.emitEvent(name, { qty: 21 });
@@ -228,7 +239,10 @@ describe.each(BACKENDS)('triggers on $name', ({ create }) => {
         chain([{ id: 'alarm', type: 'trigger.event', parameters: { event: 'execution.failed', workflowId: failing.id } }], [noop()]),
       );
       const failed = await h.waitFor((await h.engine.startTrigger(failing.id, 'start', {})).id);
-      const [alarm] = await until(() => startsOf(backend.db, onFailure.id), (starts) => starts.length > 0);
+      const [alarm] = await until(
+        () => startsOf(backend.db, onFailure.id),
+        (starts) => starts.length > 0,
+      );
       expect(alarm!.triggerData).toMatchObject({ executionId: failed.id, status: 'FAILED', outputs: {} });
     });
   });
@@ -237,31 +251,47 @@ describe.each(BACKENDS)('triggers on $name', ({ create }) => {
     it('runs a workflow triggered by its own completion once per completion, until the chain depth limit', async () => {
       const id = `loop-${backend.db.kind}`;
       await h.engine.workflows.create(
-        chain([{ id: 'start', type: 'trigger.manual' }, { id: 'again', type: 'trigger.event', parameters: { event: 'execution.completed', workflowId: id } }], [noop()]),
+        chain(
+          [
+            { id: 'start', type: 'trigger.manual' },
+            { id: 'again', type: 'trigger.event', parameters: { event: 'execution.completed', workflowId: id } },
+          ],
+          [noop()],
+        ),
         {},
         id,
       );
       await h.engine.startTrigger(id, 'start', {});
-      const starts = await until(() => startsOf(backend.db, id), (each) => each.length === 4);
-      await until(async () => errors, (each) => each.some((error) => /event chain is 3 executions long/.test(String(error))));
+      const starts = await until(
+        () => startsOf(backend.db, id),
+        (each) => each.length === 4,
+      );
+      await until(
+        async () => errors,
+        (each) => each.some((error) => /event chain is 3 executions long/.test(String(error))),
+      );
       expect(await startsOf(backend.db, id)).toHaveLength(4);
       expect(starts.map((start) => (start.triggerData as { chainDepth?: number } | null)?.chainDepth ?? 0)).toEqual([0, 1, 2, 3]);
     });
 
     it('starts nothing twice when the completion feed replays from the beginning', async () => {
       const source = await h.engine.workflows.create(chain([{ id: 'start', type: 'trigger.manual' }], [noop()]));
-      const sink = await h.engine.workflows.create(
-        chain([{ id: 'on', type: 'trigger.event', parameters: { event: 'execution.completed', workflowId: source.id } }], [noop()]),
-      );
+      const sink = await h.engine.workflows.create(chain([{ id: 'on', type: 'trigger.event', parameters: { event: 'execution.completed', workflowId: source.id } }], [noop()]));
       await h.engine.startTrigger(source.id, 'start', {});
-      await until(() => startsOf(backend.db, sink.id), (each) => each.length === 1);
+      await until(
+        () => startsOf(backend.db, sink.id),
+        (each) => each.length === 1,
+      );
       const allStarts = async () => (await backend.db.query(`SELECT 1 FROM events WHERE type = 'ExecutionStarted'`)).rows.length;
       const before = await allStarts();
       // Every completion so far (chains of the tests above included) is handled again.
       await backend.db.query(`DELETE FROM runtime_checkpoints WHERE name = 'execution-outcomes'`);
       const replaying = h.newEngine();
       await replaying.start();
-      await until(() => backend.db.query(`SELECT 1 FROM runtime_checkpoints WHERE name = 'execution-outcomes'`), ({ rows }) => rows.length > 0);
+      await until(
+        () => backend.db.query(`SELECT 1 FROM runtime_checkpoints WHERE name = 'execution-outcomes'`),
+        ({ rows }) => rows.length > 0,
+      );
       await replaying.stop();
       expect(await allStarts()).toBe(before);
     });

@@ -9,7 +9,11 @@ import { begin, claimWhenOffered, eventsOf, flow, ms, sleep } from '../support/f
 
 const external = (id: string, queue: string, extra: Partial<NodeDefinition> = {}): NodeDefinition => ({ id, type: 'external', parameters: { queue }, ...extra });
 
-const rejection = (promise: Promise<unknown>) => promise.then(() => null, (error: unknown) => error as DomainError);
+const rejection = (promise: Promise<unknown>) =>
+  promise.then(
+    () => null,
+    (error: unknown) => error as DomainError,
+  );
 
 describe.each(BACKENDS)('external workers on $name', ({ create }) => {
   const h = useHarness(create);
@@ -22,7 +26,10 @@ describe.each(BACKENDS)('external workers on $name', ({ create }) => {
 
   it('four workers in two processes claim 100 queued nodes at once: each node goes to exactly one of them', async () => {
     const nodes = Array.from({ length: 100 }, (_, i) => external(`e${i}`, 'bulk'));
-    const edges = nodes.flatMap((node): Array<[string, string]> => [['start', node.id], [node.id, 'join']]);
+    const edges = nodes.flatMap((node): Array<[string, string]> => [
+      ['start', node.id],
+      [node.id, 'join'],
+    ]);
     const id = await begin(h, flow([...nodes, { id: 'join', type: 'merge' }], edges));
     const second = h.newEngine();
     await second.start();

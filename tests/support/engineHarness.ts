@@ -62,8 +62,7 @@ export async function createHarness(backend: Backend, options: Partial<EngineOpt
   return harness;
 }
 
-export const statuses = (state: ExecutionState): Record<string, string> =>
-  Object.fromEntries([...state.nodes].map(([id, node]) => [id, node.status]));
+export const statuses = (state: ExecutionState): Record<string, string> => Object.fromEntries([...state.nodes].map(([id, node]) => [id, node.status]));
 
 /**
  * One harness for the test file (or describe block) it is called in: a fresh database before the

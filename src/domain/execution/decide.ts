@@ -48,10 +48,7 @@ export function decide(command: ExecutionCommand, state: ExecutionState | null, 
       return [...cancelUnsettled(state, command.data.reason, at), { type: 'ExecutionCancelled', data: { reason: command.data.reason, at } }];
     case 'TimeoutExecution':
       if (isFinished(state)) return [];
-      return [
-        ...cancelUnsettled(state, 'execution timed out', at),
-        { type: 'ExecutionFailed', data: { error: 'execution timed out', code: 'EXECUTION_TIMEOUT', at } },
-      ];
+      return [...cancelUnsettled(state, 'execution timed out', at), { type: 'ExecutionFailed', data: { error: 'execution timed out', code: 'EXECUTION_TIMEOUT', at } }];
     case 'FailExecution':
       return failExecution(command, state, at);
     case 'RetryNode':
@@ -328,5 +325,4 @@ function requireActive(state: ExecutionState, verb: string): void {
 
 const isFinished = (state: ExecutionState): boolean => TERMINAL_EXECUTION_STATUSES.has(state.status);
 
-const leaseUntil = (now: Date, leaseMs: number | null): string | null =>
-  leaseMs === null ? null : new Date(now.getTime() + leaseMs).toISOString();
+const leaseUntil = (now: Date, leaseMs: number | null): string | null => (leaseMs === null ? null : new Date(now.getTime() + leaseMs).toISOString());

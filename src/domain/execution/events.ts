@@ -31,10 +31,19 @@ export interface ExecutionStarted {
     at: string;
   };
 }
-export interface RerunFrom { nodeId: string; input: Record<string, unknown> }
+export interface RerunFrom {
+  nodeId: string;
+  input: Record<string, unknown>;
+}
 /** A concurrency slot was granted to a QUEUED execution. */
-export interface ExecutionAdmitted { type: 'ExecutionAdmitted'; data: { at: string } }
-export interface NodeQueued { type: 'NodeQueued'; data: { nodeId: string; attempt: number; input: Record<string, unknown>; at: string } }
+export interface ExecutionAdmitted {
+  type: 'ExecutionAdmitted';
+  data: { at: string };
+}
+export interface NodeQueued {
+  type: 'NodeQueued';
+  data: { nodeId: string; attempt: number; input: Record<string, unknown>; at: string };
+}
 export interface NodeStarted {
   type: 'NodeStarted';
   data: { nodeId: string; attempt: number; workerId: string; leaseExpiresAt: string | null; at: string };
@@ -53,9 +62,18 @@ export interface NodeRetryScheduled {
   data: { nodeId: string; attempt: number; error: string; errorCode?: string | null; nextAttempt: number; delayMs: number; retryAt: string; at: string };
 }
 /** The node's last attempt failed: it is FAILED. `errorCode`: the catalogue code when the failure has one (absent in older events). */
-export interface NodeFailed { type: 'NodeFailed'; data: { nodeId: string; attempt: number; error: string; errorCode?: string | null; at: string } }
-export interface NodeSkipped { type: 'NodeSkipped'; data: { nodeId: string; reason: string; at: string } }
-export interface NodeCancelled { type: 'NodeCancelled'; data: { nodeId: string; attempt: number; reason: string; at: string } }
+export interface NodeFailed {
+  type: 'NodeFailed';
+  data: { nodeId: string; attempt: number; error: string; errorCode?: string | null; at: string };
+}
+export interface NodeSkipped {
+  type: 'NodeSkipped';
+  data: { nodeId: string; reason: string; at: string };
+}
+export interface NodeCancelled {
+  type: 'NodeCancelled';
+  data: { nodeId: string; attempt: number; reason: string; at: string };
+}
 /** A running attempt was handed back (its runner stopped or lost its lease) and the node is queued again. */
 export interface NodeReleased {
   type: 'NodeReleased';
@@ -80,15 +98,36 @@ export interface NodeReused {
 }
 export type ReusedStatus = 'COMPLETED' | 'FAILED' | 'SKIPPED';
 /** A finished node is put back to run again (manual retry). */
-export interface NodeReset { type: 'NodeReset'; data: { nodeId: string; at: string } }
-export interface ExecutionPaused { type: 'ExecutionPaused'; data: { at: string } }
-export interface ExecutionResumed { type: 'ExecutionResumed'; data: { at: string } }
+export interface NodeReset {
+  type: 'NodeReset';
+  data: { nodeId: string; at: string };
+}
+export interface ExecutionPaused {
+  type: 'ExecutionPaused';
+  data: { at: string };
+}
+export interface ExecutionResumed {
+  type: 'ExecutionResumed';
+  data: { at: string };
+}
 /** Every affected node settled; PARTIAL when some failed but recovery settings let it go on. */
-export interface ExecutionCompleted { type: 'ExecutionCompleted'; data: { status: 'COMPLETED' | 'PARTIAL'; at: string } }
-export interface ExecutionFailed { type: 'ExecutionFailed'; data: { error: string; code: string; at: string } }
-export interface ExecutionCancelled { type: 'ExecutionCancelled'; data: { reason: string; at: string } }
+export interface ExecutionCompleted {
+  type: 'ExecutionCompleted';
+  data: { status: 'COMPLETED' | 'PARTIAL'; at: string };
+}
+export interface ExecutionFailed {
+  type: 'ExecutionFailed';
+  data: { error: string; code: string; at: string };
+}
+export interface ExecutionCancelled {
+  type: 'ExecutionCancelled';
+  data: { reason: string; at: string };
+}
 /** A finished execution goes on (manual retry or skip after it ended). */
-export interface ExecutionReopened { type: 'ExecutionReopened'; data: { at: string } }
+export interface ExecutionReopened {
+  type: 'ExecutionReopened';
+  data: { at: string };
+}
 
 export type ExecutionEvent =
   | ExecutionStarted

@@ -31,10 +31,11 @@ export function reachableFrom(graph: ExecutionGraph, nodeId: string): Set<string
   const seen = new Set([nodeId]);
   const stack = [nodeId];
   for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
-    for (const next of graph.dependents.get(id) ?? []) if (!seen.has(next)) {
-      seen.add(next);
-      stack.push(next);
-    }
+    for (const next of graph.dependents.get(id) ?? [])
+      if (!seen.has(next)) {
+        seen.add(next);
+        stack.push(next);
+      }
   }
   return seen;
 }

@@ -3,10 +3,7 @@ import { SETTLED_NODE_STATUSES, type NodeStatus } from './events.js';
 import type { ExecutionState, NodeState } from './state.js';
 import { applyTriggerRule, DEFAULT_TRIGGER_RULE, type UpstreamSummary } from './triggerRules.js';
 
-export type Readiness =
-  | { kind: 'ready'; input: Record<string, unknown> }
-  | { kind: 'skip'; reason: string }
-  | { kind: 'wait' };
+export type Readiness = { kind: 'ready'; input: Record<string, unknown> } | { kind: 'skip'; reason: string } | { kind: 'wait' };
 
 /** Node states as a decision sees them: the folded state plus what the decision itself changed. */
 export type StatusLookup = (nodeId: string) => NodeStatus;
@@ -48,8 +45,5 @@ export function isActive(state: ExecutionState, edge: Connection, status: NodeSt
 }
 
 function skipReason(rule: string, summary: UpstreamSummary): string {
-  return (
-    `trigger rule ${rule} does not hold: ${summary.active} of ${summary.total} incoming ` +
-    `dependencies active, ${summary.failed} failed or cancelled`
-  );
+  return `trigger rule ${rule} does not hold: ${summary.active} of ${summary.total} incoming ` + `dependencies active, ${summary.failed} failed or cancelled`;
 }

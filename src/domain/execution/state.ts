@@ -89,4 +89,3 @@ export const idleNode = (nodeId: string): NodeState => ({
   lostLeases: 0,
   reusedFrom: null,
 });
-

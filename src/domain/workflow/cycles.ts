@@ -94,7 +94,7 @@ function closedWalk(graph: WorkflowGraph, start: string, members: ReadonlySet<st
 
 function pathTo(parent: ReadonlyMap<string, string>, start: string, end: string): string[] {
   const reversed = [end];
-  for (let id = end; id !== start; ) {
+  for (let id = end; id !== start;) {
     id = parent.get(id) as string;
     reversed.push(id);
   }

@@ -83,7 +83,7 @@ const checkSchedule: ParameterCheck = (p) => {
   // croner accepts unknown time zones until the first run, so they are checked up front.
   const zoneOk = timezone === undefined || isTimeZone(timezone);
   const problems = zoneOk ? [] : ['timezone must be an IANA time zone name'];
-  const cronIssue = cronProblem(cron, zoneOk ? (timezone) : undefined);
+  const cronIssue = cronProblem(cron, zoneOk ? timezone : undefined);
   return cronIssue === undefined ? problems : [...problems, cronIssue];
 };
 
@@ -99,13 +99,9 @@ const checkWebhook: ParameterCheck = (p) => [
 ];
 
 /** `workflowId` (optional) narrows an event trigger to events whose data names that workflow (execution.*). */
-const checkEventTrigger: ParameterCheck = (p) => [
-  ...nonEmptyName('event')(p),
-  ...(p.workflowId === undefined ? [] : nonEmptyName('workflowId')(p)),
-];
+const checkEventTrigger: ParameterCheck = (p) => [...nonEmptyName('event')(p), ...(p.workflowId === undefined ? [] : nonEmptyName('workflowId')(p))];
 
-const checkDelay: ParameterCheck = (p) =>
-  isIntegerUpTo(p.ms, MAX_DELAY_MS) ? [] : [`ms must be an integer between 0 and ${MAX_DELAY_MS}`];
+const checkDelay: ParameterCheck = (p) => (isIntegerUpTo(p.ms, MAX_DELAY_MS) ? [] : [`ms must be an integer between 0 and ${MAX_DELAY_MS}`]);
 
 function isHttpUrl(value: unknown): boolean {
   if (typeof value !== 'string') return false;
@@ -119,15 +115,11 @@ function isHttpUrl(value: unknown): boolean {
 
 const checkHttp: ParameterCheck = (p) => [
   ...(isHttpUrl(p.url) ? [] : ['url must be an absolute http(s) URL']),
-  ...(p.method === undefined || (HTTP_METHODS as readonly unknown[]).includes(p.method)
-    ? []
-    : [`method must be one of ${HTTP_METHODS.join(', ')}`]),
+  ...(p.method === undefined || (HTTP_METHODS as readonly unknown[]).includes(p.method) ? [] : [`method must be one of ${HTTP_METHODS.join(', ')}`]),
 ];
 
 const checkFail: ParameterCheck = (p) =>
-  p.failTimes === undefined || isIntegerUpTo(p.failTimes, MAX_FAIL_TIMES)
-    ? []
-    : [`failTimes must be an integer between 0 and ${MAX_FAIL_TIMES}`];
+  p.failTimes === undefined || isIntegerUpTo(p.failTimes, MAX_FAIL_TIMES) ? [] : [`failTimes must be an integer between 0 and ${MAX_FAIL_TIMES}`];
 
 const SPECS: readonly NodeTypeSpec[] = [
   { type: 'trigger.manual', trigger: true, checkParameters: noParameters },

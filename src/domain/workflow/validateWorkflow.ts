@@ -11,14 +11,7 @@ import {
   MAX_RETRY_DELAY_MS,
 } from '../limits.js';
 import { checkNodeParameters, isKnownNodeType } from './nodeTypes.js';
-import {
-  TRIGGER_RULES,
-  type Connection,
-  type NodeDefinition,
-  type RetryPolicy,
-  type WorkflowDefinition,
-  type WorkflowSettings,
-} from './workflow.js';
+import { TRIGGER_RULES, type Connection, type NodeDefinition, type RetryPolicy, type WorkflowDefinition, type WorkflowSettings } from './workflow.js';
 
 export type { CircularDependency } from './cycles.js';
 
@@ -60,10 +53,8 @@ const warning = (type: string, nodes: string[], message: string): DependencyErro
 // Optional fields arrive as null from GraphQL input, so "absent" means null or undefined.
 const absent = (value: unknown): value is null | undefined => value === null || value === undefined;
 // Number.isInteger and Number.isFinite are false for NaN and Infinity, so neither ever passes.
-const isIntegerBetween = (value: unknown, min: number, max: number): boolean =>
-  Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
-const isNumberBetween = (value: unknown, min: number, max: number): boolean =>
-  typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max;
+const isIntegerBetween = (value: unknown, min: number, max: number): boolean => Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+const isNumberBetween = (value: unknown, min: number, max: number): boolean => typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max;
 const isTooLong = (value: unknown): boolean => typeof value === 'string' && value.length > MAX_ID_LENGTH;
 
 function checkName(definition: WorkflowDefinition): DependencyError[] {
@@ -93,15 +84,9 @@ function retryProblems(retry: RetryPolicy): string[] {
   const { maxAttempts, initialDelayMs, backoffFactor, maxDelayMs } = retry;
   return [
     isIntegerBetween(maxAttempts, 1, MAX_ATTEMPTS) ? undefined : `retry.maxAttempts must be an integer between 1 and ${MAX_ATTEMPTS}`,
-    absent(initialDelayMs) || isIntegerBetween(initialDelayMs, 0, MAX_RETRY_DELAY_MS)
-      ? undefined
-      : `retry.initialDelayMs must be an integer between 0 and ${MAX_RETRY_DELAY_MS}`,
-    absent(maxDelayMs) || isIntegerBetween(maxDelayMs, 0, MAX_RETRY_DELAY_MS)
-      ? undefined
-      : `retry.maxDelayMs must be an integer between 0 and ${MAX_RETRY_DELAY_MS}`,
-    absent(backoffFactor) || isNumberBetween(backoffFactor, 1, MAX_BACKOFF_FACTOR)
-      ? undefined
-      : `retry.backoffFactor must be a number between 1 and ${MAX_BACKOFF_FACTOR}`,
+    absent(initialDelayMs) || isIntegerBetween(initialDelayMs, 0, MAX_RETRY_DELAY_MS) ? undefined : `retry.initialDelayMs must be an integer between 0 and ${MAX_RETRY_DELAY_MS}`,
+    absent(maxDelayMs) || isIntegerBetween(maxDelayMs, 0, MAX_RETRY_DELAY_MS) ? undefined : `retry.maxDelayMs must be an integer between 0 and ${MAX_RETRY_DELAY_MS}`,
+    absent(backoffFactor) || isNumberBetween(backoffFactor, 1, MAX_BACKOFF_FACTOR) ? undefined : `retry.backoffFactor must be a number between 1 and ${MAX_BACKOFF_FACTOR}`,
   ].filter((problem) => problem !== undefined);
 }
 
@@ -122,9 +107,7 @@ function checkNode(node: NodeDefinition): DependencyError[] {
   if (!isKnownNodeType(node.type)) {
     return [error('UNKNOWN_NODE_TYPE', [node.id], `Node '${node.id}' has unknown type '${node.type}'`)];
   }
-  return nodeProblems(node).map((problem) =>
-    error('INVALID_PARAMETERS', [node.id], `Node '${node.id}' (${node.type}): ${problem}`),
-  );
+  return nodeProblems(node).map((problem) => error('INVALID_PARAMETERS', [node.id], `Node '${node.id}' (${node.type}): ${problem}`));
 }
 
 function describe(connection: Connection): string {
@@ -135,13 +118,7 @@ function checkConnectionEnds(connections: readonly Connection[], graph: Workflow
   return connections.flatMap((connection) =>
     [connection.source, connection.target]
       .filter((id) => !graph.has(id))
-      .map((id) =>
-        error(
-          'MISSING_DEPENDENCY',
-          [connection.source, connection.target],
-          `Connection ${describe(connection)} references unknown node '${id}'`,
-        ),
-      ),
+      .map((id) => error('MISSING_DEPENDENCY', [connection.source, connection.target], `Connection ${describe(connection)} references unknown node '${id}'`)),
   );
 }
 
@@ -155,13 +132,7 @@ function checkDuplicateConnections(connections: readonly Connection[]): Dependen
   }
   return [...counts.values()]
     .filter(({ count }) => count > 1)
-    .map(({ connection, count }) =>
-      warning(
-        'DUPLICATE_CONNECTION',
-        [connection.source, connection.target],
-        `Connection ${describe(connection)} is defined ${count} times`,
-      ),
-    );
+    .map(({ connection, count }) => warning('DUPLICATE_CONNECTION', [connection.source, connection.target], `Connection ${describe(connection)} is defined ${count} times`));
 }
 
 function checkBranchLabels(connections: readonly Connection[], graph: WorkflowGraph): DependencyError[] {
@@ -173,13 +144,7 @@ function checkBranchLabels(connections: readonly Connection[], graph: WorkflowGr
       return [warning('UNLABELED_BRANCH', nodes, `Connection ${describe(connection)} runs on both branches of the if`)];
     }
     if (sourceOutput === 'true' || sourceOutput === 'false') return [];
-    return [
-      error(
-        'INVALID_SOURCE_OUTPUT',
-        nodes,
-        `Connection ${describe(connection)} uses output '${sourceOutput}'; an if node only takes 'true' or 'false'`,
-      ),
-    ];
+    return [error('INVALID_SOURCE_OUTPUT', nodes, `Connection ${describe(connection)} uses output '${sourceOutput}'; an if node only takes 'true' or 'false'`)];
   });
 }
 
@@ -188,9 +153,7 @@ function checkTriggers(graph: WorkflowGraph): DependencyError[] {
   if (triggers.length === 0) return [error('NO_TRIGGER', [], 'Workflow has no trigger node')];
   return triggers
     .filter((id) => graph.dependencies(id).length > 0)
-    .map((id) =>
-      error('TRIGGER_HAS_INCOMING', [id, ...graph.dependencies(id)], `Trigger '${id}' has incoming connections`),
-    );
+    .map((id) => error('TRIGGER_HAS_INCOMING', [id, ...graph.dependencies(id)], `Trigger '${id}' has incoming connections`));
 }
 
 function webhookPath(node: NodeDefinition): string | undefined {
@@ -198,10 +161,7 @@ function webhookPath(node: NodeDefinition): string | undefined {
   return typeof path === 'string' ? path : undefined;
 }
 
-function checkWebhookPaths(
-  nodes: readonly NodeDefinition[],
-  pathsInUse: ReadonlyMap<string, string>,
-): DependencyError[] {
+function checkWebhookPaths(nodes: readonly NodeDefinition[], pathsInUse: ReadonlyMap<string, string>): DependencyError[] {
   const owners = new Map<string, string[]>();
   for (const node of nodes) {
     const path = webhookPath(node);
@@ -213,12 +173,8 @@ function checkWebhookPaths(
   return [...owners].flatMap(([path, ids]) => {
     const otherWorkflow = pathsInUse.get(path);
     return [
-      ...(ids.length > 1
-        ? [error('DUPLICATE_WEBHOOK_PATH', ids, `Webhook path '${path}' is used by ${ids.length} triggers`)]
-        : []),
-      ...(otherWorkflow !== undefined
-        ? [error('DUPLICATE_WEBHOOK_PATH', ids, `Webhook path '${path}' is already used by workflow '${otherWorkflow}'`)]
-        : []),
+      ...(ids.length > 1 ? [error('DUPLICATE_WEBHOOK_PATH', ids, `Webhook path '${path}' is used by ${ids.length} triggers`)] : []),
+      ...(otherWorkflow !== undefined ? [error('DUPLICATE_WEBHOOK_PATH', ids, `Webhook path '${path}' is already used by workflow '${otherWorkflow}'`)] : []),
     ];
   });
 }
@@ -243,9 +199,7 @@ function checkSettings(settings: WorkflowSettings | null | undefined): Dependenc
 }
 
 function cycleErrors(cycles: readonly CircularDependency[]): DependencyError[] {
-  return cycles.map((cycle) =>
-    error('CIRCULAR_DEPENDENCY', cycle.nodes, `Circular dependency: ${cycle.path.join(' -> ')}`),
-  );
+  return cycles.map((cycle) => error('CIRCULAR_DEPENDENCY', cycle.nodes, `Circular dependency: ${cycle.path.join(' -> ')}`));
 }
 
 /** A lone trigger cannot start anything, so it counts as orphaned even though it is reachable. */
@@ -257,10 +211,7 @@ function orphanMessage(graph: WorkflowGraph, id: string): string {
   return graph.isTrigger(id) ? `Trigger '${id}' starts no nodes` : `Node '${id}' has no connections`;
 }
 
-export function validateWorkflow(
-  definition: WorkflowDefinition,
-  options: ValidateWorkflowOptions = {},
-): ValidationResult {
+export function validateWorkflow(definition: WorkflowDefinition, options: ValidateWorkflowOptions = {}): ValidationResult {
   const graph = new WorkflowGraph(definition);
   const { nodes, connections } = definition;
   const circularDependencies = findCycles(graph);
@@ -278,9 +229,7 @@ export function validateWorkflow(
     ...checkWebhookPaths(nodes, options.webhookPathsInUse ?? new Map()),
     ...checkSettings(definition.settings),
     ...cycleErrors(circularDependencies),
-    ...unreachableNodes.map((id) =>
-      warning('UNREACHABLE_NODE', [id], `Node '${id}' is not reachable from any trigger`),
-    ),
+    ...unreachableNodes.map((id) => warning('UNREACHABLE_NODE', [id], `Node '${id}' is not reachable from any trigger`)),
     ...orphanedNodes.map((id) => warning('ORPHANED_NODE', [id], orphanMessage(graph, id))),
   ];
   const errors = issues.filter((issue) => issue.severity === 'error');

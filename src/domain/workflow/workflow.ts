@@ -1,11 +1,4 @@
-export const TRIGGER_RULES = [
-  'NONE_FAILED_MIN_ONE_SUCCESS',
-  'ALL_SUCCESS',
-  'ALL_DONE',
-  'ONE_SUCCESS',
-  'NONE_FAILED',
-  'ALWAYS',
-] as const;
+export const TRIGGER_RULES = ['NONE_FAILED_MIN_ONE_SUCCESS', 'ALL_SUCCESS', 'ALL_DONE', 'ONE_SUCCESS', 'NONE_FAILED', 'ALWAYS'] as const;
 export type TriggerRule = (typeof TRIGGER_RULES)[number];
 
 export interface RetryPolicy {

@@ -11,6 +11,4 @@ export interface EvaluationRequest {
  */
 export type EvaluationReply =
   /** Sent once, when the worker has loaded and listens. */
-  | 'ready'
-  | { id: number; ok: true; json: string | undefined }
-  | { id: number; ok: false; limit: boolean; message: string };
+  'ready' | { id: number; ok: true; json: string | undefined } | { id: number; ok: false; limit: boolean; message: string };

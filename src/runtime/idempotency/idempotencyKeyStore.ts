@@ -40,10 +40,7 @@ export class IdempotencyKeyStore {
         [workflowId, key, executionId, now, expiredBefore],
       );
       if (rows[0]) return rows[0].execution_id;
-      const { rows: existing } = await this.db.query<{ execution_id: string }>(
-        'SELECT execution_id FROM idempotency_keys WHERE workflow_id = $1 AND key = $2',
-        [workflowId, key],
-      );
+      const { rows: existing } = await this.db.query<{ execution_id: string }>('SELECT execution_id FROM idempotency_keys WHERE workflow_id = $1 AND key = $2', [workflowId, key]);
       // Absent only when a sweep removed it in between, as expired: claim it again.
       if (existing[0]) return existing[0].execution_id;
     }

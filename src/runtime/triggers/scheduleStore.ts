@@ -62,10 +62,7 @@ export async function syncSchedules(tx: SqlExecutor, workflow: Workflow, at: Dat
  */
 export async function claimDueFirings(db: SqlClient, now: Date, limit = 100): Promise<Firing[]> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<ScheduleRow>(
-      `SELECT * FROM schedules WHERE next_fire_at <= $1 ORDER BY next_fire_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-      [now, limit],
-    );
+    const { rows } = await tx.query<ScheduleRow>(`SELECT * FROM schedules WHERE next_fire_at <= $1 ORDER BY next_fire_at LIMIT $2 FOR UPDATE SKIP LOCKED`, [now, limit]);
     const firings: Firing[] = [];
     for (const row of rows) {
       const scheduledAt = iso(row.next_fire_at);
@@ -78,11 +75,7 @@ export async function claimDueFirings(db: SqlClient, now: Date, limit = 100): Pr
         firedAt: now.toISOString(),
       };
       await recordFiring(tx, firing);
-      await tx.query('UPDATE schedules SET next_fire_at = $3 WHERE workflow_id = $1 AND node_id = $2', [
-        row.workflow_id,
-        row.node_id,
-        nextOccurrence(row.cron, row.timezone, now),
-      ]);
+      await tx.query('UPDATE schedules SET next_fire_at = $3 WHERE workflow_id = $1 AND node_id = $2', [row.workflow_id, row.node_id, nextOccurrence(row.cron, row.timezone, now)]);
       firings.push(firing);
     }
     return firings;

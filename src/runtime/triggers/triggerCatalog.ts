@@ -88,13 +88,7 @@ async function replaceWebhookRoutes(tx: SqlExecutor, workflow: Workflow): Promis
     `INSERT INTO webhook_routes (path, workflow_id, workflow_version, node_id, secret)
      SELECT path, $1, $2, node_id, secret FROM unnest($3::text[], $4::text[], $5::text[]) AS r(path, node_id, secret)
      ON CONFLICT (path) DO NOTHING`,
-    [
-      workflow.id,
-      workflow.version,
-      nodes.map((node) => String(node.parameters?.path)),
-      nodes.map((node) => node.id),
-      nodes.map((node) => secretOf(node)),
-    ],
+    [workflow.id, workflow.version, nodes.map((node) => String(node.parameters?.path)), nodes.map((node) => node.id), nodes.map((node) => secretOf(node))],
   );
 }
 

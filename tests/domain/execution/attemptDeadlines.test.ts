@@ -16,8 +16,7 @@ function queued(a: Partial<NodeDefinition>): Sim {
   return sim;
 }
 
-const leased = (sim: Sim, leaseMs: number, attempt = sim.node('A').attempt) =>
-  sim.send({ type: 'StartNode', data: { nodeId: 'A', attempt, workerId: 'worker-1', leaseMs } });
+const leased = (sim: Sim, leaseMs: number, attempt = sim.node('A').attempt) => sim.send({ type: 'StartNode', data: { nodeId: 'A', attempt, workerId: 'worker-1', leaseMs } });
 const timeout = (sim: Sim, attempt: number) => sim.send({ type: 'TimeoutNode', data: { nodeId: 'A', attempt } });
 const expire = (sim: Sim, attempt: number) => sim.send({ type: 'ExpireLease', data: { nodeId: 'A', attempt } });
 const heartbeat = (sim: Sim, extra: { attempt?: number; leaseMs?: number } = {}) =>

@@ -5,8 +5,7 @@ import { retryDelayMs, retryPolicyOf } from '../../../src/domain/execution/retry
 import { domainErrorOf, iso, run, Sim, T0, wf } from './harness.js';
 
 const types = (events: ExecutionEvent[]) => events.map((e) => e.type);
-const nodeIds = (events: ExecutionEvent[], type: ExecutionEvent['type']) =>
-  events.flatMap((e) => (e.type === type && 'nodeId' in e.data ? [e.data.nodeId] : []));
+const nodeIds = (events: ExecutionEvent[], type: ExecutionEvent['type']) => events.flatMap((e) => (e.type === type && 'nodeId' in e.data ? [e.data.nodeId] : []));
 
 describe('run harness: happy paths', () => {
   it('linear flow: runs in order, each node gets { upstreamId: output }, the execution completes', () => {
@@ -18,7 +17,10 @@ describe('run harness: happy paths', () => {
     expect(result.events.at(-1)).toEqual({ type: 'ExecutionCompleted', data: { status: 'COMPLETED', at: iso(T0) } });
     expect(result.ofType('ExecutionCompleted')).toHaveLength(1);
     expect(result.ofType('NodeQueued').map((e) => [e.data.nodeId, e.data.attempt])).toEqual([
-      ['T', 1], ['A', 1], ['B', 1], ['C', 1],
+      ['T', 1],
+      ['A', 1],
+      ['B', 1],
+      ['C', 1],
     ]);
     expect(result.state.settledCount).toBe(4);
     expect(result.state.finishedAt).toBe(iso(T0));
@@ -53,9 +55,7 @@ describe('run harness: happy paths', () => {
       expect(sim.statusOf('M')).toBe('IDLE');
     }
     sim.runNode('C', { value: 'C' });
-    expect(sim.queue()).toEqual([
-      { type: 'NodeQueued', data: { nodeId: 'M', attempt: 1, input: { A: { value: 'A' }, B: { value: 'B' }, C: { value: 'C' } }, at: iso(T0) } },
-    ]);
+    expect(sim.queue()).toEqual([{ type: 'NodeQueued', data: { nodeId: 'M', attempt: 1, input: { A: { value: 'A' }, B: { value: 'B' }, C: { value: 'C' } }, at: iso(T0) } }]);
     expect(sim.queue()).toEqual([]);
     sim.runNode('M');
     expect(types(sim.queue())).toEqual(['ExecutionCompleted']);
@@ -72,8 +72,7 @@ describe('run harness: happy paths', () => {
 
 describe('conditional flow', () => {
   // T -> I(if); I -true-> Y1 -> Y2; I -false-> N1 -> N2 -> N3; Y2 and N3 join in E (default rule).
-  const conditional = () =>
-    wf('T>I I>Y1:true Y1>Y2 I>N1:false N1>N2 N2>N3 Y2>E N3>E', { I: { type: 'if', parameters: { condition: 'x > 1' } } });
+  const conditional = () => wf('T>I I>Y1:true Y1>Y2 I>N1:false N1>N2 N2>N3 Y2>E N3>E', { I: { type: 'if', parameters: { condition: 'x > 1' } } });
 
   it.each([
     { taken: 'true', ran: ['Y1', 'Y2'], skipped: ['N1', 'N2', 'N3'], last: 'Y2' },
@@ -113,7 +112,14 @@ describe('conditional flow', () => {
     const result = run(conditional(), 'T', { I: { output: 1, outputName: null } });
     expect(result.started).toEqual(['T', 'I']);
     expect(result.sim.statuses()).toEqual({
-      T: 'COMPLETED', I: 'COMPLETED', Y1: 'SKIPPED', Y2: 'SKIPPED', N1: 'SKIPPED', N2: 'SKIPPED', N3: 'SKIPPED', E: 'SKIPPED',
+      T: 'COMPLETED',
+      I: 'COMPLETED',
+      Y1: 'SKIPPED',
+      Y2: 'SKIPPED',
+      N1: 'SKIPPED',
+      N2: 'SKIPPED',
+      N3: 'SKIPPED',
+      E: 'SKIPPED',
     });
     expect(result.state.status).toBe('COMPLETED');
   });
@@ -184,7 +190,13 @@ describe('node failure handling', () => {
     );
     const result = run(workflow, 'T', { A: { error: 'bad' } });
     expect(result.sim.statuses()).toEqual({
-      T: 'COMPLETED', A: 'FAILED', B: 'SKIPPED', C: 'SKIPPED', Cleanup: 'COMPLETED', Always: 'COMPLETED', Other: 'COMPLETED',
+      T: 'COMPLETED',
+      A: 'FAILED',
+      B: 'SKIPPED',
+      C: 'SKIPPED',
+      Cleanup: 'COMPLETED',
+      Always: 'COMPLETED',
+      Other: 'COMPLETED',
     });
     expect(result.ofType('ExecutionFailed')).toEqual([]);
     expect(result.ofType('NodeCancelled')).toEqual([]);
@@ -350,12 +362,8 @@ describe('retry policy', () => {
     sim.fail('A');
     sim.now += 1000;
     sim.startNode('A', 2);
-    expect(domainErrorOf(() => sim.send({ type: 'CompleteNode', data: { nodeId: 'A', attempt: 1, output: 1, outputName: null } })).code).toBe(
-      'INVALID_FLOW_STATE',
-    );
-    expect(domainErrorOf(() => sim.send({ type: 'FailNode', data: { nodeId: 'A', attempt: 1, error: 'x', retryable: true } })).code).toBe(
-      'INVALID_FLOW_STATE',
-    );
+    expect(domainErrorOf(() => sim.send({ type: 'CompleteNode', data: { nodeId: 'A', attempt: 1, output: 1, outputName: null } })).code).toBe('INVALID_FLOW_STATE');
+    expect(domainErrorOf(() => sim.send({ type: 'FailNode', data: { nodeId: 'A', attempt: 1, error: 'x', retryable: true } })).code).toBe('INVALID_FLOW_STATE');
     expect(types(sim.send({ type: 'CompleteNode', data: { nodeId: 'A', attempt: 2, output: 1, outputName: null } }))).toEqual(['NodeCompleted']);
   });
 });
@@ -471,7 +479,10 @@ describe('manual retry and skip', () => {
     expect(first.sim.st).toMatchObject({ status: 'RUNNING', error: null, errorCode: null, finishedAt: null });
     expect(first.sim.node('A')).toMatchObject({ status: 'IDLE', error: null, failures: 0 });
     const second = run(workflow, 'T', { A: { output: 'up' } }, { sim: first.sim });
-    expect(second.ofType('NodeQueued').map((e) => [e.data.nodeId, e.data.attempt])).toEqual([['A', 2], ['B', 1]]);
+    expect(second.ofType('NodeQueued').map((e) => [e.data.nodeId, e.data.attempt])).toEqual([
+      ['A', 2],
+      ['B', 1],
+    ]);
     expect(second.inputs.B).toEqual({ A: 'up' });
     expect(second.state.status).toBe('COMPLETED');
     expect(second.state.executionPath).toEqual(['T', 'A', 'B']);
@@ -529,9 +540,7 @@ describe('manual retry and skip', () => {
     sim.queue();
     sim.runNode('T');
     sim.queue();
-    expect(sim.send({ type: 'SkipNode', data: { nodeId: 'A' } })).toEqual([
-      { type: 'NodeSkipped', data: { nodeId: 'A', reason: 'skipped by user', at: iso(T0) } },
-    ]);
+    expect(sim.send({ type: 'SkipNode', data: { nodeId: 'A' } })).toEqual([{ type: 'NodeSkipped', data: { nodeId: 'A', reason: 'skipped by user', at: iso(T0) } }]);
     expect(nodeIds(sim.queue(), 'NodeSkipped')).toEqual(['B']);
     expect(domainErrorOf(() => sim.startNode('A', 1)).code).toBe('INVALID_FLOW_STATE');
     sim.runNode('C');

@@ -35,8 +35,16 @@ describe('foldExecution', () => {
     expect(snapshots).toHaveLength(events.length);
     expect(new Set(events.map((e) => e.type))).toEqual(
       new Set([
-        'ExecutionStarted', 'NodeQueued', 'NodeStarted', 'NodeCompleted', 'NodeRetryScheduled', 'NodeFailed', 'NodeSkipped',
-        'ExecutionCompleted', 'ExecutionReopened', 'NodeReset',
+        'ExecutionStarted',
+        'NodeQueued',
+        'NodeStarted',
+        'NodeCompleted',
+        'NodeRetryScheduled',
+        'NodeFailed',
+        'NodeSkipped',
+        'ExecutionCompleted',
+        'ExecutionReopened',
+        'NodeReset',
       ]),
     );
     for (let i = 0; i < events.length; i++) {
@@ -190,11 +198,7 @@ describe('large graphs through the harness', () => {
 
   it('a 10,000-node chain behind an untaken if branch is skipped in one decision', () => {
     const size = 10_000;
-    const nodes: NodeDefinition[] = [
-      { id: 'T', type: 'trigger.manual' },
-      { id: 'I', type: 'if' },
-      ...Array.from({ length: size }, (_, i) => ({ id: `n${i}`, type: 'noop' })),
-    ];
+    const nodes: NodeDefinition[] = [{ id: 'T', type: 'trigger.manual' }, { id: 'I', type: 'if' }, ...Array.from({ length: size }, (_, i) => ({ id: `n${i}`, type: 'noop' }))];
     const connections = [
       { source: 'T', target: 'I' },
       { source: 'I', target: 'n0', sourceOutput: 'false' },

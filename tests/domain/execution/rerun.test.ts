@@ -48,7 +48,10 @@ describe('rerun from a node', () => {
   it('runs the node even when its trigger rule would skip it, and waits for a slot first', () => {
     const before = original();
     const sim = new Sim(branchy);
-    sim.send({ type: 'StartExecution', data: { executionId: 'ex-2', workflow: branchy, triggerNodeId: 'T', triggerData: null, waitsForSlot: true, rerun: { original: before, nodeId: 'N' } } });
+    sim.send({
+      type: 'StartExecution',
+      data: { executionId: 'ex-2', workflow: branchy, triggerNodeId: 'T', triggerData: null, waitsForSlot: true, rerun: { original: before, nodeId: 'N' } },
+    });
     expect(sim.queue()).toEqual([]);
     sim.send({ type: 'AdmitExecution' });
     expect(sim.queue()).toMatchObject([{ type: 'NodeQueued', data: { nodeId: 'N', attempt: 1, input: {} } }]);

@@ -109,47 +109,93 @@ const ZERO_DEPENDENCIES: UpstreamSummary = { total: 0, settled: 0, active: 0, fa
 /** Expected verdict per scenario name and rule. */
 const EXPECTED: Record<string, Record<TriggerRule, RuleVerdict>> = {
   'all completed, all edges active': {
-    NONE_FAILED_MIN_ONE_SUCCESS: 'run', ALL_SUCCESS: 'run', ALL_DONE: 'run', ONE_SUCCESS: 'run', NONE_FAILED: 'run', ALWAYS: 'run',
+    NONE_FAILED_MIN_ONE_SUCCESS: 'run',
+    ALL_SUCCESS: 'run',
+    ALL_DONE: 'run',
+    ONE_SUCCESS: 'run',
+    NONE_FAILED: 'run',
+    ALWAYS: 'run',
   },
   'one skipped': {
-    NONE_FAILED_MIN_ONE_SUCCESS: 'run', ALL_SUCCESS: 'skip', ALL_DONE: 'run', ONE_SUCCESS: 'run', NONE_FAILED: 'run', ALWAYS: 'run',
+    NONE_FAILED_MIN_ONE_SUCCESS: 'run',
+    ALL_SUCCESS: 'skip',
+    ALL_DONE: 'run',
+    ONE_SUCCESS: 'run',
+    NONE_FAILED: 'run',
+    ALWAYS: 'run',
   },
   'one failed': {
-    NONE_FAILED_MIN_ONE_SUCCESS: 'skip', ALL_SUCCESS: 'skip', ALL_DONE: 'run', ONE_SUCCESS: 'run', NONE_FAILED: 'skip', ALWAYS: 'run',
+    NONE_FAILED_MIN_ONE_SUCCESS: 'skip',
+    ALL_SUCCESS: 'skip',
+    ALL_DONE: 'run',
+    ONE_SUCCESS: 'run',
+    NONE_FAILED: 'skip',
+    ALWAYS: 'run',
   },
   'one cancelled': {
-    NONE_FAILED_MIN_ONE_SUCCESS: 'skip', ALL_SUCCESS: 'skip', ALL_DONE: 'run', ONE_SUCCESS: 'run', NONE_FAILED: 'skip', ALWAYS: 'run',
+    NONE_FAILED_MIN_ONE_SUCCESS: 'skip',
+    ALL_SUCCESS: 'skip',
+    ALL_DONE: 'run',
+    ONE_SUCCESS: 'run',
+    NONE_FAILED: 'skip',
+    ALWAYS: 'run',
   },
   'one edge inactive (if took the other output)': {
-    NONE_FAILED_MIN_ONE_SUCCESS: 'run', ALL_SUCCESS: 'skip', ALL_DONE: 'run', ONE_SUCCESS: 'run', NONE_FAILED: 'run', ALWAYS: 'run',
+    NONE_FAILED_MIN_ONE_SUCCESS: 'run',
+    ALL_SUCCESS: 'skip',
+    ALL_DONE: 'run',
+    ONE_SUCCESS: 'run',
+    NONE_FAILED: 'run',
+    ALWAYS: 'run',
   },
   // Rules that do not ask for an active edge run behind an untaken branch, with empty input.
   'all edges inactive (both ifs took the other output)': {
-    NONE_FAILED_MIN_ONE_SUCCESS: 'skip', ALL_SUCCESS: 'skip', ALL_DONE: 'run', ONE_SUCCESS: 'skip', NONE_FAILED: 'run', ALWAYS: 'run',
+    NONE_FAILED_MIN_ONE_SUCCESS: 'skip',
+    ALL_SUCCESS: 'skip',
+    ALL_DONE: 'run',
+    ONE_SUCCESS: 'skip',
+    NONE_FAILED: 'run',
+    ALWAYS: 'run',
   },
   'one still running': {
-    NONE_FAILED_MIN_ONE_SUCCESS: 'wait', ALL_SUCCESS: 'wait', ALL_DONE: 'wait', ONE_SUCCESS: 'run', NONE_FAILED: 'wait', ALWAYS: 'wait',
+    NONE_FAILED_MIN_ONE_SUCCESS: 'wait',
+    ALL_SUCCESS: 'wait',
+    ALL_DONE: 'wait',
+    ONE_SUCCESS: 'run',
+    NONE_FAILED: 'wait',
+    ALWAYS: 'wait',
   },
   'none settled': {
-    NONE_FAILED_MIN_ONE_SUCCESS: 'wait', ALL_SUCCESS: 'wait', ALL_DONE: 'wait', ONE_SUCCESS: 'wait', NONE_FAILED: 'wait', ALWAYS: 'wait',
+    NONE_FAILED_MIN_ONE_SUCCESS: 'wait',
+    ALL_SUCCESS: 'wait',
+    ALL_DONE: 'wait',
+    ONE_SUCCESS: 'wait',
+    NONE_FAILED: 'wait',
+    ALWAYS: 'wait',
   },
   'all skipped': {
-    NONE_FAILED_MIN_ONE_SUCCESS: 'skip', ALL_SUCCESS: 'skip', ALL_DONE: 'skip', ONE_SUCCESS: 'skip', NONE_FAILED: 'run', ALWAYS: 'run',
+    NONE_FAILED_MIN_ONE_SUCCESS: 'skip',
+    ALL_SUCCESS: 'skip',
+    ALL_DONE: 'skip',
+    ONE_SUCCESS: 'skip',
+    NONE_FAILED: 'run',
+    ALWAYS: 'run',
   },
   'one failed under continueOnNodeFailure (its edge counts as active)': {
-    NONE_FAILED_MIN_ONE_SUCCESS: 'run', ALL_SUCCESS: 'run', ALL_DONE: 'run', ONE_SUCCESS: 'run', NONE_FAILED: 'run', ALWAYS: 'run',
+    NONE_FAILED_MIN_ONE_SUCCESS: 'run',
+    ALL_SUCCESS: 'run',
+    ALL_DONE: 'run',
+    ONE_SUCCESS: 'run',
+    NONE_FAILED: 'run',
+    ALWAYS: 'run',
   },
 };
 
-const cases = SCENARIOS.flatMap((scenario) =>
-  TRIGGER_RULES.map((rule) => ({ ...scenario, rule, verdict: EXPECTED[scenario.name]![rule] })),
-);
+const cases = SCENARIOS.flatMap((scenario) => TRIGGER_RULES.map((rule) => ({ ...scenario, rule, verdict: EXPECTED[scenario.name]![rule] })));
 
 describe('applyTriggerRule', () => {
   it('covers six rules, NONE_FAILED_MIN_ONE_SUCCESS being the default', () => {
-    expect([...TRIGGER_RULES].sort()).toEqual(
-      ['ALL_DONE', 'ALL_SUCCESS', 'ALWAYS', 'NONE_FAILED', 'NONE_FAILED_MIN_ONE_SUCCESS', 'ONE_SUCCESS'].sort(),
-    );
+    expect([...TRIGGER_RULES].sort()).toEqual(['ALL_DONE', 'ALL_SUCCESS', 'ALWAYS', 'NONE_FAILED', 'NONE_FAILED_MIN_ONE_SUCCESS', 'ONE_SUCCESS'].sort());
     expect(DEFAULT_TRIGGER_RULE).toBe('NONE_FAILED_MIN_ONE_SUCCESS');
   });
 
@@ -207,11 +253,7 @@ function stateFor(rule: TriggerRule, scenario: Scenario) {
     scenario.recovery ? { recovery: scenario.recovery } : undefined,
   );
   const events: ExecutionEvent[] = [
-    ...decide(
-      { type: 'StartExecution', data: { executionId: 'ex', workflow, triggerNodeId: 'T', triggerData: 'data', waitsForSlot: false } },
-      null,
-      new Date(T0),
-    ),
+    ...decide({ type: 'StartExecution', data: { executionId: 'ex', workflow, triggerNodeId: 'T', triggerData: 'data', waitsForSlot: false } }, null, new Date(T0)),
     { type: 'NodeQueued', data: { nodeId: 'T', attempt: 1, input: {}, at: at(0) } },
     { type: 'NodeStarted', data: { nodeId: 'T', attempt: 1, workerId: 'w', leaseExpiresAt: null, at: at(0) } },
     { type: 'NodeCompleted', data: { nodeId: 'T', attempt: 1, output: 'data', outputName: null, at: at(1) } },
@@ -250,11 +292,7 @@ describe('trigger rules through decide(QueueReadyNodes)', () => {
 
   it.each([...TRIGGER_RULES])('%s on a trigger (zero dependencies) queues it with empty input', (rule) => {
     const workflow = wf('T>A', { T: { triggerRule: rule } });
-    const started = decide(
-      { type: 'StartExecution', data: { executionId: 'ex', workflow, triggerNodeId: 'T', triggerData: 1, waitsForSlot: false } },
-      null,
-      new Date(T0),
-    );
+    const started = decide({ type: 'StartExecution', data: { executionId: 'ex', workflow, triggerNodeId: 'T', triggerData: 1, waitsForSlot: false } }, null, new Date(T0));
     const events = decide({ type: 'QueueReadyNodes' }, foldExecution(started), new Date(T0));
     expect(events).toEqual([{ type: 'NodeQueued', data: { nodeId: 'T', attempt: 1, input: {}, at: at(0) } }]);
   });

@@ -4,7 +4,12 @@ import { WorkflowGraph } from '../../../src/domain/workflow/graph.js';
 import { chain, definition, edges, node } from './fixtures.js';
 
 function cyclesOf(nodeIds: string, connections: string) {
-  const graph = new WorkflowGraph(definition(nodeIds.split(' ').map((id) => node(id)), edges(connections)));
+  const graph = new WorkflowGraph(
+    definition(
+      nodeIds.split(' ').map((id) => node(id)),
+      edges(connections),
+    ),
+  );
   return findCycles(graph).map(({ nodes, path, severity }) => ({ nodes, path, severity }));
 }
 
@@ -23,12 +28,7 @@ describe('findCycles', () => {
         { nodes: ['x', 'y'], path: ['x', 'y', 'x'] },
       ],
     ],
-    [
-      'cycle inside a bigger graph',
-      't a b c d e f',
-      't>a a>b b>c c>d d>b d>e e>f a>f',
-      [{ nodes: ['b', 'c', 'd'], path: ['b', 'c', 'd', 'b'] }],
-    ],
+    ['cycle inside a bigger graph', 't a b c d e f', 't>a a>b b>c c>d d>b d>e e>f a>f', [{ nodes: ['b', 'c', 'd'], path: ['b', 'c', 'd', 'b'] }]],
     [
       'self-loop next to a cycle',
       'a b c',
@@ -38,12 +38,7 @@ describe('findCycles', () => {
         { nodes: ['b', 'c'], path: ['b', 'c', 'b'] },
       ],
     ],
-    [
-      'component with several cycles reports the shortest through its first member',
-      'a b c d',
-      'a>b b>c c>d d>a b>a',
-      [{ nodes: ['a', 'b', 'c', 'd'], path: ['a', 'b', 'a'] }],
-    ],
+    ['component with several cycles reports the shortest through its first member', 'a b c d', 'a>b b>c c>d d>a b>a', [{ nodes: ['a', 'b', 'c', 'd'], path: ['a', 'b', 'a'] }]],
     ['members listed in definition order', 'c b a', 'a>b b>c c>a', [{ nodes: ['c', 'b', 'a'], path: ['c', 'a', 'b', 'c'] }]],
   ])('%s', (_, nodeIds, connections, expected) => {
     expect(cyclesOf(nodeIds, connections)).toEqual(expected.map((cycle) => ({ ...cycle, severity: 'error' })));
@@ -51,7 +46,10 @@ describe('findCycles', () => {
 
   it('every reported path is a closed walk over real edges inside its component', () => {
     const graph = new WorkflowGraph(
-      definition('a b c d e f g'.split(' ').map((id) => node(id)), edges('a>b b>c c>a c>d d>e e>f f>d f>g g>g')),
+      definition(
+        'a b c d e f g'.split(' ').map((id) => node(id)),
+        edges('a>b b>c c>a c>d d>e e>f f>d f>g g>g'),
+      ),
     );
     const cycles = findCycles(graph);
     expect(cycles).toHaveLength(3);

@@ -23,11 +23,7 @@ export function edges(spec: string): Connection[] {
     });
 }
 
-export function definition(
-  nodes: NodeDefinition[],
-  connections: Connection[],
-  extra: Partial<WorkflowDefinition> = {},
-): WorkflowDefinition {
+export function definition(nodes: NodeDefinition[], connections: Connection[], extra: Partial<WorkflowDefinition> = {}): WorkflowDefinition {
   return { name: 'test', nodes, connections, ...extra };
 }
 

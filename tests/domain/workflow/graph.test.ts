@@ -3,12 +3,7 @@ import { CyclicGraphError, WorkflowGraph } from '../../../src/domain/workflow/gr
 import { chain, definition, edge, edges, node, trigger } from './fixtures.js';
 
 // Two triggers sharing a tail:  t1 -> a -> c -> d,  t2 -> b -> c,  a -> d
-const twoTriggers = new WorkflowGraph(
-  definition(
-    [trigger('t1'), trigger('t2'), node('a'), node('b'), node('c'), node('d'), node('lonely')],
-    edges('t1>a t2>b a>c b>c c>d a>d'),
-  ),
-);
+const twoTriggers = new WorkflowGraph(definition([trigger('t1'), trigger('t2'), node('a'), node('b'), node('c'), node('d'), node('lonely')], edges('t1>a t2>b a>c b>c c>d a>d')));
 
 function expectRespectsEdges(graph: WorkflowGraph, order: readonly string[], members: ReadonlySet<string>): void {
   const at = new Map(order.map((id, i) => [id, i]));
@@ -45,9 +40,7 @@ describe('WorkflowGraph queries', () => {
   });
 
   it('keeps every connection but distinct dependencies', () => {
-    const graph = new WorkflowGraph(
-      definition([trigger('t'), node('i', 'if'), node('x')], [edge('t', 'i'), edge('i', 'x', 'true'), edge('i', 'x', 'false')]),
-    );
+    const graph = new WorkflowGraph(definition([trigger('t'), node('i', 'if'), node('x')], [edge('t', 'i'), edge('i', 'x', 'true'), edge('i', 'x', 'false')]));
     expect(graph.outgoing('i')).toHaveLength(2);
     expect(graph.incoming('x')).toEqual([edge('i', 'x', 'true'), edge('i', 'x', 'false')]);
     expect(graph.dependencies('x')).toEqual(['i']);
@@ -55,9 +48,7 @@ describe('WorkflowGraph queries', () => {
   });
 
   it('ignores connections to unknown nodes and keeps the first of duplicated ids', () => {
-    const graph = new WorkflowGraph(
-      definition([trigger('t'), node('a'), node('a', 'delay')], edges('t>a a>ghost ghost>a')),
-    );
+    const graph = new WorkflowGraph(definition([trigger('t'), node('a'), node('a', 'delay')], edges('t>a a>ghost ghost>a')));
     expect(graph.nodeIds()).toEqual(['t', 'a']);
     expect(graph.node('a')?.type).toBe('noop');
     expect(graph.dependents('a')).toEqual([]);

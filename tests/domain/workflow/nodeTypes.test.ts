@@ -1,28 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  NODE_TYPES,
-  checkNodeParameters,
-  isKnownNodeType,
-  isTriggerType,
-} from '../../../src/domain/workflow/nodeTypes.js';
+import { NODE_TYPES, checkNodeParameters, isKnownNodeType, isTriggerType } from '../../../src/domain/workflow/nodeTypes.js';
 
 describe('node type catalogue', () => {
   it('lists every built-in type', () => {
     expect([...NODE_TYPES.keys()].sort()).toEqual(
-      [
-        'trigger.manual',
-        'trigger.webhook',
-        'trigger.schedule',
-        'trigger.event',
-        'noop',
-        'merge',
-        'delay',
-        'if',
-        'transform',
-        'http',
-        'fail',
-        'external',
-      ].sort(),
+      ['trigger.manual', 'trigger.webhook', 'trigger.schedule', 'trigger.event', 'noop', 'merge', 'delay', 'if', 'transform', 'http', 'fail', 'external'].sort(),
     );
   });
 

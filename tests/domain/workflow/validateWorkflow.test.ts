@@ -30,46 +30,32 @@ describe('validateWorkflow', () => {
     ['empty node id', definition([trigger('t'), node('')], [edge('t', '')]), [['EMPTY_ID', []]]],
     ['duplicate node id', base([node('a', 'merge')]), [['DUPLICATE_NODE', ['a']]]],
     ['unknown node type', base([node('c', 'teleport')], 'b>c'), [['UNKNOWN_NODE_TYPE', ['c']]]],
+    ['connection to an unknown node', base([], 'b>ghost'), [['MISSING_DEPENDENCY', ['b', 'ghost']]]],
+    ['connection from an unknown node', base([], 'ghost>b'), [['MISSING_DEPENDENCY', ['ghost', 'b']]]],
     [
-      'connection to an unknown node',
-      base([], 'b>ghost'),
-      [['MISSING_DEPENDENCY', ['b', 'ghost']]],
+      'connection between two unknown nodes',
+      base([], 'x>y'),
+      [
+        ['MISSING_DEPENDENCY', ['x', 'y']],
+        ['MISSING_DEPENDENCY', ['x', 'y']],
+      ],
     ],
     [
-      'connection from an unknown node',
-      base([], 'ghost>b'),
-      [['MISSING_DEPENDENCY', ['ghost', 'b']]],
+      'trigger with incoming connection',
+      base([], 'b>t'),
+      [
+        ['TRIGGER_HAS_INCOMING', ['t', 'b']],
+        ['CIRCULAR_DEPENDENCY', ['t', 'a', 'b']],
+      ],
     ],
-    ['connection between two unknown nodes', base([], 'x>y'), [['MISSING_DEPENDENCY', ['x', 'y']], ['MISSING_DEPENDENCY', ['x', 'y']]]],
-    ['trigger with incoming connection', base([], 'b>t'), [['TRIGGER_HAS_INCOMING', ['t', 'b']], ['CIRCULAR_DEPENDENCY', ['t', 'a', 'b']]]],
     ['no trigger', definition([node('a'), node('b')], edges('a>b')), [['NO_TRIGGER', []]]],
     ['cycle', base([], 'b>a'), [['CIRCULAR_DEPENDENCY', ['a', 'b']]]],
     ['self-loop', base([], 'b>b'), [['CIRCULAR_DEPENDENCY', ['b']]]],
-    [
-      'bad JSONata in if',
-      base([node('c', 'if', { parameters: { condition: 'input >' } })], 'b>c'),
-      [['INVALID_PARAMETERS', ['c']]],
-    ],
-    [
-      'bad JSONata in transform',
-      base([node('c', 'transform', { parameters: { mapping: '$sum(' } })], 'b>c'),
-      [['INVALID_PARAMETERS', ['c']]],
-    ],
-    [
-      'bad cron',
-      definition([node('s', 'trigger.schedule', { parameters: { cron: '99 * * * *' } }), node('a')], edges('s>a')),
-      [['INVALID_PARAMETERS', ['s']]],
-    ],
-    [
-      'bad URL',
-      base([node('c', 'http', { parameters: { url: 'mailto:x@example.com' } })], 'b>c'),
-      [['INVALID_PARAMETERS', ['c']]],
-    ],
-    [
-      'negative delay',
-      base([node('c', 'delay', { parameters: { ms: -5 } })], 'b>c'),
-      [['INVALID_PARAMETERS', ['c']]],
-    ],
+    ['bad JSONata in if', base([node('c', 'if', { parameters: { condition: 'input >' } })], 'b>c'), [['INVALID_PARAMETERS', ['c']]]],
+    ['bad JSONata in transform', base([node('c', 'transform', { parameters: { mapping: '$sum(' } })], 'b>c'), [['INVALID_PARAMETERS', ['c']]]],
+    ['bad cron', definition([node('s', 'trigger.schedule', { parameters: { cron: '99 * * * *' } }), node('a')], edges('s>a')), [['INVALID_PARAMETERS', ['s']]]],
+    ['bad URL', base([node('c', 'http', { parameters: { url: 'mailto:x@example.com' } })], 'b>c'), [['INVALID_PARAMETERS', ['c']]]],
+    ['negative delay', base([node('c', 'delay', { parameters: { ms: -5 } })], 'b>c'), [['INVALID_PARAMETERS', ['c']]]],
     [
       'retry policy out of range',
       base([node('c', 'noop', { retry: { maxAttempts: 0, initialDelayMs: -1, backoffFactor: 0.5, maxDelayMs: -1 } })], 'b>c'),
@@ -95,20 +81,19 @@ describe('validateWorkflow', () => {
         ['INVALID_PARAMETERS', ['c']],
       ],
     ],
-    ['NaN and Infinity', base([node('c', 'noop', { timeoutMs: Number.NaN, retry: { maxAttempts: Number.POSITIVE_INFINITY } })], 'b>c'), [['INVALID_PARAMETERS', ['c']], ['INVALID_PARAMETERS', ['c']]]],
+    [
+      'NaN and Infinity',
+      base([node('c', 'noop', { timeoutMs: Number.NaN, retry: { maxAttempts: Number.POSITIVE_INFINITY } })], 'b>c'),
+      [
+        ['INVALID_PARAMETERS', ['c']],
+        ['INVALID_PARAMETERS', ['c']],
+      ],
+    ],
     ['a node id longer than 256 characters', base([node('c'.repeat(257))], `b>${'c'.repeat(257)}`), [['ID_TOO_LONG', []]]],
     ['a node name longer than 256 characters', base([node('c', 'noop', { name: 'n'.repeat(257) })], 'b>c'), [['INVALID_PARAMETERS', ['c']]]],
     ['a workflow name longer than 256 characters', { ...base(), name: 'w'.repeat(257) }, [['INVALID_NAME', []]]],
-    [
-      'unknown trigger rule',
-      base([node('c', 'noop', { triggerRule: 'SOMETIMES' as never })], 'b>c'),
-      [['INVALID_PARAMETERS', ['c']]],
-    ],
-    [
-      'two webhook triggers on one path',
-      definition([webhook('w1', 'orders'), webhook('w2', 'orders'), node('a')], edges('w1>a w2>a')),
-      [['DUPLICATE_WEBHOOK_PATH', ['w1', 'w2']]],
-    ],
+    ['unknown trigger rule', base([node('c', 'noop', { triggerRule: 'SOMETIMES' as never })], 'b>c'), [['INVALID_PARAMETERS', ['c']]]],
+    ['two webhook triggers on one path', definition([webhook('w1', 'orders'), webhook('w2', 'orders'), node('a')], edges('w1>a w2>a')), [['DUPLICATE_WEBHOOK_PATH', ['w1', 'w2']]]],
     [
       'if branch with an unknown output',
       definition([trigger('t'), node('i', 'if', { parameters: { condition: 'true' } }), node('x')], [edge('t', 'i'), edge('i', 'x', 'maybe')]),
@@ -155,7 +140,16 @@ describe('validateWorkflow', () => {
 
   it('accepts every bound at its maximum', () => {
     const workflow = {
-      ...base([node('c', 'delay', { parameters: { ms: 31_536_000_000 }, retry: { maxAttempts: 100, initialDelayMs: 86_400_000, backoffFactor: 10, maxDelayMs: 86_400_000 }, timeoutMs: 604_800_000 })], 'b>c'),
+      ...base(
+        [
+          node('c', 'delay', {
+            parameters: { ms: 31_536_000_000 },
+            retry: { maxAttempts: 100, initialDelayMs: 86_400_000, backoffFactor: 10, maxDelayMs: 86_400_000 },
+            timeoutMs: 604_800_000,
+          }),
+        ],
+        'b>c',
+      ),
       settings: { maxConcurrentExecutions: 10_000, executionTimeoutMs: 2_073_600_000, recovery: { maxRetryAttempts: 99 } },
     };
     expect(validateWorkflow(workflow).errors).toEqual([]);
@@ -167,9 +161,7 @@ describe('validateWorkflow', () => {
       settings: { maxConcurrentExecutions: 1, executionTimeoutMs: 1, recovery: { maxRetryAttempts: 0 } },
     };
     expect(validateWorkflow(workflow).errors).toEqual([]);
-    const withNulls = JSON.parse(
-      JSON.stringify({ ...base(), settings: { executionTimeoutMs: null, recovery: { maxRetryAttempts: null } } }),
-    ) as WorkflowDefinition;
+    const withNulls = JSON.parse(JSON.stringify({ ...base(), settings: { executionTimeoutMs: null, recovery: { maxRetryAttempts: null } } })) as WorkflowDefinition;
     withNulls.nodes.push({ id: 'c', type: 'noop', parameters: null, retry: null, timeoutMs: null, triggerRule: null } as never);
     withNulls.connections.push(edge('b', 'c', null));
     expect(validateWorkflow(withNulls).errors).toEqual([]);
@@ -194,25 +186,11 @@ describe('validateWorkflow', () => {
       ],
       { unreachableNodes: ['o'], orphanedNodes: ['o'] },
     ],
-    [
-      'a lone trigger',
-      base([trigger('t2')]),
-      [['ORPHANED_NODE', ['t2']]],
-      { unreachableNodes: [], orphanedNodes: ['t2'] },
-    ],
-    [
-      'a duplicate connection',
-      base([], 'a>b'),
-      [['DUPLICATE_CONNECTION', ['a', 'b']]],
-      { unreachableNodes: [], orphanedNodes: [] },
-    ],
+    ['a lone trigger', base([trigger('t2')]), [['ORPHANED_NODE', ['t2']]], { unreachableNodes: [], orphanedNodes: ['t2'] }],
+    ['a duplicate connection', base([], 'a>b'), [['DUPLICATE_CONNECTION', ['a', 'b']]], { unreachableNodes: [], orphanedNodes: [] }],
     [
       'an unlabeled if branch',
-      definition([trigger('t'), node('i', 'if', { parameters: { condition: 'true' } }), node('x'), node('y')], [
-        edge('t', 'i'),
-        edge('i', 'x', 'true'),
-        edge('i', 'y', null),
-      ]),
+      definition([trigger('t'), node('i', 'if', { parameters: { condition: 'true' } }), node('x'), node('y')], [edge('t', 'i'), edge('i', 'x', 'true'), edge('i', 'y', null)]),
       [['UNLABELED_BRANCH', ['i', 'y']]],
       { unreachableNodes: [], orphanedNodes: [] },
     ],
@@ -228,20 +206,16 @@ describe('validateWorkflow', () => {
   });
 
   it('treats differently labeled parallel connections as distinct', () => {
-    const workflow = definition([trigger('t'), node('i', 'if', { parameters: { condition: 'true' } }), node('x')], [
-      edge('t', 'i'),
-      edge('i', 'x', 'true'),
-      edge('i', 'x', 'false'),
-    ]);
+    const workflow = definition(
+      [trigger('t'), node('i', 'if', { parameters: { condition: 'true' } }), node('x')],
+      [edge('t', 'i'), edge('i', 'x', 'true'), edge('i', 'x', 'false')],
+    );
     expect(validateWorkflow(workflow).warnings).toEqual([]);
   });
 
   describe('circular dependencies', () => {
     it('reports every cycle with its path, including disjoint cycles and self-loops', () => {
-      const workflow = definition(
-        [trigger('t'), node('a'), node('b'), node('c'), node('x'), node('y'), node('s')],
-        edges('t>a a>b b>c c>a t>x x>y y>x t>s s>s'),
-      );
+      const workflow = definition([trigger('t'), node('a'), node('b'), node('c'), node('x'), node('y'), node('s')], edges('t>a a>b b>c c>a t>x x>y y>x t>s s>s'));
       const result = validateWorkflow(workflow);
       expect(result.circularDependencies).toEqual([
         { nodes: ['a', 'b', 'c'], path: ['a', 'b', 'c', 'a'], severity: 'error' },
@@ -257,10 +231,7 @@ describe('validateWorkflow', () => {
     });
 
     it('finds a cycle deep inside a bigger graph', () => {
-      const workflow = definition(
-        [trigger('t'), ...'a b c d e f g'.split(' ').map((id) => node(id))],
-        edges('t>a a>b a>c b>d c>d d>e e>f f>d f>g'),
-      );
+      const workflow = definition([trigger('t'), ...'a b c d e f g'.split(' ').map((id) => node(id))], edges('t>a a>b a>c b>d c>d d>e e>f f>d f>g'));
       const result = validateWorkflow(workflow);
       expect(result.circularDependencies).toEqual([{ nodes: ['d', 'e', 'f'], path: ['d', 'e', 'f', 'd'], severity: 'error' }]);
       expect(summary(result.errors)).toEqual([['CIRCULAR_DEPENDENCY', ['d', 'e', 'f']]]);
@@ -283,11 +254,7 @@ describe('validateWorkflow', () => {
   });
 
   it('collects problems of several kinds at once', () => {
-    const workflow = definition(
-      [node('a'), node('a'), node('b', 'warp')],
-      [edge('a', 'b'), edge('b', 'a'), edge('b', 'nowhere')],
-      { name: '' },
-    );
+    const workflow = definition([node('a'), node('a'), node('b', 'warp')], [edge('a', 'b'), edge('b', 'a'), edge('b', 'nowhere')], { name: '' });
     const types = validateWorkflow(workflow).errors.map((issue) => issue.type);
     expect(types).toEqual(['INVALID_NAME', 'DUPLICATE_NODE', 'UNKNOWN_NODE_TYPE', 'MISSING_DEPENDENCY', 'NO_TRIGGER', 'CIRCULAR_DEPENDENCY']);
   });

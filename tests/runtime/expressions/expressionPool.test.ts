@@ -112,8 +112,8 @@ describe('the result bound', () => {
   const pool = newPool({ size: 1, bounds: { ...DEFAULT_EXPRESSION_BOUNDS, maxResultChars: 1000 } });
 
   it('refuses a result whose JSON is longer, with EXPRESSION_LIMIT', async () => {
-    expect((await rejection(pool.evaluate('$pad("", 2000)', {})) as Error).message).toMatch(/^EXPRESSION_LIMIT: .*result bound of 1000 characters/);
-    expect((await rejection(pool.evaluate('[1..500].$string($)', {})) as Error).message).toMatch(/^EXPRESSION_LIMIT: .*result bound/);
+    expect(((await rejection(pool.evaluate('$pad("", 2000)', {}))) as Error).message).toMatch(/^EXPRESSION_LIMIT: .*result bound of 1000 characters/);
+    expect(((await rejection(pool.evaluate('[1..500].$string($)', {}))) as Error).message).toMatch(/^EXPRESSION_LIMIT: .*result bound/);
     await expect(pool.evaluate('$pad("", 900)', {})).resolves.toHaveLength(900);
   });
 });
