@@ -1,7 +1,9 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase.js';
-import { freePort, launchServer, type ServerProcess } from '../support/serverProcess.js';
+import { freePort, launchServer, poll, postGraphQL, type ServerProcess } from '../support/serverProcess.js';
+
+const DEADLINE_MS = 60_000;
 
 /**
  * A TCP hop between the server and PostgreSQL that the test can take down and bring back: the
@@ -34,26 +36,6 @@ class DatabaseLink {
     this.server = null;
     for (const socket of this.sockets) socket.destroy();
     await new Promise((resolve) => server?.close(resolve));
-  }
-}
-
-interface Answer {
-  status: number;
-  body: { data?: any; errors?: Array<{ message: string; extensions?: { code?: string } }> };
-}
-
-async function post(server: ServerProcess, query: string, variables: Record<string, unknown> = {}): Promise<Answer> {
-  const response = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  return { status: response.status, body: (await response.json()) as Answer['body'] };
-}
-
-async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, deadlineMs = 60_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting, last seen: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -99,37 +81,41 @@ describe('a server process whose database goes away and comes back', () => {
     const running = server;
     const { createWorkflow } = await running.gql(`mutation($input: WorkflowInput!) { createWorkflow(input: $input) { id } }`, { input: workflow });
     const workflowId: string = createWorkflow.id;
-    const status = async (id: string) => ((await post(running, STATUS, { id })).body.data?.execution?.status ?? null) as string | null;
+    const status = async (id: string) => ((await postGraphQL(running, STATUS, { id })).body.data?.execution?.status ?? null) as string | null;
     const before: string = (await running.gql(START, { id: workflowId, n: 1 })).startTrigger.id;
     await poll(
       () => status(before),
       (seen) => seen === 'COMPLETED',
+      DEADLINE_MS,
     );
 
     await link.down();
-    const refused = await post(running, START, { id: workflowId, n: 2 });
+    const refused = await postGraphQL(running, START, { id: workflowId, n: 2 });
     expect(refused.status).toBe(503);
     expect(refused.body.errors?.map((error) => error.extensions?.code)).toEqual(['DATABASE_UNAVAILABLE']);
     expect(JSON.stringify(refused.body)).not.toMatch(/ECONN|5432|stack/);
-    const query = await post(running, `{ executions { totalCount } }`);
+    const query = await postGraphQL(running, `{ executions { totalCount } }`);
     expect([query.status, query.body.errors?.[0]?.extensions?.code]).toEqual([503, 'DATABASE_UNAVAILABLE']);
     expect((await fetch(`${running.url}/health`)).status).toBe(503);
     // The background loops meet the outage too (each reports it), and the process lives on.
     await poll(
       async () => running.output(),
       (output) => /runtime error/.test(output) && /projection error/.test(output),
+      DEADLINE_MS,
     );
     expect(running.child.exitCode, running.output()).toBeNull();
 
     await link.up();
     const after = await poll(
-      () => post(running, START, { id: workflowId, n: 3 }),
+      () => postGraphQL(running, START, { id: workflowId, n: 3 }),
       (answer) => answer.body.data?.startTrigger !== undefined || answer.body.errors?.[0]?.extensions?.code !== 'DATABASE_UNAVAILABLE',
+      DEADLINE_MS,
     );
     const afterId: string = after.body.data.startTrigger.id;
     await poll(
       () => status(afterId),
       (seen) => seen === 'COMPLETED',
+      DEADLINE_MS,
     );
     expect((await fetch(`${running.url}/health`)).status).toBe(200);
     expect(running.child.exitCode, running.output()).toBeNull();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase.js';
-import { freePort, launchServer, type ServerProcess } from '../support/serverProcess.js';
+import { freePort, launchServer, type ServerProcess, killAll } from '../support/serverProcess.js';
 import { HOSTILE } from '../support/hostileExpressions.js';
 
 interface NodeView {
@@ -45,8 +45,7 @@ describe('hostile expressions against a server process', () => {
     database = await createTestDatabase();
   });
   afterAll(async () => {
-    for (const server of launched) if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
-    await Promise.all(launched.map((server) => server.exited));
+    await killAll(launched);
     await database.drop();
   });
 

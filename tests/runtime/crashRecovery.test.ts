@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase.js';
-import { freePort, launchServer, type ServerProcess } from '../support/serverProcess.js';
+import { freePort, launchServer, type ServerProcess, killAll } from '../support/serverProcess.js';
 
 interface LoggedEvent {
   eventNumber: number;
@@ -49,8 +49,7 @@ describe('a server process killed with work in flight', () => {
     database = await createTestDatabase();
   });
   afterAll(async () => {
-    for (const server of launched) if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
-    await Promise.all(launched.map((server) => server.exited));
+    await killAll(launched);
     await database.drop();
   });
 

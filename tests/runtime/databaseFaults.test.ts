@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase.js';
-import { freePort, launchServer, type ServerProcess } from '../support/serverProcess.js';
+import { freePort, launchServer, poll, postGraphQL, type ServerProcess } from '../support/serverProcess.js';
 
 const EXECUTIONS = 200;
 const STARTS_AT_ONCE = 10;
@@ -28,27 +28,6 @@ const workflow = {
     { source: 'join', target: 'after' },
   ],
 };
-
-interface Answer {
-  status: number;
-  body: { data?: any; errors?: Array<{ message: string; extensions?: { code?: string } }> };
-}
-
-/** A GraphQL request that hands back what the server answered, errors included. */
-async function post(server: ServerProcess, query: string, variables: Record<string, unknown> = {}): Promise<Answer> {
-  const response = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  return { status: response.status, body: (await response.json()) as Answer['body'] };
-}
-
-async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, deadlineMs = SETTLE_DEADLINE_MS): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting, last seen: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('a server process whose database connections are terminated under load', () => {
   let database: TestDatabase;
@@ -84,7 +63,10 @@ describe('a server process whose database connections are terminated under load'
     const refusals = new Map<string, number>();
     const startOne = async (n: number): Promise<string> => {
       for (;;) {
-        const answer = await post(running, `mutation($id: ID!, $n: Int!) { startTrigger(workflowId: $id, triggerNodeId: "start", data: { n: $n }) { id } }`, { id: workflowId, n });
+        const answer = await postGraphQL(running, `mutation($id: ID!, $n: Int!) { startTrigger(workflowId: $id, triggerNodeId: "start", data: { n: $n }) { id } }`, {
+          id: workflowId,
+          n,
+        });
         if (answer.body.data?.startTrigger) return answer.body.data.startTrigger.id as string;
         const code = answer.body.errors?.[0]?.extensions?.code ?? `HTTP ${answer.status}`;
         refusals.set(code, (refusals.get(code) ?? 0) + 1);
@@ -118,6 +100,8 @@ describe('a server process whose database connections are terminated under load'
     await poll(
       async () => ({ completed: await countOf('COMPLETED'), all: await countOf(null) }),
       ({ completed, all }) => all >= started.length && completed === all,
+      SETTLE_DEADLINE_MS,
+      200,
     );
     expect(running.child.exitCode, running.output()).toBeNull();
 

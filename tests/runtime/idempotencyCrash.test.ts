@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase.js';
-import { freePort, launchServer, type ServerProcess } from '../support/serverProcess.js';
+import { freePort, launchServer, type ServerProcess, killAll } from '../support/serverProcess.js';
 
 const KEYS = Array.from({ length: 60 }, (_, i) => `crash-key-${i}`);
 const START = `mutation($id: ID!, $key: String, $data: JSON) { startTrigger(workflowId: $id, triggerNodeId: "start", data: $data, idempotencyKey: $key) { id } }`;
@@ -24,8 +24,7 @@ describe('idempotent starts across a kill -9', () => {
     await sql.connect();
   });
   afterAll(async () => {
-    for (const server of launched) if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
-    await Promise.all(launched.map((server) => server.exited));
+    await killAll(launched);
     await sql?.end();
     await database.drop();
   });

@@ -7,7 +7,7 @@ import { migrateEventStore } from '../../src/eventstore/postgresSchema.js';
 import type { EventStore } from '../../src/eventstore/eventStore.js';
 import { MAX_RECOVERIES } from '../../src/runtime/processManager.js';
 import { appendStream, endlessDelay, startedEvent } from '../support/craftedStreams.js';
-import { freePort, launchServer, type ServerProcess } from '../support/serverProcess.js';
+import { freePort, launchServer, type ServerProcess, killAll } from '../support/serverProcess.js';
 
 async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
   const deadline = Date.now() + 60_000;
@@ -40,8 +40,7 @@ describe('a server started on a log that holds a poisonous execution', () => {
     store = createPostgresEventStore(db);
   });
   afterAll(async () => {
-    for (const server of launched) if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
-    await Promise.all(launched.map((server) => server.exited));
+    await killAll(launched);
     await store.close();
     await db.close();
     await database.drop();

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase.js';
 import { TIMER_LEASE_MS } from '../../src/runtime/timers.js';
-import { freePort, launchServer, type ServerProcess } from '../support/serverProcess.js';
+import { freePort, launchServer, type ServerProcess, killAll } from '../support/serverProcess.js';
 
 /** The scheduler's longest sleep (timers.ts POLL_MS): a waiting process looks again at least this often. */
 const POLL_MS = 5_000;
@@ -43,8 +43,7 @@ describe('a delay timer claimed by a process that dies', () => {
     await sql.connect();
   });
   afterAll(async () => {
-    for (const server of launched) if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
-    await Promise.all(launched.map((server) => server.exited));
+    await killAll(launched);
     await sql?.end();
     await database.drop();
   });

@@ -19,6 +19,38 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** What the server answered to a GraphQL request, errors included. */
+export interface GraphQLAnswer {
+  status: number;
+  body: { data?: any; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+}
+
+/** A GraphQL request that hands back what the server answered, errors included. */
+export async function postGraphQL(server: ServerProcess, query: string, variables: Record<string, unknown> = {}): Promise<GraphQLAnswer> {
+  const response = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  return { status: response.status, body: (await response.json()) as GraphQLAnswer['body'] };
+}
+
+/** Reads until `done` holds, every `intervalMs`, for at most `deadlineMs`. */
+export async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, deadlineMs: number, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting, last seen: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** Kills (SIGKILL) every server still running and waits until each has exited: a test file's clean-up. */
+export async function killAll(servers: ServerProcess[]): Promise<void> {
+  for (const server of servers) if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+  await Promise.all(servers.map((server) => server.exited));
+}
+
+/** How long a server may take to answer its health check: a busy 2-core machine starting tsx is slow. */
+const LAUNCH_DEADLINE_MS = 60_000;
+
 /** Starts the server and resolves once its health check answers. */
 export async function launchServer(env: Record<string, string>): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -41,7 +73,7 @@ export async function launchServer(env: Record<string, string>): Promise<ServerP
       return body.data;
     },
   };
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + LAUNCH_DEADLINE_MS;
   for (;;) {
     const response = await fetch(`${url}/health`).catch(() => null);
     if (response?.ok) return server;
