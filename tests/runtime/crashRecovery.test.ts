@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase.js';
-import { freePort, launchServer, type ServerProcess, killAll } from '../support/serverProcess.js';
+import { freePort, launchServer, type ServerProcess, killAll, poll as pollUntil } from '../support/serverProcess.js';
 
 interface LoggedEvent {
   eventNumber: number;
@@ -8,15 +8,8 @@ interface LoggedEvent {
   data: { nodeId?: string; attempt?: number };
 }
 
-async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting, last seen: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** This file's waits: at most 30 s, checked every 50 ms. */
+const poll = <T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> => pollUntil(read, done, 30_000, 50);
 
 const workflow = {
   name: 'crash',

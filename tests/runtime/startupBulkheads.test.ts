@@ -7,17 +7,10 @@ import { migrateEventStore } from '../../src/eventstore/postgresSchema.js';
 import type { EventStore } from '../../src/eventstore/eventStore.js';
 import { MAX_RECOVERIES } from '../../src/runtime/processManager.js';
 import { appendStream, endlessDelay, startedEvent } from '../support/craftedStreams.js';
-import { freePort, launchServer, type ServerProcess, killAll } from '../support/serverProcess.js';
+import { freePort, launchServer, type ServerProcess, killAll, poll as pollUntil } from '../support/serverProcess.js';
 
-async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting, last seen: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** This file's waits: at most 60 s, checked every 100 ms. */
+const poll = <T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> => pollUntil(read, done, 60_000, 100);
 
 const simple = {
   name: 'after the poison',

@@ -2,22 +2,15 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase.js';
 import { TIMER_LEASE_MS } from '../../src/runtime/timers.js';
-import { freePort, launchServer, type ServerProcess, killAll } from '../support/serverProcess.js';
+import { freePort, launchServer, type ServerProcess, killAll, poll as pollUntil } from '../support/serverProcess.js';
 
 /** The scheduler's longest sleep (timers.ts POLL_MS): a waiting process looks again at least this often. */
 const POLL_MS = 5_000;
 /** Room for a busy machine to send and commit the command once the timer is claimed. */
 const FIRE_MARGIN_MS = 5_000;
 
-async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}, last seen: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** This file's waits: at most 60 s, checked every 50 ms. */
+const poll = <T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> => pollUntil(read, done, 60_000, 50, what);
 
 const workflow = {
   name: 'takeover',

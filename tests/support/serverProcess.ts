@@ -31,13 +31,13 @@ export async function postGraphQL(server: ServerProcess, query: string, variable
   return { status: response.status, body: (await response.json()) as GraphQLAnswer['body'] };
 }
 
-/** Reads until `done` holds, every `intervalMs`, for at most `deadlineMs`. */
-export async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, deadlineMs: number, intervalMs = 100): Promise<T> {
+/** Reads until `done` holds, every `intervalMs`, for at most `deadlineMs`; `what` names the wait in the error. */
+export async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, deadlineMs: number, intervalMs = 100, what?: string): Promise<T> {
   const deadline = Date.now() + deadlineMs;
   for (;;) {
     const value = await read();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting, last seen: ${JSON.stringify(value)}`);
+    if (Date.now() > deadline) throw new Error(`gave up waiting${what ? ` for ${what}` : ''}, last seen: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
