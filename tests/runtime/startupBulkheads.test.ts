@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase
 import { createPostgresEventStore } from '../../src/eventstore/postgresEventStore.js';
 import { migrateEventStore } from '../../src/eventstore/postgresSchema.js';
 import type { EventStore } from '../../src/eventstore/eventStore.js';
-import { MAX_RECOVERIES } from '../../src/runtime/processManager.js';
+import { MAX_RECOVERIES } from '../../src/runtime/processManager/processManager.js';
 import { appendStream, endlessDelay, startedEvent } from '../support/craftedStreams.js';
 import { freePort, launchServer, type ServerProcess, killAll, poll as pollUntil } from '../support/serverProcess.js';
 

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase.js';
-import { TIMER_LEASE_MS } from '../../src/runtime/timers.js';
+import { TIMER_LEASE_MS } from '../../src/runtime/timers/timers.js';
 import { freePort, launchServer, type ServerProcess, killAll, poll as pollUntil } from '../support/serverProcess.js';
 
 /** The scheduler's longest sleep (timers.ts POLL_MS): a waiting process looks again at least this often. */

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExecutionCommandHandler } from '../../src/commands/executionCommandHandler.js';
-import { TableChanges } from '../../src/runtime/tableChanges.js';
-import { timer, type Timer } from '../../src/runtime/timers.js';
-import { TimerStore } from '../../src/runtime/timerStore.js';
+import { TableChanges } from '../../src/runtime/processManager/tableChanges.js';
+import { timer, type Timer } from '../../src/runtime/timers/timer.js';
+import { TimerStore } from '../../src/runtime/timers/timerStore.js';
 import { BACKENDS, type Backend } from '../support/backends.js';
 import { createHarness, type Harness } from '../support/engineHarness.js';
 import { begin, eventsOf, flow, ms, sleep } from '../support/flows.js';

@@ -1,7 +1,7 @@
 import type { ExecutionEvent } from '../../src/domain/execution/events.js';
 import type { NodeDefinition, WorkflowDefinition, WorkflowSettings } from '../../src/domain/workflow/workflow.js';
 import type { RecordedEvent } from '../../src/eventstore/eventStore.js';
-import type { ClaimedNode, ClaimOptions, WorkQueue } from '../../src/runtime/workQueue.js';
+import type { ClaimedNode, ClaimOptions, WorkQueue } from '../../src/runtime/workQueue/workQueue.js';
 import type { Harness } from './engineHarness.js';
 
 /** A workflow from a manual trigger `start`, more nodes and [source, target, sourceOutput?] edges. */

@@ -1,6 +1,6 @@
 import type { SqlClient } from '../../db/sqlClient.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
-import type { StartExecution, StartRequest } from '../admission.js';
+import type { StartExecution, StartRequest } from '../admission/admission.js';
 import { checkIdempotencyKey } from './idempotencyKey.js';
 import { IdempotencyKeyStore } from './idempotencyKeyStore.js';
 

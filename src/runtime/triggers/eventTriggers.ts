@@ -4,7 +4,7 @@ import type { WorkflowCommandHandler } from '../../commands/workflowCommandHandl
 import type { SqlExecutor } from '../../db/sqlClient.js';
 import { DomainError } from '../../domain/errors.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
-import type { StartExecution } from '../admission.js';
+import type { StartExecution } from '../admission/admission.js';
 import { derivedId } from './derivedId.js';
 import type { TriggerCatalog } from './triggerCatalog.js';
 

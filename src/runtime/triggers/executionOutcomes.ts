@@ -4,7 +4,7 @@ import { EXECUTION_STREAM_PREFIX } from '../../domain/execution/events.js';
 import { foldExecution } from '../../domain/execution/evolve.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/eventStore.js';
-import { CheckpointedFeed } from './checkpointedFeed.js';
+import { CheckpointedFeed } from '../feeds/checkpointedFeed.js';
 import type { EventTriggers } from './eventTriggers.js';
 
 /** The event every ending execution emits, by how it ended. */

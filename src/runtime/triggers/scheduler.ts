@@ -2,7 +2,7 @@ import type { WorkflowCommandHandler } from '../../commands/workflowCommandHandl
 import { OutageReporter } from '../../db/faultRetry.js';
 import type { SqlClient } from '../../db/sqlClient.js';
 import { DomainError } from '../../domain/errors.js';
-import type { StartExecution } from '../admission.js';
+import type { StartExecution } from '../admission/admission.js';
 import { claimDueFirings, firingDone, nextDueAt, unstartedFirings, type Firing } from './scheduleStore.js';
 
 export interface SchedulerOptions {

@@ -2,7 +2,7 @@ import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
 import type { NodeDefinition, Workflow } from '../../domain/workflow/workflow.js';
 import { WORKFLOW_STREAM_PREFIX, type WorkflowEvent } from '../../domain/workflow/workflowEvents.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/eventStore.js';
-import { CheckpointedFeed } from './checkpointedFeed.js';
+import { CheckpointedFeed } from '../feeds/checkpointedFeed.js';
 import { syncSchedules } from './scheduleStore.js';
 
 export interface TriggerCatalogOptions {

@@ -1,7 +1,7 @@
 import type { WorkflowCommandHandler } from '../../commands/workflowCommandHandler.js';
 import type { SqlClient } from '../../db/sqlClient.js';
 import type { EventStore } from '../../eventstore/eventStore.js';
-import type { StartExecution } from '../admission.js';
+import type { StartExecution } from '../admission/admission.js';
 import { EventTriggers } from './eventTriggers.js';
 import { ExecutionOutcomes } from './executionOutcomes.js';
 import { Scheduler } from './scheduler.js';

@@ -5,7 +5,7 @@ import { DomainError } from '../../domain/errors.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
 import { jsonProblem, stringProblem } from '../../domain/jsonHygiene.js';
 import { MAX_ID_LENGTH } from '../../domain/limits.js';
-import type { StartExecution } from '../admission.js';
+import type { StartExecution } from '../admission/admission.js';
 import type { WebhookRegistry } from './webhookRegistry.js';
 import { isValidSignature, SIGNATURE_HEADER } from './webhookSignature.js';
 

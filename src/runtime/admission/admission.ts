@@ -1,18 +1,18 @@
-import type { CommandContext, ExecutionCommandHandler } from '../commands/executionCommandHandler.js';
-import { isDatabaseFault } from '../db/databaseFaults.js';
-import { OutageReporter } from '../db/faultRetry.js';
-import type { SqlClient, SqlExecutor } from '../db/sqlClient.js';
-import { DomainError } from '../domain/errors.js';
-import type { ExecutionCommand } from '../domain/execution/commands.js';
-import { EXECUTION_STREAM_PREFIX } from '../domain/execution/events.js';
-import type { RerunRequest } from '../domain/execution/rerun.js';
-import type { ExecutionState } from '../domain/execution/state.js';
-import { isTriggerType } from '../domain/workflow/nodeTypes.js';
-import type { Workflow } from '../domain/workflow/workflow.js';
-import type { EventStore, RecordedEvent } from '../eventstore/eventStore.js';
+import type { CommandContext, ExecutionCommandHandler } from '../../commands/executionCommandHandler.js';
+import { isDatabaseFault } from '../../db/databaseFaults.js';
+import { OutageReporter } from '../../db/faultRetry.js';
+import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
+import { DomainError } from '../../domain/errors.js';
+import type { ExecutionCommand } from '../../domain/execution/commands.js';
+import { EXECUTION_STREAM_PREFIX } from '../../domain/execution/events.js';
+import type { RerunRequest } from '../../domain/execution/rerun.js';
+import type { ExecutionState } from '../../domain/execution/state.js';
+import { isTriggerType } from '../../domain/workflow/nodeTypes.js';
+import type { Workflow } from '../../domain/workflow/workflow.js';
+import type { EventStore, RecordedEvent } from '../../eventstore/eventStore.js';
 import { applySlotEvents, SLOT_EVENT_TYPES } from './admissionEvents.js';
 import { SlotStore, type SlotRow } from './admissionStore.js';
-import { CheckpointedFeed } from './triggers/checkpointedFeed.js';
+import { CheckpointedFeed } from '../feeds/checkpointedFeed.js';
 
 export interface StartRequest {
   /** Random for a one-off start; derived from the occurrence when a trigger may fire it twice. */

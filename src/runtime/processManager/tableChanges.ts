@@ -1,4 +1,4 @@
-import type { SqlExecutor } from '../db/sqlClient.js';
+import type { SqlExecutor } from '../../db/sqlClient.js';
 
 interface NodeKey {
   executionId: string;

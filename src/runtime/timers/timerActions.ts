@@ -1,10 +1,10 @@
-import type { ExecutionCommandHandler } from '../commands/executionCommandHandler.js';
-import type { ExecutionCommand } from '../domain/execution/commands.js';
-import { DomainError } from '../domain/errors.js';
-import type { ExecutionFaults } from './executionFaults.js';
-import { handleOnLatest } from './latestState.js';
-import type { NodeRunner } from './nodeRunner.js';
-import type { Timer } from './timers.js';
+import type { ExecutionCommandHandler } from '../../commands/executionCommandHandler.js';
+import type { ExecutionCommand } from '../../domain/execution/commands.js';
+import { DomainError } from '../../domain/errors.js';
+import type { ExecutionFaults } from '../executionFaults.js';
+import { handleOnLatest } from '../latestState.js';
+import type { NodeRunner } from '../runner/nodeRunner.js';
+import type { Timer } from './timer.js';
 
 /**
  * What a due timer does: it sends the command it stands for. The decider refuses or ignores a

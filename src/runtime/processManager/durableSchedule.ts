@@ -1,15 +1,16 @@
-import { toExecutionEvent, type ExecutionCommandHandler } from '../commands/executionCommandHandler.js';
-import type { SqlExecutor } from '../db/sqlClient.js';
-import type { ExecutionEvent } from '../domain/execution/events.js';
-import type { RecordedEvent } from '../eventstore/eventStore.js';
+import { toExecutionEvent, type ExecutionCommandHandler } from '../../commands/executionCommandHandler.js';
+import type { SqlExecutor } from '../../db/sqlClient.js';
+import type { ExecutionEvent } from '../../domain/execution/events.js';
+import type { RecordedEvent } from '../../eventstore/eventStore.js';
 import type { ExecutionFacts } from './executionFacts.js';
-import { isExecutionFault } from './executionFaults.js';
+import { isExecutionFault } from '../executionFaults.js';
 import { TableChanges } from './tableChanges.js';
-import { planTimers } from './timerPlan.js';
-import type { Timer, TimerScheduler } from './timers.js';
-import { TimerStore } from './timerStore.js';
-import { planJobs } from './workQueuePlan.js';
-import { WorkQueueStore, type ExternalJob } from './workQueueStore.js';
+import { planTimers } from '../timers/timerPlan.js';
+import type { Timer } from '../timers/timer.js';
+import type { TimerScheduler } from '../timers/timers.js';
+import { TimerStore } from '../timers/timerStore.js';
+import { planJobs } from '../workQueue/workQueuePlan.js';
+import { WorkQueueStore, type ExternalJob } from '../workQueue/workQueueStore.js';
 
 /** The changes of one batch: written with the runtime's checkpoint, so that a crash loses neither. */
 export interface SchedulePlan {

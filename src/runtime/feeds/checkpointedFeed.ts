@@ -1,6 +1,6 @@
 import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
 import type { EventStore, RecordedEvent, Subscription, SubscriptionFilter } from '../../eventstore/eventStore.js';
-import { loadRuntimeCheckpoint, saveRuntimeCheckpoint } from '../runtimeCheckpoints.js';
+import { loadRuntimeCheckpoint, saveRuntimeCheckpoint } from '../processManager/runtimeCheckpoints.js';
 
 const CAUGHT_UP_TIMEOUT_MS = 5_000;
 

@@ -1,6 +1,6 @@
-import type { ExecutionEvent } from '../domain/execution/events.js';
-import type { ExecutionFacts } from './executionFacts.js';
-import type { TableChanges } from './tableChanges.js';
+import type { ExecutionEvent } from '../../domain/execution/events.js';
+import type { ExecutionFacts } from '../processManager/executionFacts.js';
+import type { TableChanges } from '../processManager/tableChanges.js';
 import type { ExternalJob } from './workQueueStore.js';
 
 /**

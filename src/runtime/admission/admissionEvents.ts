@@ -1,6 +1,6 @@
-import type { SqlExecutor } from '../db/sqlClient.js';
-import type { ExecutionEventType, ExecutionStarted } from '../domain/execution/events.js';
-import type { RecordedEvent } from '../eventstore/eventStore.js';
+import type { SqlExecutor } from '../../db/sqlClient.js';
+import type { ExecutionEventType, ExecutionStarted } from '../../domain/execution/events.js';
+import type { RecordedEvent } from '../../eventstore/eventStore.js';
 
 const FINISHING: readonly ExecutionEventType[] = ['ExecutionCompleted', 'ExecutionFailed', 'ExecutionCancelled'];
 /** A queued execution got its slot, or a finished one goes on (manual retry) and takes one again. */

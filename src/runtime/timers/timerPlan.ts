@@ -1,8 +1,8 @@
-import type { ExecutionEvent } from '../domain/execution/events.js';
-import type { ExecutionFacts } from './executionFacts.js';
-import { delayEndsAt, isDelayNode } from './nodes/delayNode.js';
-import type { TableChanges } from './tableChanges.js';
-import { timer, type Timer } from './timers.js';
+import type { ExecutionEvent } from '../../domain/execution/events.js';
+import type { ExecutionFacts } from '../processManager/executionFacts.js';
+import { delayEndsAt, isDelayNode } from '../nodes/delayNode.js';
+import type { TableChanges } from '../processManager/tableChanges.js';
+import { timer, type Timer } from './timer.js';
 
 const after = (at: string, ms: number) => new Date(Date.parse(at) + ms);
 

@@ -1,4 +1,4 @@
-import type { SqlClient, SqlExecutor } from '../db/sqlClient.js';
+import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
 import { loadRuntimeCheckpoint, saveRuntimeCheckpoint } from './runtimeCheckpoints.js';
 
 /**

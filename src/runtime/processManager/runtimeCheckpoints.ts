@@ -1,4 +1,4 @@
-import type { SqlExecutor } from '../db/sqlClient.js';
+import type { SqlExecutor } from '../../db/sqlClient.js';
 
 /** Where each log follower of the runtime resumes: `runtime_checkpoints` (created by RuntimeStore.migrate). */
 export async function loadRuntimeCheckpoint(db: SqlExecutor, name: string): Promise<string | null> {

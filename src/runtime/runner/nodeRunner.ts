@@ -1,14 +1,14 @@
-import type { ExecutionCommandHandler } from '../commands/executionCommandHandler.js';
-import { OutageReporter, retryDatabaseFaults } from '../db/faultRetry.js';
-import type { ExecutionCommand } from '../domain/execution/commands.js';
-import { DomainError } from '../domain/errors.js';
-import { jsonProblem, storableString } from '../domain/jsonHygiene.js';
-import { MAX_NODE_OUTPUT_DEPTH } from '../domain/limits.js';
-import type { ExecutionState } from '../domain/execution/state.js';
-import type { ExecutionFaults } from './executionFaults.js';
-import { isDelayNode } from './nodes/delayNode.js';
+import type { ExecutionCommandHandler } from '../../commands/executionCommandHandler.js';
+import { OutageReporter, retryDatabaseFaults } from '../../db/faultRetry.js';
+import type { ExecutionCommand } from '../../domain/execution/commands.js';
+import { DomainError } from '../../domain/errors.js';
+import { jsonProblem, storableString } from '../../domain/jsonHygiene.js';
+import { MAX_NODE_OUTPUT_DEPTH } from '../../domain/limits.js';
+import type { ExecutionState } from '../../domain/execution/state.js';
+import type { ExecutionFaults } from '../executionFaults.js';
+import { isDelayNode } from '../nodes/delayNode.js';
 import { attemptBound, ExecutionDeadline } from './attemptBound.js';
-import { CodedNodeError, PermanentNodeError, type NodeExecutor } from './nodes/nodeExecutor.js';
+import { CodedNodeError, PermanentNodeError, type NodeExecutor } from '../nodes/nodeExecutor.js';
 import { Semaphore } from './semaphore.js';
 
 export interface NodeJob {

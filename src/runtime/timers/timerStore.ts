@@ -1,6 +1,6 @@
-import type { SqlClient, SqlExecutor } from '../db/sqlClient.js';
-import type { TableChanges } from './tableChanges.js';
-import type { Timer, TimerKind } from './timers.js';
+import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
+import type { TableChanges } from '../processManager/tableChanges.js';
+import type { Timer, TimerKind } from './timer.js';
 
 interface TimerRow {
   id: string;

@@ -1,4 +1,4 @@
-import type { SqlClient, SqlExecutor } from '../db/sqlClient.js';
+import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
 
 // Serialises concurrent migrations of several processes: CREATE ... IF NOT EXISTS still races.
 const MIGRATION_LOCK = 7_240_118_303;

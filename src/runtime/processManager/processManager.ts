@@ -1,11 +1,11 @@
-import type { ExecutionCommandHandler } from '../commands/executionCommandHandler.js';
-import { DomainError } from '../domain/errors.js';
-import { EXECUTION_STREAM_PREFIX, TERMINAL_EXECUTION_STATUSES, type ExecutionEvent } from '../domain/execution/events.js';
-import type { ExecutionState } from '../domain/execution/state.js';
-import type { EventStore, RecordedEvent, Subscription } from '../eventstore/eventStore.js';
+import type { ExecutionCommandHandler } from '../../commands/executionCommandHandler.js';
+import { DomainError } from '../../domain/errors.js';
+import { EXECUTION_STREAM_PREFIX, TERMINAL_EXECUTION_STATUSES, type ExecutionEvent } from '../../domain/execution/events.js';
+import type { ExecutionState } from '../../domain/execution/state.js';
+import type { EventStore, RecordedEvent, Subscription } from '../../eventstore/eventStore.js';
 import type { DurableSchedule } from './durableSchedule.js';
-import { isExecutionFault, type ExecutionFaults } from './executionFaults.js';
-import type { NodeRunner } from './nodeRunner.js';
+import { isExecutionFault, type ExecutionFaults } from '../executionFaults.js';
+import type { NodeRunner } from '../runner/nodeRunner.js';
 import type { RuntimeStore } from './runtimeStore.js';
 
 /** Events after which some idle node may have become ready (or the execution may be done). */

@@ -1,11 +1,11 @@
-import type { ExecutionCommandHandler } from '../commands/executionCommandHandler.js';
-import { DomainError, invalidState } from '../domain/errors.js';
-import { MAX_CLAIM, MAX_LEASE_MS } from '../domain/limits.js';
-import type { ExecutionCommand } from '../domain/execution/commands.js';
-import type { ExecutionState } from '../domain/execution/state.js';
-import type { NodeStarted } from '../domain/execution/events.js';
-import type { RecordedEvent } from '../eventstore/eventStore.js';
-import { handleOnLatest } from './latestState.js';
+import type { ExecutionCommandHandler } from '../../commands/executionCommandHandler.js';
+import { DomainError, invalidState } from '../../domain/errors.js';
+import { MAX_CLAIM, MAX_LEASE_MS } from '../../domain/limits.js';
+import type { ExecutionCommand } from '../../domain/execution/commands.js';
+import type { ExecutionState } from '../../domain/execution/state.js';
+import type { NodeStarted } from '../../domain/execution/events.js';
+import type { RecordedEvent } from '../../eventstore/eventStore.js';
+import { handleOnLatest } from '../latestState.js';
 import type { WorkQueueStore } from './workQueueStore.js';
 
 /** A node attempt handed to an external worker: it is RUNNING and the worker's until `leaseExpiresAt`. */

@@ -1,5 +1,5 @@
-import type { ExecutionState } from '../domain/execution/state.js';
-import type { NodeDefinition } from '../domain/workflow/workflow.js';
+import type { ExecutionState } from '../../domain/execution/state.js';
+import type { NodeDefinition } from '../../domain/workflow/workflow.js';
 
 /** What planning the runtime's tables needs to know of an execution besides its events. */
 export interface ExecutionFacts {

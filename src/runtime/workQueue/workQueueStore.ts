@@ -1,5 +1,5 @@
-import type { SqlClient, SqlExecutor } from '../db/sqlClient.js';
-import type { TableChanges } from './tableChanges.js';
+import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
+import type { TableChanges } from '../processManager/tableChanges.js';
 
 /** A queued attempt of an `external` node, waiting for a worker of its queue. */
 export interface ExternalJob {
