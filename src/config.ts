@@ -1,4 +1,6 @@
 import { resolve } from 'node:path';
+import { QUERY_BOUND_DEFAULTS, QUERY_BOUND_MAXIMA, QUERY_BOUND_VARIABLES, type QueryBounds } from './api/guards/queryBounds.js';
+import { DEFAULT_RATE_LIMIT_PER_MINUTE, MAX_RATE_LIMIT_PER_MINUTE } from './api/guards/requestRate.js';
 import { MAX_EXPRESSION_TIMEOUT_MS } from './runtime/expressions/expressionBounds.js';
 import { HTTP_NODE_DEFAULTS } from './runtime/nodes/httpNode.js';
 
@@ -26,6 +28,12 @@ export interface Config {
   httpNodeTimeoutMs: number;
   /** An `http` node whose response body is larger fails with HTTP_RESPONSE_TOO_LARGE (HTTP_NODE_MAX_RESPONSE_BYTES). */
   httpNodeMaxResponseBytes: number;
+  /** With HTTP_NODE_BLOCK_PRIVATE=true, `http` nodes reach public addresses only (link-local is refused always). */
+  httpNodeBlockPrivate: boolean;
+  /** GRAPHQL_MAX_DEPTH, GRAPHQL_MAX_ALIASES, GRAPHQL_MAX_COST, GRAPHQL_MAX_TOKENS. */
+  queryBounds: QueryBounds;
+  /** Requests per minute per token, client address or webhook path (RATE_LIMIT_PER_MINUTE). */
+  rateLimitPerMinute: number;
 }
 
 /** An hour: a request that takes longer belongs to an external worker, not to a node holding a slot. */
@@ -61,6 +69,18 @@ function integer(env: Env, name: string, min: number, max: number, problems: str
   return undefined;
 }
 
+function boolean(env: Env, name: string, problems: string[]): boolean {
+  const raw = read(env, name) ?? 'false';
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  problems.push(`${name} must be true or false, got "${raw}"`);
+  return false;
+}
+
+function queryBounds(env: Env, problems: string[]): QueryBounds {
+  const bound = (name: keyof QueryBounds) => integer(env, QUERY_BOUND_VARIABLES[name], 1, QUERY_BOUND_MAXIMA[name], problems) ?? QUERY_BOUND_DEFAULTS[name];
+  return { maxDepth: bound('maxDepth'), maxAliases: bound('maxAliases'), maxCost: bound('maxCost'), maxTokens: bound('maxTokens') };
+}
+
 function url(env: Env, name: string, protocols: string[], problems: string[]): string | null {
   const raw = read(env, name);
   if (raw === undefined) return null;
@@ -92,6 +112,9 @@ export function loadConfig(env: Env = process.env): Config {
     expressionTimeoutMs: integer(env, 'EXPRESSION_TIMEOUT_MS', 1, MAX_EXPRESSION_TIMEOUT_MS, problems),
     httpNodeTimeoutMs: integer(env, 'HTTP_NODE_TIMEOUT_MS', 1, MAX_HTTP_NODE_TIMEOUT_MS, problems) ?? HTTP_NODE_DEFAULTS.timeoutMs,
     httpNodeMaxResponseBytes: integer(env, 'HTTP_NODE_MAX_RESPONSE_BYTES', 1, MAX_HTTP_NODE_RESPONSE_BYTES, problems) ?? HTTP_NODE_DEFAULTS.maxResponseBytes,
+    httpNodeBlockPrivate: boolean(env, 'HTTP_NODE_BLOCK_PRIVATE', problems),
+    queryBounds: queryBounds(env, problems),
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1, MAX_RATE_LIMIT_PER_MINUTE, problems) ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

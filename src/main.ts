@@ -48,7 +48,7 @@ async function start(config: Config, logger: Logger): Promise<() => Promise<void
   await projections.start();
   await engine.open();
   retention?.start();
-  const app = buildServer({ engine, readModel, projections, store, db, logger });
+  const app = buildServer({ engine, readModel, projections, store, db, logger, queryBounds: config.queryBounds, rateLimitPerMinute: config.rateLimitPerMinute });
   await app.listen({ port: config.port, host: config.host });
   // Resuming comes after listening: whatever an unfinished execution does, the server answers.
   const recovery = engine.recover().catch((err: unknown) => logger.error({ err }, 'recovery error'));

@@ -30,6 +30,14 @@ export class ApiError extends Error {
 
 export const notImplemented = (what: string): ApiError => new ApiError('NOT_IMPLEMENTED', `${what} is not implemented yet`);
 
+/** graphql's own refusal when its parser's `maxTokens` is reached (its wording, typo included). */
+const TOKEN_LIMIT_MESSAGE = /^Syntax Error: Document contains more that \d+ tokens/;
+
+export const isTokenLimitMessage = (message: string): boolean => TOKEN_LIMIT_MESSAGE.test(message);
+
+export const tooManyTokens = (maxTokens: number): ApiError =>
+  new ApiError('QUERY_TOO_COMPLEX', `the document has more than ${maxTokens} tokens (GRAPHQL_MAX_TOKENS)`, { maxTokens });
+
 interface Described {
   message: string;
   extensions: Record<string, unknown> & { code: ApiErrorCode };
@@ -51,7 +59,10 @@ const DATABASE_UNAVAILABLE: Described = {
   statusCode: 503,
 };
 
-const STATUS_CODES: Record<number, ApiErrorCode> = { 405: 'METHOD_NOT_ALLOWED', 413: 'PAYLOAD_TOO_LARGE' };
+const STATUS_CODES: Record<number, ApiErrorCode> = { 405: 'METHOD_NOT_ALLOWED', 413: 'PAYLOAD_TOO_LARGE', 429: 'RATE_LIMITED' };
+
+/** A request refused as a whole for one of these gets this HTTP status; other coded errors answer 200 as GraphQL results do. */
+const STATUS_OF_CODE: Partial<Record<ApiErrorCode, number>> = { QUERY_TOO_COMPLEX: 400 };
 
 const hasStatusCode = (error: object): error is Error & { statusCode: number } => 'statusCode' in error && typeof error.statusCode === 'number';
 
@@ -62,28 +73,40 @@ const hasStatusCode = (error: object): error is Error & { statusCode: number } =
 type GraphQLErrorLike = Pick<GraphQLError, 'message' | 'originalError' | 'path'> & { locations?: GraphQLError['locations'] };
 
 /** mercurius wraps parse and validation failures in one error that lists them. */
-function requestErrors(error: Error & { code?: unknown; errors?: unknown }): Described[] | null {
+function requestErrors(error: Error & { code?: unknown; errors?: unknown }, maxTokens: number): Described[] | null {
   if (error.code !== 'MER_ERR_GQL_VALIDATION' || !Array.isArray(error.errors)) return null;
-  return (error.errors as GraphQLErrorLike[]).map(({ message, locations }) => ({
-    message,
-    extensions: { code: message.startsWith('Syntax Error') ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED' },
-    statusCode: 400,
-    ...(locations ? { locations } : {}),
-  }));
+  return (error.errors as GraphQLErrorLike[]).map(({ message, locations }) => {
+    if (isTokenLimitMessage(message)) {
+      const refusal = tooManyTokens(maxTokens);
+      return { message: refusal.message, extensions: { ...refusal.details, code: refusal.code }, statusCode: 400 };
+    }
+    return {
+      message,
+      extensions: { code: message.startsWith('Syntax Error') ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED' },
+      statusCode: 400,
+      ...(locations ? { locations } : {}),
+    };
+  });
 }
 
-function classify(error: GraphQLErrorLike, bodyLimit: number): Described[] {
+/** The request bounds error messages name. */
+export interface RequestLimits {
+  bodyLimit: number;
+  maxTokens: number;
+}
+
+function classify(error: GraphQLErrorLike, { bodyLimit, maxTokens }: RequestLimits): Described[] {
   const original = error.originalError;
   // graphql itself rejected an argument or variable value while executing.
   if (original === undefined || original === null) return [{ message: error.message, extensions: { code: 'BAD_USER_INPUT' }, statusCode: 400 }];
   if (original instanceof DomainError || original instanceof ApiError) {
-    return [{ message: original.message, extensions: { ...original.details, code: original.code }, statusCode: 200 }];
+    return [{ message: original.message, extensions: { ...original.details, code: original.code }, statusCode: STATUS_OF_CODE[original.code] ?? 200 }];
   }
   if (original instanceof ConcurrencyError) {
     return [{ message: original.message, extensions: { code: original.code }, statusCode: 200 }];
   }
   if (isDatabaseFault(original)) return [DATABASE_UNAVAILABLE];
-  const request = requestErrors(original);
+  const request = requestErrors(original, maxTokens);
   if (request) return request;
   if (hasStatusCode(original) && original.statusCode >= 400 && original.statusCode < 500) {
     const code = STATUS_CODES[original.statusCode] ?? 'BAD_REQUEST';
@@ -99,10 +122,10 @@ function classify(error: GraphQLErrorLike, bodyLimit: number): Described[] {
  * 200 for results that have data, as GraphQL over HTTP asks; a failed request gets the status
  * of its first error (400 for a parse or validation failure, 413 for an oversized body, ...).
  */
-export function createErrorFormatter(bodyLimit: number) {
+export function createErrorFormatter(limits: RequestLimits) {
   return (execution: ExecutionResult, context: { app: { log: FastifyBaseLogger } }) => {
     const described = (execution.errors ?? []).flatMap((error) => {
-      const result = classify(error, bodyLimit);
+      const result = classify(error, limits);
       if (result[0] === INTERNAL) context.app.log.error({ err: error.originalError ?? error, path: error.path }, 'internal error in a GraphQL request');
       return result.map((each) => ({ ...each, path: error.path }));
     });
@@ -123,7 +146,7 @@ export function createErrorFormatter(bodyLimit: number) {
  */
 export function toCodedGraphQLError(error: unknown, log: FastifyBaseLogger): GraphQLError {
   const original = error instanceof Error ? error : new Error(String(error));
-  const [described = INTERNAL] = classify({ message: original.message, originalError: original, path: undefined }, 0);
+  const [described = INTERNAL] = classify({ message: original.message, originalError: original, path: undefined }, { bodyLimit: 0, maxTokens: 0 });
   if (described === INTERNAL) log.error({ err: error }, 'internal error starting a subscription');
   return new GraphQLError(described.message, { extensions: described.extensions });
 }

@@ -1,10 +1,15 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { buildSchema } from 'graphql';
+import rateLimit from '@fastify/rate-limit';
+import fastifyWebsocket from '@fastify/websocket';
 import mercurius from 'mercurius';
 import type { ApiDeps } from './apiDeps.js';
 import { createErrorFormatter } from './errors.js';
 import { ExecutionUpdates } from './executionUpdates.js';
 import { graphiqlRoutes } from './graphiqlRoutes.js';
+import { boundedDocuments } from './guards/boundedDocuments.js';
+import { QUERY_BOUND_DEFAULTS, type QueryBounds } from './guards/queryBounds.js';
+import { DEFAULT_RATE_LIMIT_PER_MINUTE, requestRateOptions } from './guards/requestRate.js';
 import { checkHealth } from './health.js';
 import { createResolvers } from './resolvers.js';
 import { assertResolversMatch, readSchemaSource } from './schema.js';
@@ -16,6 +21,10 @@ export interface ServerOptions extends ApiDeps {
   bodyLimit?: number;
   /** Once an execution has sent a burst of messages, its changes within this window go out as one message. */
   coalesceMs?: number;
+  /** Depth, alias, cost and token bounds of GraphQL documents (GRAPHQL_MAX_*). */
+  queryBounds?: QueryBounds;
+  /** Requests per minute per token, client address or webhook path (RATE_LIMIT_PER_MINUTE). */
+  rateLimitPerMinute?: number;
 }
 
 declare module 'fastify' {
@@ -31,12 +40,18 @@ const KEEP_ALIVE_MS = 15_000;
 
 export function buildServer(options: ServerOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? ONE_MIB;
+  const queryBounds = options.queryBounds ?? QUERY_BOUND_DEFAULTS;
   const app: FastifyInstance = options.logger ? Fastify({ bodyLimit, loggerInstance: options.logger }) : Fastify({ bodyLimit });
   const updates = new ExecutionUpdates({ readModel: options.readModel, projections: options.projections, coalesceMs: options.coalesceMs, log: app.log });
   const resolvers = createResolvers(options, updates, app.log);
   const schema = readSchemaSource();
   assertResolversMatch(buildSchema(schema), resolvers);
 
+  // First, so that every route registered after it is counted.
+  app.register(rateLimit, requestRateOptions(options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE));
+  // Registered here rather than by mercurius, so that its socket server is the root's, which
+  // boundedDocuments screens; a message is at most as large as a request body.
+  app.register(fastifyWebsocket, { options: { maxPayload: bodyLimit } });
   // mercurius gets the SDL, not a built schema: under a bundler the ESM and CommonJS builds of
   // graphql may both load, and mercurius' instanceof checks only know its own.
   app.register(mercurius, {
@@ -45,12 +60,14 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     path: '/graphql',
     graphiql: false,
     subscription: { keepAlive: KEEP_ALIVE_MS },
-    errorFormatter: createErrorFormatter(bodyLimit),
+    errorFormatter: createErrorFormatter({ bodyLimit, maxTokens: queryBounds.maxTokens }),
+    graphql: { parseOptions: { maxTokens: queryBounds.maxTokens } },
   });
+  app.register(boundedDocuments, { bounds: queryBounds });
   // An encapsulated plugin: it swaps the body parsers for raw buffers on its own routes only.
   app.register(webhookRoutes, { engine: options.engine, bodyLimit });
   app.register(graphiqlRoutes);
-  app.get('/health', async (_, reply) => {
+  app.get('/health', { config: { rateLimit: false } }, async (_, reply) => {
     const report = await checkHealth(options);
     return reply.code(report.status === 'ok' ? 200 : 503).send(report);
   });

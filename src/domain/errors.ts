@@ -13,7 +13,11 @@ export type ErrorCode =
   /** The engine failed handling an execution (a bug, a value it cannot use); the message holds no internals. */
   | 'INTERNAL_ERROR'
   /** An expression went past its time, memory or depth bound (a node's errorCode). */
-  | 'EXPRESSION_LIMIT';
+  | 'EXPRESSION_LIMIT'
+  /** A GraphQL document past a depth, alias, cost or token bound; refused before it runs. */
+  | 'QUERY_TOO_COMPLEX'
+  /** The caller sent more requests in the last minute than RATE_LIMIT_PER_MINUTE allows (HTTP 429). */
+  | 'RATE_LIMITED';
 
 /**
  * The codes a failed node attempt records (`errorCode` on NodeFailed / NodeRetryScheduled, shown
@@ -32,7 +36,9 @@ export type NodeErrorCode =
   /** An http node got a redirect without a Location header (permanent). */
   | 'HTTP_BAD_REDIRECT'
   /** An http node's request got no complete answer within HTTP_NODE_TIMEOUT_MS (retried by policy). */
-  | 'HTTP_TIMEOUT';
+  | 'HTTP_TIMEOUT'
+  /** An http node's address (after DNS resolution, on any hop) is link-local, or private with HTTP_NODE_BLOCK_PRIVATE (permanent). */
+  | 'HTTP_ADDRESS_BLOCKED';
 
 /** A rule of the domain said no: the command changes nothing and the caller learns why. */
 export class DomainError extends Error {

@@ -31,7 +31,7 @@ export interface Api {
   close(): Promise<void>;
 }
 
-export interface ApiOptions extends Pick<ServerOptions, 'coalesceMs'> {
+export interface ApiOptions extends Pick<ServerOptions, 'coalesceMs' | 'queryBounds' | 'rateLimitPerMinute' | 'logger'> {
   /** Engine settings beyond the store and database (a clock, a window, ...). */
   engine?: Partial<EngineOptions>;
 }

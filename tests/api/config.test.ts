@@ -24,7 +24,43 @@ describe('loadConfig', () => {
       nodeConcurrency: undefined,
       httpNodeTimeoutMs: 30_000,
       httpNodeMaxResponseBytes: 10 * 1024 * 1024,
+      httpNodeBlockPrivate: false,
+      queryBounds: { maxDepth: 20, maxAliases: 50, maxCost: 1000, maxTokens: 20_000 },
+      rateLimitPerMinute: 1200,
     });
+  });
+
+  it('reads the GraphQL bounds, the request rate and HTTP_NODE_BLOCK_PRIVATE, refusing values past their maxima', () => {
+    const env = {
+      GRAPHQL_MAX_DEPTH: '10',
+      GRAPHQL_MAX_ALIASES: '5',
+      GRAPHQL_MAX_COST: '300',
+      GRAPHQL_MAX_TOKENS: '4000',
+      RATE_LIMIT_PER_MINUTE: '60',
+      HTTP_NODE_BLOCK_PRIVATE: 'true',
+    };
+    expect(loadConfig(env)).toMatchObject({
+      queryBounds: { maxDepth: 10, maxAliases: 5, maxCost: 300, maxTokens: 4000 },
+      rateLimitPerMinute: 60,
+      httpNodeBlockPrivate: true,
+    });
+    expect(
+      problemsOf({
+        GRAPHQL_MAX_DEPTH: '101',
+        GRAPHQL_MAX_ALIASES: '0',
+        GRAPHQL_MAX_COST: '100001',
+        GRAPHQL_MAX_TOKENS: '500001',
+        RATE_LIMIT_PER_MINUTE: '60001',
+        HTTP_NODE_BLOCK_PRIVATE: 'yes',
+      }),
+    ).toEqual([
+      'HTTP_NODE_BLOCK_PRIVATE must be true or false, got "yes"',
+      'GRAPHQL_MAX_DEPTH must be an integer between 1 and 100, got "101"',
+      'GRAPHQL_MAX_ALIASES must be an integer between 1 and 1000, got "0"',
+      'GRAPHQL_MAX_COST must be an integer between 1 and 100000, got "100001"',
+      'GRAPHQL_MAX_TOKENS must be an integer between 1 and 500000, got "500001"',
+      'RATE_LIMIT_PER_MINUTE must be an integer between 1 and 60000, got "60001"',
+    ]);
   });
 
   it('bounds http nodes by HTTP_NODE_TIMEOUT_MS and HTTP_NODE_MAX_RESPONSE_BYTES, refusing values above their maxima', () => {

@@ -8,7 +8,7 @@ const logger = () => ({ error: vi.fn() });
 const located = (originalError: Error) => new GraphQLError(originalError.message, { path: ['field'], originalError });
 
 describe('the error formatter', () => {
-  const format = createErrorFormatter(1024);
+  const format = createErrorFormatter({ bodyLimit: 1024, maxTokens: 20_000 });
 
   it('gives domain errors their code and details, keeping HTTP 200', () => {
     const log = logger();
