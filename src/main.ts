@@ -41,7 +41,7 @@ async function start(config: Config, logger: Logger): Promise<() => Promise<void
     nodeConcurrency: config.nodeConcurrency,
     idempotencyWindowMs: config.idempotencyWindowHours && config.idempotencyWindowHours * 3_600_000,
     expressionTimeoutMs: config.expressionTimeoutMs,
-    http: { timeoutMs: config.httpNodeTimeoutMs, maxResponseBytes: config.httpNodeMaxResponseBytes },
+    http: { timeoutMs: config.httpNodeTimeoutMs, maxResponseBytes: config.httpNodeMaxResponseBytes, blockPrivate: config.httpNodeBlockPrivate },
     onError: (err) => logger.error({ err }, 'runtime error'),
   });
   const retention = config.retentionDays ? new RetentionJob({ db, retentionDays: config.retentionDays, onError: (err) => logger.error({ err }, 'retention error') }) : null;

@@ -41,7 +41,7 @@ export interface EngineOptions {
   nodeConcurrency?: number;
   /** Lease of a started node attempt (built-in nodes renew theirs; the default for external workers' claims). */
   leaseMs?: number;
-  /** Bounds of `http` nodes (request timeout, response size); default HTTP_NODE_DEFAULTS. */
+  /** Bounds of `http` nodes (request timeout, response size, address rules); default HTTP_NODE_DEFAULTS. */
   http?: Partial<HttpNodeOptions>;
   /** Default: the engine's own WebhookRegistry. */
   webhookPaths?: WebhookPathLookup;
@@ -57,6 +57,7 @@ export interface EngineOptions {
 const httpOptions = (given: Partial<HttpNodeOptions> = {}): HttpNodeOptions => ({
   timeoutMs: given.timeoutMs ?? HTTP_NODE_DEFAULTS.timeoutMs,
   maxResponseBytes: given.maxResponseBytes ?? HTTP_NODE_DEFAULTS.maxResponseBytes,
+  blockPrivate: given.blockPrivate ?? HTTP_NODE_DEFAULTS.blockPrivate,
 });
 
 export interface RerunOptions {

@@ -14,7 +14,12 @@ describe('request rate per token, client address and webhook path (RATE_LIMIT_PE
   const logLines: string[] = [];
   beforeAll(async () => {
     backend = await postgres!.create();
-    const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => done(null, void logLines.push(chunk.toString('utf8'))) });
+    const sink = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        logLines.push(chunk.toString('utf8'));
+        done();
+      },
+    });
     api = await startApi(backend, { rateLimitPerMinute: LIMIT, logger: pino({ level: 'trace' }, sink) });
   }, 120_000);
   afterAll(async () => {

@@ -1,3 +1,5 @@
+import { fetch, type Dispatcher, type Response } from 'undici';
+import { addressRefusal, checkLiteralAddress, guardedDispatcher, type AddressRules } from './addressRules.js';
 import { CodedNodeError, PermanentNodeError, type NodeExecutor } from './nodeExecutor.js';
 
 export interface HttpNodeOptions {
@@ -5,9 +7,11 @@ export interface HttpNodeOptions {
   timeoutMs: number;
   /** A response body larger than this fails the attempt (HTTP_RESPONSE_TOO_LARGE) as soon as it is over. */
   maxResponseBytes: number;
+  /** HTTP_NODE_BLOCK_PRIVATE: public addresses only (link-local is refused whatever this says). */
+  blockPrivate: boolean;
 }
 
-export const HTTP_NODE_DEFAULTS: HttpNodeOptions = { timeoutMs: 30_000, maxResponseBytes: 10 * 1024 * 1024 };
+export const HTTP_NODE_DEFAULTS: HttpNodeOptions = { timeoutMs: 30_000, maxResponseBytes: 10 * 1024 * 1024, blockPrivate: false };
 
 /** Redirects followed per request: enough for http -> https -> canonical host, and a loop ends quickly. */
 export const MAX_HTTP_REDIRECTS = 5;
@@ -35,14 +39,23 @@ function redirected(hop: Hop, response: Response): Hop {
   return { url, method: hop.method === 'HEAD' ? 'HEAD' : 'GET', headers, body: undefined };
 }
 
+/** Where requests go: through a pool whose connections obey the address rules. */
+interface Route {
+  dispatcher: Dispatcher;
+  rules: AddressRules;
+  signal: AbortSignal;
+}
+
 /**
  * Follows redirects by hand (`redirect: 'manual'`), at most MAX_HTTP_REDIRECTS of them, so that
- * every hop passes through here: an address check per hop is one call before each fetch.
+ * every hop passes through here: a literal address is checked before each hop, and a name where
+ * the connection resolves it (addressRules).
  */
-async function fetchFollowing(first: Hop, signal: AbortSignal): Promise<Response> {
+async function fetchFollowing(first: Hop, { dispatcher, rules, signal }: Route): Promise<Response> {
   let hop = first;
   for (let redirects = 0; ; redirects++) {
-    const response = await fetch(hop.url, { method: hop.method, headers: hop.headers, body: hop.body, signal, redirect: 'manual' });
+    checkLiteralAddress(hop.url, rules);
+    const response = await fetch(hop.url, { method: hop.method, headers: hop.headers, body: hop.body, signal, redirect: 'manual', dispatcher });
     if (!REDIRECT_STATUSES.has(response.status)) return response;
     await response.body?.cancel();
     if (redirects === MAX_HTTP_REDIRECTS) throw new PermanentNodeError(`more than ${MAX_HTTP_REDIRECTS} redirects, the last to ${hop.url}`, 'HTTP_TOO_MANY_REDIRECTS');
@@ -99,7 +112,9 @@ function requestSignal(attempt: AbortSignal, timeoutMs: number): { signal: Abort
 }
 
 /** `http` node: output `{ status, headers, body }`, the body parsed when the answer says it is JSON. */
-export function httpExecutor({ timeoutMs, maxResponseBytes }: HttpNodeOptions): NodeExecutor {
+export function httpExecutor({ timeoutMs, maxResponseBytes, blockPrivate }: HttpNodeOptions): NodeExecutor {
+  const rules = { blockPrivate };
+  const dispatcher = guardedDispatcher(rules);
   return async ({ node, signal }) => {
     const parameters = node.parameters ?? {};
     if (typeof parameters.url !== 'string') throw new PermanentNodeError('http node needs a url');
@@ -107,14 +122,15 @@ export function httpExecutor({ timeoutMs, maxResponseBytes }: HttpNodeOptions): 
     const headers = { ...(body && typeof parameters.body !== 'string' ? { 'content-type': 'application/json' } : {}), ...(parameters.headers as Record<string, string>) };
     const request = requestSignal(signal, timeoutMs);
     try {
-      const response = await fetchFollowing({ url: parameters.url, method: typeof parameters.method === 'string' ? parameters.method : 'GET', headers, body }, request.signal);
+      const hop = { url: parameters.url, method: typeof parameters.method === 'string' ? parameters.method : 'GET', headers, body };
+      const response = await fetchFollowing(hop, { dispatcher, rules, signal: request.signal });
       const text = await readBounded(response, maxResponseBytes);
       const json = (response.headers.get('content-type') ?? '').includes('json');
       return { output: { status: response.status, headers: Object.fromEntries(response.headers), body: json && text ? (JSON.parse(text) as unknown) : text } };
     } catch (error) {
       // Only the request's own timeout: an abort of the attempt is the runner's to report.
       if (!signal.aborted && request.timedOut()) throw new CodedNodeError(`no complete answer from ${parameters.url} within ${timeoutMs} ms`, 'HTTP_TIMEOUT', true);
-      throw error;
+      throw addressRefusal(error) ?? error;
     } finally {
       request.done();
     }
