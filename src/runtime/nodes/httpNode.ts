@@ -73,7 +73,8 @@ async function readBounded(response: Response, maxBytes: number): Promise<string
   if (response.body === null) return '';
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of response.body) {
+  // undici types its web stream's chunks as any; a response body's are bytes.
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
     size += chunk.byteLength;
     if (size > maxBytes) {
       await response.body.cancel().catch(() => undefined);
