@@ -17,6 +17,7 @@ export interface WorkflowInput {
     recovery?: { continueOnNodeFailure?: boolean | null; skipFailedBranches?: boolean | null; retryFailedNodes?: boolean | null; maxRetryAttempts?: number | null } | null;
     executionTimeoutMs?: number | null;
     maxConcurrentExecutions?: number | null;
+    maxConcurrentExecutionsPerUser?: number | null;
   } | null;
 }
 

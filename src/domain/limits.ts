@@ -33,7 +33,7 @@ export const DEFAULT_MAX_RETRY_DELAY_MS = HOUR_MS;
 /** `retry.backoffFactor`: 10 already turns 1 s into a day by the sixth attempt. */
 export const MAX_BACKOFF_FACTOR = 10;
 
-/** `settings.maxConcurrentExecutions`: above this the limit is no limit; admission keeps a row per running execution. */
+/** `settings.maxConcurrentExecutions` and `settings.maxConcurrentExecutionsPerUser`: above this the limit is no limit; admission keeps a row per running execution. */
 export const MAX_CONCURRENT_EXECUTIONS = 10_000;
 
 /** A `fail` node's `failTimes`: it can never fail more attempts than a node can have. */

@@ -181,12 +181,15 @@ function checkWebhookPaths(nodes: readonly NodeDefinition[], pathsInUse: Readonl
 
 function checkSettings(settings: WorkflowSettings | null | undefined): DependencyError[] {
   if (absent(settings)) return [];
-  const { maxConcurrentExecutions, executionTimeoutMs } = settings;
+  const { maxConcurrentExecutions, maxConcurrentExecutionsPerUser, executionTimeoutMs } = settings;
   const maxRetryAttempts = settings.recovery?.maxRetryAttempts;
   return [
     absent(maxConcurrentExecutions) || isIntegerBetween(maxConcurrentExecutions, 1, MAX_CONCURRENT_EXECUTIONS)
       ? undefined
       : `maxConcurrentExecutions must be an integer between 1 and ${MAX_CONCURRENT_EXECUTIONS}`,
+    absent(maxConcurrentExecutionsPerUser) || isIntegerBetween(maxConcurrentExecutionsPerUser, 1, MAX_CONCURRENT_EXECUTIONS)
+      ? undefined
+      : `maxConcurrentExecutionsPerUser must be an integer between 1 and ${MAX_CONCURRENT_EXECUTIONS}`,
     absent(executionTimeoutMs) || isIntegerBetween(executionTimeoutMs, 1, MAX_EXECUTION_TIMEOUT_MS)
       ? undefined
       : `executionTimeoutMs must be an integer between 1 and ${MAX_EXECUTION_TIMEOUT_MS}`,

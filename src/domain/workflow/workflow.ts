@@ -36,6 +36,8 @@ export interface WorkflowSettings {
   recovery?: RecoverySettings;
   executionTimeoutMs?: number;
   maxConcurrentExecutions?: number;
+  /** Running executions of one user (the userId of the start); starts without a user count only towards maxConcurrentExecutions. */
+  maxConcurrentExecutionsPerUser?: number;
 }
 
 export interface WorkflowDefinition {

@@ -52,9 +52,9 @@ const UNCONFIRMED_GRACE_MS = 10_000;
 const DONE_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Concurrency limits (`settings.maxConcurrentExecutions`): every start goes through here. Under
- * the limit an execution starts RUNNING; over it, QUEUED, and it is admitted first in, first out
- * when a slot frees. Slots live in `execution_slots`, so several processes share them: starts
+ * Concurrency limits (`settings.maxConcurrentExecutions`, and per user who started them
+ * `settings.maxConcurrentExecutionsPerUser`): every start goes through here. Under the limits an
+ * execution starts RUNNING; over one, QUEUED, and it is admitted first in, first out when a slot frees. Slots live in `execution_slots`, so several processes share them: starts
  * reserve a slot before the start event is appended, and the event log (followed by a feed)
  * confirms reservations, frees slots and drives admissions.
  */
@@ -134,12 +134,13 @@ export class Admission {
     }
   }
 
-  private async reserve({ executionId, workflow, triggerNodeId }: StartRequest) {
-    const limit = workflow.settings?.maxConcurrentExecutions;
+  private async reserve({ executionId, workflow, triggerNodeId, context }: StartRequest) {
+    const limit = workflow.settings?.maxConcurrentExecutions ?? null;
+    const maxPerUser = workflow.settings?.maxConcurrentExecutionsPerUser ?? null;
     const trigger = workflow.nodes.find((node) => node.id === triggerNodeId);
     // A start the decider will refuse (no such trigger) takes no slot.
-    if (!limit || !trigger || !isTriggerType(trigger.type)) return null;
-    const reservation = { executionId, workflowId: workflow.id, triggerNodeId, triggerType: trigger.type, limit };
+    if ((limit === null && maxPerUser === null) || !trigger || !isTriggerType(trigger.type)) return null;
+    const reservation = { executionId, workflowId: workflow.id, triggerNodeId, triggerType: trigger.type, limit, userId: context?.userId ?? null, maxPerUser };
     return this.slots.reserve(reservation, this.options.clock());
   }
 

@@ -32,10 +32,10 @@ export async function applySlotEvents(tx: SqlExecutor, events: RecordedEvent[], 
 async function confirmStarts(tx: SqlExecutor, starts: Array<ExecutionStarted['data']>, now: Date): Promise<void> {
   if (starts.length === 0) return;
   await tx.query(
-    `INSERT INTO execution_slots (execution_id, workflow_id, trigger_node_id, trigger_type, state, confirmed, max_concurrent, version, updated_at)
-     SELECT s.execution_id, s.workflow_id, s.trigger_node_id, s.trigger_type, s.state, true, s.max_concurrent, 1, $7
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[])
-         AS s(execution_id, workflow_id, trigger_node_id, trigger_type, state, max_concurrent)
+    `INSERT INTO execution_slots (execution_id, workflow_id, trigger_node_id, trigger_type, state, confirmed, max_concurrent, user_id, max_per_user, version, updated_at)
+     SELECT s.execution_id, s.workflow_id, s.trigger_node_id, s.trigger_type, s.state, true, s.max_concurrent, s.user_id, s.max_per_user, 1, $9
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::text[], $8::integer[])
+         AS s(execution_id, workflow_id, trigger_node_id, trigger_type, state, max_concurrent, user_id, max_per_user)
      ON CONFLICT (execution_id) DO UPDATE SET confirmed = true, version = 1, updated_at = EXCLUDED.updated_at
      WHERE execution_slots.version = 0 AND execution_slots.state = EXCLUDED.state`,
     [
@@ -45,6 +45,8 @@ async function confirmStarts(tx: SqlExecutor, starts: Array<ExecutionStarted['da
       starts.map((start) => start.triggerType),
       starts.map((start) => (start.waitsForSlot ? 'QUEUED' : 'RUNNING')),
       starts.map((start) => start.settings.maxConcurrentExecutions ?? null),
+      starts.map((start) => start.userId),
+      starts.map((start) => start.settings.maxConcurrentExecutionsPerUser ?? null),
       now,
     ],
   );

@@ -1,4 +1,5 @@
 import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
+import { admissible, type QueuedSlot } from './queueOrder.js';
 
 // Serialises concurrent migrations of several processes: CREATE ... IF NOT EXISTS still races.
 const MIGRATION_LOCK = 7_240_118_303;
@@ -10,7 +11,11 @@ export interface Reservation {
   workflowId: string;
   triggerNodeId: string;
   triggerType: string;
-  limit: number;
+  /** The workflow's maxConcurrentExecutions; null: none. */
+  limit: number | null;
+  /** Who starts it, and the workflow's maxConcurrentExecutionsPerUser (null: none). */
+  userId: string | null;
+  maxPerUser: number | null;
 }
 
 export interface SlotRow {
@@ -64,29 +69,26 @@ export class SlotStore {
         updated_at timestamptz NOT NULL
       )`);
       await tx.query('CREATE INDEX IF NOT EXISTS execution_slots_workflow ON execution_slots (workflow_id, state, seq)');
+      // The per-user limit (settings.maxConcurrentExecutionsPerUser): rows written before it have neither.
+      await tx.query('ALTER TABLE execution_slots ADD COLUMN IF NOT EXISTS user_id text, ADD COLUMN IF NOT EXISTS max_per_user integer');
     });
   }
 
   /**
-   * Takes a slot for a new execution, or a place at the end of the queue when its workflow is at
-   * its limit or others wait already (first in, first out). An execution that has a row already
-   * (a second start of a derived id) gets the state that row has.
+   * Takes a slot for a new execution, or a place at the end of the queue when its workflow or its
+   * user is at the limit, or when executions it may not overtake wait already (see admissible).
+   * An execution that has a row already (a second start of a derived id) gets the state that row has.
    */
   reserve(reservation: Reservation, now: Date): Promise<{ state: SlotState; reserved: boolean }> {
-    const { executionId, workflowId, triggerNodeId, triggerType, limit } = reservation;
+    const { executionId, workflowId, triggerNodeId, triggerType, limit, userId, maxPerUser } = reservation;
     return this.db.transaction(async (tx) => {
       await lockWorkflow(tx, workflowId);
-      const { rows: counts } = await tx.query<{ running: number; queued: number }>(
-        `SELECT count(*) FILTER (WHERE state = 'RUNNING')::int AS running, count(*) FILTER (WHERE state = 'QUEUED')::int AS queued
-         FROM execution_slots WHERE workflow_id = $1 AND state <> 'DONE'`,
-        [workflowId],
-      );
-      const { running, queued } = counts[0]!;
-      const state: SlotState = running < limit && queued === 0 ? 'RUNNING' : 'QUEUED';
+      const candidate: QueuedSlot = { executionId, state: 'QUEUED', confirmed: true, userId, maxConcurrent: limit, maxPerUser };
+      const state: SlotState = admissible([...(await queueOf(tx, workflowId)), candidate]).includes(executionId) ? 'RUNNING' : 'QUEUED';
       const { rows } = await tx.query<{ state: SlotState }>(
-        `INSERT INTO execution_slots (execution_id, workflow_id, trigger_node_id, trigger_type, state, confirmed, max_concurrent, version, updated_at)
-         VALUES ($1, $2, $3, $4, $5, false, $6, 0, $7) ON CONFLICT (execution_id) DO NOTHING RETURNING state`,
-        [executionId, workflowId, triggerNodeId, triggerType, state, limit, now],
+        `INSERT INTO execution_slots (execution_id, workflow_id, trigger_node_id, trigger_type, state, confirmed, max_concurrent, user_id, max_per_user, version, updated_at)
+         VALUES ($1, $2, $3, $4, $5, false, $6, $7, $8, 0, $9) ON CONFLICT (execution_id) DO NOTHING RETURNING state`,
+        [executionId, workflowId, triggerNodeId, triggerType, state, limit, userId, maxPerUser, now],
       );
       if (rows.length > 0) return { state, reserved: true };
       const { rows: existing } = await tx.query<{ state: SlotState }>('SELECT state FROM execution_slots WHERE execution_id = $1', [executionId]);
@@ -100,27 +102,15 @@ export class SlotStore {
   }
 
   /**
-   * Moves queued executions into the free slots, oldest first, and returns them: the caller
-   * admits them (AdmitExecution). The queue stops at a reservation whose start is not recorded
-   * yet, so that no later start overtakes it. A queued execution waits for the limit of its own
-   * workflow version.
+   * Moves queued executions into the free slots, first in, first out (see admissible), and
+   * returns them: the caller admits them (AdmitExecution). A queued execution waits for the
+   * limits of its own workflow version.
    */
   async admitQueued(workflowId: string, now: Date): Promise<string[]> {
     if (!(await this.hasQueued(workflowId))) return [];
     return this.db.transaction(async (tx) => {
       await lockWorkflow(tx, workflowId);
-      const { rows } = await tx.query<{ execution_id: string; state: SlotState; confirmed: boolean; max_concurrent: number | null }>(
-        `SELECT execution_id, state, confirmed, max_concurrent FROM execution_slots
-         WHERE workflow_id = $1 AND state IN ('RUNNING', 'QUEUED') ORDER BY seq`,
-        [workflowId],
-      );
-      let running = rows.filter((row) => row.state === 'RUNNING').length;
-      const admitted: string[] = [];
-      for (const row of rows.filter((each) => each.state === 'QUEUED')) {
-        if (!row.confirmed || running >= (row.max_concurrent ?? Infinity)) break;
-        admitted.push(row.execution_id);
-        running += 1;
-      }
+      const admitted = admissible(await queueOf(tx, workflowId));
       if (admitted.length > 0) {
         await tx.query(`UPDATE execution_slots SET state = 'RUNNING', confirmed = false, updated_at = $2 WHERE execution_id = ANY($1::text[])`, [admitted, now]);
       }
@@ -157,6 +147,30 @@ export class SlotStore {
     const { rows } = await this.db.query(`SELECT 1 FROM execution_slots WHERE workflow_id = $1 AND state = 'QUEUED' LIMIT 1`, [workflowId]);
     return rows.length > 0;
   }
+}
+
+/** A workflow's queued and running executions, in start order. */
+async function queueOf(tx: SqlExecutor, workflowId: string): Promise<QueuedSlot[]> {
+  const { rows } = await tx.query<{
+    execution_id: string;
+    state: 'QUEUED' | 'RUNNING';
+    confirmed: boolean;
+    user_id: string | null;
+    max_concurrent: number | null;
+    max_per_user: number | null;
+  }>(
+    `SELECT execution_id, state, confirmed, user_id, max_concurrent, max_per_user FROM execution_slots
+     WHERE workflow_id = $1 AND state IN ('RUNNING', 'QUEUED') ORDER BY seq`,
+    [workflowId],
+  );
+  return rows.map((row) => ({
+    executionId: row.execution_id,
+    state: row.state,
+    confirmed: row.confirmed,
+    userId: row.user_id,
+    maxConcurrent: row.max_concurrent,
+    maxPerUser: row.max_per_user,
+  }));
 }
 
 async function lockWorkflow(tx: SqlExecutor, workflowId: string): Promise<void> {

@@ -114,6 +114,8 @@ describe('validateWorkflow', () => {
     ['executionTimeoutMs', { executionTimeoutMs: 0 }],
     ['maxRetryAttempts', { recovery: { maxRetryAttempts: -1 } }],
     ['maxConcurrentExecutions above 10,000', { maxConcurrentExecutions: 10_001 }],
+    ['maxConcurrentExecutionsPerUser', { maxConcurrentExecutionsPerUser: 0 }],
+    ['maxConcurrentExecutionsPerUser above 10,000', { maxConcurrentExecutionsPerUser: 10_001 }],
     ['executionTimeoutMs above 24 days', { executionTimeoutMs: 24 * 86_400_000 + 1 }],
     ['fractional executionTimeoutMs', { executionTimeoutMs: 1.5 }],
     ['maxRetryAttempts above 99', { recovery: { maxRetryAttempts: 100 } }],
