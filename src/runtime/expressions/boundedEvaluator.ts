@@ -24,6 +24,9 @@ export class BoundedEvaluator implements ExpressionEvaluator {
   async evaluate(expression: string, context: unknown, signal?: AbortSignal): Promise<unknown> {
     if (signal?.aborted) throw signal.reason;
     if (mayRunInThread(expression)) {
+      // A false alarm is common on a busy machine (the budget is wall time, and other work's
+      // microtasks run between JSONata's steps): its trip to a worker must not wait for a boot.
+      this.pool.warm();
       const reply = await this.inThread({ id: 0, expression, context });
       if (reply !== 'ready' && reply.ok) return reply.json === undefined ? undefined : JSON.parse(reply.json);
       if (reply !== 'ready' && !reply.limit) throw new ExpressionError(reply.message, false);
