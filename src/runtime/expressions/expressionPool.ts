@@ -109,6 +109,12 @@ export class ExpressionPool implements ExpressionEvaluator {
     if (!this.closed && this.slots.size === 0) this.spawn();
   }
 
+  /** Whether some worker has booted: a request sent now does not wait for a thread to start. */
+  get booted(): boolean {
+    for (const slot of this.slots) if (slot.ready) return true;
+    return false;
+  }
+
   /** Hands waiting requests to idle workers, starting workers up to the pool's size. */
   private pump(): void {
     while (this.queue.length > 0) {
