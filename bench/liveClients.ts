@@ -10,6 +10,8 @@ export interface LiveClientsInput {
   url: string;
   executionId: string;
   subscribers: number;
+  /** Sent as `Bearer <apiKey>` in connection_init, when the server wants a credential. */
+  apiKey?: string;
 }
 
 export interface Received {
@@ -40,9 +42,11 @@ function follow(client: Client, executionId: string, onSnapshot: () => void): Pr
   });
 }
 
-async function main({ url, executionId, subscribers }: LiveClientsInput): Promise<void> {
+async function main({ url, executionId, subscribers, apiKey }: LiveClientsInput): Promise<void> {
   const tell = (message: LiveClientsMessage) => process.send!(message);
-  const clients = Array.from({ length: subscribers }, () => createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false }));
+  const clients = Array.from({ length: subscribers }, () =>
+    createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, connectionParams: apiKey ? { authorization: `Bearer ${apiKey}` } : undefined }),
+  );
   let snapshots = 0;
   const onSnapshot = () => {
     if (++snapshots === subscribers) tell({ kind: 'subscribed' });

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { buildServer } from '../src/api/server.js';
 import { ReadModel } from '../src/projections/readModel.js';
+import type { SqlClient } from '../src/db/sqlClient.js';
 import type { WorkflowDefinition } from '../src/domain/workflow/workflow.js';
 import type { LiveClientsInput, LiveClientsMessage, Received } from './liveClients.js';
 import { percentile, waitForAll, type BenchEnv } from './support.js';
@@ -17,7 +18,7 @@ const GATE_QUEUE = 'live-updates-gate';
  * A chain of short delays behind a gate (an external node) that the bench opens once every
  * subscriber has attached: 500 connections and snapshots are not what this scenario measures.
  */
-const steadyChain = (length: number): WorkflowDefinition => {
+export const steadyChain = (length: number): WorkflowDefinition => {
   const nodes = [
     { id: 'start', type: 'trigger.manual' },
     { id: 'gate', type: 'external', parameters: { queue: GATE_QUEUE } },
@@ -39,40 +40,53 @@ export async function liveUpdates(env: BenchEnv, subscribers: number): Promise<{
     const started = await env.engine.startTrigger(workflow.id, 'start', {});
     await env.projections.caughtUp();
     const url = `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}/graphql`;
-    const received = await inClientProcess({ url, executionId: started.id, subscribers }, () => openGate(env));
+    const received = await inClientProcesses([{ url, executionId: started.id, subscribers }], () => openGate(env));
     await waitForAll(env.store, [started.id]);
-    const recorded = await recordedTimes(env, started.id);
-    const latencies = received.flatMap((messages) =>
-      messages.slice(1).flatMap((message) =>
-        message.nodes.flatMap((node) => {
-          const at = recorded.get(`${node.nodeId}:${STATUS_EVENT[node.status]}`);
-          return at === undefined ? [] : [message.at - at];
-        }),
-      ),
-    );
+    const latencies = frameLatencies(received, await recordedTimes(env.db, started.id));
     return { subscribers, messages: received.reduce((sum, each) => sum + each.length, 0), p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
   } finally {
     await app.close();
   }
 }
 
-/** Runs the subscribers in a child process (liveClients.ts); `subscribed` once all have attached. */
-async function inClientProcess(input: LiveClientsInput, subscribed: () => Promise<void>): Promise<Received[][]> {
+/** From each frame's arrival to the commit of each node change it shows (the snapshot left out). */
+export function frameLatencies(received: Received[][], recorded: Map<string, number>): number[] {
+  return received.flatMap((messages) =>
+    messages.slice(1).flatMap((message) =>
+      message.nodes.flatMap((node) => {
+        const at = recorded.get(`${node.nodeId}:${STATUS_EVENT[node.status]}`);
+        return at === undefined ? [] : [message.at - at];
+      }),
+    ),
+  );
+}
+
+/** A child process of subscribers (liveClients.ts) and the two messages it sends. */
+function clientProcess(input: LiveClientsInput) {
   const child = fork(fileURLToPath(new URL('./liveClients.ts', import.meta.url)), { execArgv: ['--import', 'tsx'] });
   const exited = once(child, 'exit').then(([code]) => Promise.reject(new Error(`the live-updates clients exited with ${code}`)));
   // Buffered from the start: the second message may come while the first is being handled.
   const messages = on(child, 'message');
   const next = async (): Promise<LiveClientsMessage> => (await Promise.race([messages.next(), exited])).value[0];
+  child.send(input);
+  return { child, exited, next };
+}
+
+/** Runs the subscribers in child processes (one per input); `subscribed` once all of them have attached. */
+export async function inClientProcesses(inputs: LiveClientsInput[], subscribed: () => Promise<void>): Promise<Received[][]> {
+  const children = inputs.map(clientProcess);
   try {
-    child.send(input);
-    if ((await next()).kind !== 'subscribed') throw new Error('the live-updates clients ended before subscribing');
+    const first = await Promise.all(children.map((each) => each.next()));
+    if (first.some((message) => message.kind !== 'subscribed')) throw new Error('the live-updates clients ended before subscribing');
     await subscribed();
-    const last = await next();
-    if (last.kind !== 'received') throw new Error('the live-updates clients said they subscribed twice');
-    return last.received;
+    const last = await Promise.all(children.map((each) => each.next()));
+    return last.flatMap((message) => {
+      if (message.kind !== 'received') throw new Error('the live-updates clients said they subscribed twice');
+      return message.received;
+    });
   } finally {
-    child.kill();
-    await exited.catch(() => {});
+    for (const { child } of children) child.kill();
+    await Promise.all(children.map((each) => each.exited.catch(() => {})));
   }
 }
 
@@ -90,8 +104,8 @@ async function openGate(env: BenchEnv): Promise<void> {
   throw new Error('the live-updates gate was never queued');
 }
 
-async function recordedTimes(env: BenchEnv, executionId: string): Promise<Map<string, number>> {
-  const { rows } = await env.db.query<{ node_id: string; type: string; at: string }>(
+export async function recordedTimes(db: SqlClient, executionId: string): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ node_id: string; type: string; at: string }>(
     `SELECT data->>'nodeId' AS node_id, type, (extract(epoch FROM recorded_at) * 1000)::text AS at
        FROM events WHERE stream_id = $1 AND data ? 'nodeId'`,
     [`execution-${executionId}`],

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { baselineCommitsPerSecond } from './baseline.js';
+import { endToEnd, type EndToEndResult } from './endToEnd.js';
 import { liveUpdates } from './liveUpdates.js';
 import { rebuild } from './rebuild.js';
 import { latencyAtRest, scale, throughput } from './scenarios.js';
@@ -29,7 +30,52 @@ function peakMemory(): { seconds: number; peakRssMb: number } {
   return JSON.parse(output.trim().split('\n').at(-1)!);
 }
 
+const ratio = (a: number, b: number) => (a / b).toFixed(2);
+
+/** The end-to-end figures and the ratios the live-progress targets name. */
+function endToEndRows({ runs, live5000 }: EndToEndResult): Array<[string, string, string]> {
+  const rows: Array<[string, string, string]> = [];
+  for (const [name, times] of Object.entries(runs)) {
+    rows.push([`server: ${name} unwatched / 1 / 500 watchers (s)`, `${times.unwatched.toFixed(2)} / ${times.watched1.toFixed(2)} / ${times.watched500.toFixed(2)}`, '']);
+  }
+  const { chain1k, chain5k } = runs;
+  if (chain1k && chain5k) {
+    rows.push(
+      [
+        'server: watched / unwatched, 1k chain (1 / 500 watchers)',
+        `${ratio(chain1k.watched1, chain1k.unwatched)} / ${ratio(chain1k.watched500, chain1k.unwatched)}`,
+        'target <= 1.2',
+      ],
+      [
+        'server: watched / unwatched, 5k chain (1 / 500 watchers)',
+        `${ratio(chain5k.watched1, chain5k.unwatched)} / ${ratio(chain5k.watched500, chain5k.unwatched)}`,
+        'target <= 1.2',
+      ],
+      ['server: 5k / 1k chain, watched (1 watcher)', ratio(chain5k.watched1, chain1k.watched1), 'target <= 5.5'],
+      ['server: 1,000-step transform chain, unwatched (s)', chain1k.unwatched.toFixed(2), `target <= 1.2 (polled every 200 ms)`],
+    );
+  }
+  rows.push(
+    ['server: live updates, 5,000 subscribers p50 / p99 (ms)', `${live5000.p50Ms.toFixed(1)} / ${live5000.p99Ms.toFixed(1)}`, 'target p99 <= 300'],
+    ['server: delay chain watched by 5,000 / unwatched', ratio(live5000.seconds, live5000.unwatchedSeconds), 'target <= 1.5'],
+  );
+  return rows;
+}
+
+function printRows(rows: Array<[string, string, string]>): void {
+  const width = Math.max(...rows.map((row) => row[0].length));
+  console.log(`\n${'figure'.padEnd(width)}  value       vs`);
+  for (const [name, value, note] of rows) console.log(`${name.padEnd(width)}  ${value.padEnd(10)}  ${note}`);
+}
+
 async function main(): Promise<void> {
+  // BENCH_ONLY=end-to-end: only the scenarios through a server process (a quicker before/after).
+  if (process.env.BENCH_ONLY === 'end-to-end') {
+    const e2e = await endToEnd();
+    printRows(endToEndRows(e2e));
+    console.log(JSON.stringify(e2e));
+    return;
+  }
   const baseline = await baselineCommitsPerSecond();
   const atRest = await inFreshEnv((env) => latencyAtRest(env));
   const load = await inFreshEnv((env) => throughput(env, EXECUTIONS));
@@ -38,6 +84,7 @@ async function main(): Promise<void> {
   const live500 = await inFreshEnv((env) => liveUpdates(env, 500));
   const rebuilt = await inFreshEnv((env) => rebuild(env, REBUILD_EVENTS));
   const memory = peakMemory();
+  const e2e = await endToEnd();
 
   const rows: Array<[string, string, string]> = [
     ['baseline: raw PostgreSQL single-row commits/s', baseline.toFixed(0), '(reference)'],
@@ -61,10 +108,9 @@ async function main(): Promise<void> {
       `${(rebuilt.eventsPerSecond / baseline).toFixed(2)} x baseline (target >= 20,000)`,
     ],
     ['peak RSS, 10,000-node execution (MB)', memory.peakRssMb.toFixed(0), 'target <= 300'],
+    ...endToEndRows(e2e),
   ];
-  const width = Math.max(...rows.map((row) => row[0].length));
-  console.log(`\n${'figure'.padEnd(width)}  value       vs`);
-  for (const [name, value, note] of rows) console.log(`${name.padEnd(width)}  ${value.padEnd(10)}  ${note}`);
+  printRows(rows);
 
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
   const results = {
@@ -76,6 +122,7 @@ async function main(): Promise<void> {
     liveUpdates: [live1, live500],
     rebuild: rebuilt,
     memory,
+    endToEnd: e2e,
   };
   writeFileSync(new URL('./results/latest.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
 }

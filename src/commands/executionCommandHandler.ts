@@ -18,12 +18,23 @@ export interface CommandResult {
   events: RecordedEvent[];
 }
 
+/**
+ * Asked, once a unit's commands are decided, for more command groups to decide and append in
+ * the same commit, against the state those decisions lead to (not yet stored) and the events
+ * that led there; asked again with the events of the groups it gave, until it gives none. Each
+ * group stands or falls alone: a refused one is left out and the unit still commits.
+ */
+export type RunAhead = (state: ExecutionState, events: readonly ExecutionEvent[]) => Promise<ExecutionCommand[][]>;
+
 /** Commands that stand or fall together, and whoever waits for their outcome. */
 interface Unit {
   commands: ExecutionCommand[];
   context: CommandContext;
   resolve(result: CommandResult): void;
   reject(error: unknown): void;
+  runAhead?: RunAhead;
+  /** A group that a run-ahead added: its events are answered to this unit's caller. */
+  parent?: Unit;
 }
 
 interface Decided {
@@ -64,11 +75,14 @@ export class ExecutionCommandHandler {
     return this.handleAll(executionId, [command], context);
   }
 
-  /** Decides the commands in order against each other's outcome and appends all their events, or none. */
-  handleAll(executionId: string, commands: ExecutionCommand[], context: CommandContext = {}): Promise<CommandResult> {
+  /**
+   * Decides the commands in order against each other's outcome and appends all their events, or
+   * none; with `runAhead`, the groups it adds go into the same commit and their events into the answer.
+   */
+  handleAll(executionId: string, commands: ExecutionCommand[], context: CommandContext = {}, runAhead?: RunAhead): Promise<CommandResult> {
     return new Promise((resolve, reject) => {
       const waiting = this.pending.get(executionId);
-      const unit = { commands, context, resolve, reject };
+      const unit: Unit = { commands, context, resolve, reject, runAhead };
       if (waiting) return waiting.push(unit);
       this.pending.set(executionId, [unit]);
       void this.queue.run(executionId, () => this.flush(executionId));
@@ -89,11 +103,12 @@ export class ExecutionCommandHandler {
     const units = this.pending.get(executionId) ?? [];
     this.pending.delete(executionId);
     const refused = new Map<Unit, unknown>();
+    const ranAhead = new Set<Unit>();
     try {
       let state = this.cache.get(executionId) ?? (startsStream(units) ? null : await this.catchUp(executionId));
       for (let attempt = 0; ; attempt++) {
         const baseVersion = state?.version ?? 0;
-        const outcome = this.decideAll(units, state, refused);
+        const outcome = await this.decideWithRunAhead(units, state, refused, ranAhead);
         if (outcome instanceof PartiallyDecided) {
           refused.set(outcome.unit, outcome.refusal);
           state = await this.reload(executionId);
@@ -123,6 +138,39 @@ export class ExecutionCommandHandler {
   private reload(executionId: string): Promise<ExecutionState | null> {
     this.cache.delete(executionId);
     return this.catchUp(executionId);
+  }
+
+  /**
+   * Decides the units, then asks each unit's run-ahead (once per flush: a batch decided again
+   * after a conflict keeps the groups it got) for groups to add, decided after every unit; the
+   * groups join `units`, so that a batch decided again decides them too.
+   */
+  private async decideWithRunAhead(
+    units: Unit[],
+    state: ExecutionState | null,
+    refused: Map<Unit, unknown>,
+    ranAhead: Set<Unit>,
+  ): Promise<{ decided: Decided[]; after: ExecutionState | null } | PartiallyDecided> {
+    const outcome = this.decideAll(units, state, refused);
+    if (outcome instanceof PartiallyDecided || !outcome.after) return outcome;
+    const { decided } = outcome;
+    let after: ExecutionState = outcome.after;
+    for (const { unit, events, error } of [...decided]) {
+      if (!unit.runAhead || ranAhead.has(unit) || error !== undefined) continue;
+      ranAhead.add(unit);
+      for (let latest = events; ;) {
+        const groups = await unit.runAhead(after, latest);
+        if (groups.length === 0) break;
+        const children: Unit[] = groups.map((commands) => ({ commands, context: unit.context, resolve: () => {}, reject: () => {}, parent: unit }));
+        units.push(...children);
+        const more = this.decideAll(children, after, refused);
+        if (more instanceof PartiallyDecided) return more;
+        decided.push(...more.decided);
+        after = more.after!;
+        latest = more.decided.flatMap((each) => each.events);
+      }
+    }
+    return { decided, after };
   }
 
   /**
@@ -204,17 +252,21 @@ class PartiallyDecided {
  */
 const startsStream = (units: Unit[]): boolean => units[0]?.commands[0]?.type === 'StartExecution';
 
-/** Hands each unit its own events (in batch order) or its refusal. */
+/** Hands each unit its own events (in batch order) or its refusal; a run-ahead's groups answer to their unit, and a refused group to no one. */
 function settle(decided: Decided[], recorded: RecordedEvent[], state: ExecutionState | null): void {
+  const answers = new Map<Unit, RecordedEvent[]>();
   let offset = 0;
   for (const { unit, events, error } of decided) {
     if (error !== undefined) {
-      unit.reject(error);
+      if (!unit.parent) unit.reject(error);
       continue;
     }
-    unit.resolve({ state: state!, events: recorded.slice(offset, offset + events.length) });
+    const own = recorded.slice(offset, offset + events.length);
     offset += events.length;
+    if (unit.parent) answers.get(unit.parent)?.push(...own);
+    else answers.set(unit, own);
   }
+  for (const [unit, events] of answers) unit.resolve({ state: state!, events });
 }
 
 const conflictBackoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(MAX_CONFLICT_BACKOFF_MS, 2 ** attempt)));

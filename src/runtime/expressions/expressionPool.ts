@@ -101,6 +101,20 @@ export class ExpressionPool implements ExpressionEvaluator {
     await Promise.all(slots.map((slot) => this.terminate(slot)));
   }
 
+  /**
+   * Starts a worker now when none runs, so that the first request does not wait for a thread to
+   * boot (on a busy machine, from sources, that took 0.6 to 1.7 s; compiled, tens of ms).
+   */
+  warm(): void {
+    if (!this.closed && this.slots.size === 0) this.spawn();
+  }
+
+  /** Whether some worker has booted: a request sent now does not wait for a thread to start. */
+  get booted(): boolean {
+    for (const slot of this.slots) if (slot.ready) return true;
+    return false;
+  }
+
   /** Hands waiting requests to idle workers, starting workers up to the pool's size. */
   private pump(): void {
     while (this.queue.length > 0) {

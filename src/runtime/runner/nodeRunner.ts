@@ -1,4 +1,4 @@
-import type { ExecutionCommandHandler } from '../../commands/executionCommandHandler.js';
+import type { ExecutionCommandHandler, RunAhead } from '../../commands/executionCommandHandler.js';
 import { OutageReporter, retryDatabaseFaults } from '../../db/faultRetry.js';
 import type { ExecutionCommand } from '../../domain/execution/commands.js';
 import { DomainError } from '../../domain/errors.js';
@@ -8,6 +8,7 @@ import type { ExecutionState } from '../../domain/execution/state.js';
 import type { ExecutionFaults } from '../executionFaults.js';
 import { isDelayNode } from '../nodes/delayNode.js';
 import { attemptBound, ExecutionDeadline } from './attemptBound.js';
+import { runAhead } from './runAhead.js';
 import { CodedNodeError, PermanentNodeError, type NodeExecutor } from '../nodes/nodeExecutor.js';
 import { Semaphore } from './semaphore.js';
 
@@ -177,10 +178,22 @@ export class NodeRunner {
       const outcome = await this.outcome(job, state, executor, controller);
       const reason: unknown = controller.signal.reason;
       if (reason instanceof ExecutionDeadline) await this.settle(job, [{ type: 'TimeoutExecution' }]);
-      else if (!controller.signal.aborted || reason === bound?.reason) await this.settle(job, [this.startCommand(job, null), outcome, QUEUE_READY]);
+      else if (!controller.signal.aborted || reason === bound?.reason)
+        await this.settle(job, [this.startCommand(job, null), outcome, QUEUE_READY], true, this.runAhead(job, controller));
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The dependents this job's commit makes ready that may run ahead into it (see runAhead). */
+  private runAhead(job: NodeJob, controller: AbortController): RunAhead {
+    const { executors, sideEffectFree } = this.options;
+    return runAhead({
+      computesInProcess: (type) => sideEffectFree.has(type) && executors.has(type),
+      outcome: (nodeId, attempt, state) => this.outcome({ ...job, nodeId, attempt }, state, executors.get(state.graph.nodes.get(nodeId)!.type)!, controller),
+      start: (nodeId, attempt) => this.startCommand({ ...job, nodeId, attempt }, null),
+      signal: controller.signal,
+    });
   }
 
   private async execute(job: NodeJob, state: ExecutionState, executor: NodeExecutor, controller: AbortController): Promise<void> {
@@ -247,9 +260,9 @@ export class NodeRunner {
    * error. Nodes the commit queued are taken up at once, without waiting for the log to say so.
    * A lease renewal is not tried again: the next heartbeat is its retry.
    */
-  private async settle(job: NodeJob, commands: ExecutionCommand[], retry = true): Promise<boolean> {
+  private async settle(job: NodeJob, commands: ExecutionCommand[], retry = true, ahead?: RunAhead): Promise<boolean> {
     try {
-      const handle = () => this.handler.handleAll(job.executionId, commands, { causationId: `runner:${this.options.workerId}` });
+      const handle = () => this.handler.handleAll(job.executionId, commands, { causationId: `runner:${this.options.workerId}` }, ahead);
       const { events } = await (retry ? this.untilStored(job, handle) : handle());
       for (const event of events) {
         if (event.type !== 'NodeQueued') continue;

@@ -1,0 +1,52 @@
+import type { RunAhead } from '../../commands/executionCommandHandler.js';
+import type { ExecutionCommand } from '../../domain/execution/commands.js';
+import type { ExecutionState } from '../../domain/execution/state.js';
+import { attemptBound } from './attemptBound.js';
+
+/**
+ * Side-effect-free nodes that one commit may carry beyond the node that made them ready: a chain
+ * of transforms commits once per this many steps instead of once per step, and one commit's
+ * events and the time the stream waits for it (its other commands queue meanwhile) stay bounded.
+ */
+export const MAX_RUN_AHEAD = 64;
+
+const QUEUE_READY: ExecutionCommand = { type: 'QueueReadyNodes' };
+
+export interface RunAheadOptions {
+  /** Whether a node of this type is computed in process, before its start is recorded. */
+  computesInProcess(type: string): boolean;
+  /** The attempt's outcome (CompleteNode, FailNode, or ReleaseNode when the runtime stops). */
+  outcome(nodeId: string, attempt: number, state: ExecutionState): Promise<ExecutionCommand>;
+  start(nodeId: string, attempt: number): ExecutionCommand;
+  /** The job's signal: once it aborts (cancelled, stopping, the job's own bound), nothing more runs ahead. */
+  signal: AbortSignal;
+  max?: number;
+}
+
+/**
+ * Runs ahead the side-effect-free nodes that a commit being decided makes ready, so that they are
+ * started, settled and followed by their dependents' readiness in that same commit, each with
+ * its own NodeStarted and NodeCompleted after its NodeQueued. Nothing is recorded before that
+ * commit: a crash loses only computations, done again after recovery (they have no side
+ * effects). A node with a timeoutMs, or in an execution with a deadline, is left to its own job,
+ * whose bound covers it.
+ */
+export function runAhead(options: RunAheadOptions): RunAhead {
+  let left = options.max ?? MAX_RUN_AHEAD;
+  return async (state, events) => {
+    const groups: ExecutionCommand[][] = [];
+    for (const event of events) {
+      if (left === 0 || options.signal.aborted) break;
+      if (event.type !== 'NodeQueued') continue;
+      const { nodeId, attempt } = event.data;
+      const node = state.graph.nodes.get(nodeId);
+      if (!node || !options.computesInProcess(node.type) || attemptBound(state, nodeId, Date.now())) continue;
+      const outcome = await options.outcome(nodeId, attempt, state);
+      // An outcome of an aborted job is the abort's, not the node's.
+      if (options.signal.aborted || outcome.type === 'ReleaseNode') break;
+      left -= 1;
+      groups.push([options.start(nodeId, attempt), outcome, QUEUE_READY]);
+    }
+    return groups;
+  };
+}
