@@ -3,9 +3,11 @@ import { buildSchema } from 'graphql';
 import mercurius from 'mercurius';
 import type { ApiDeps } from './apiDeps.js';
 import { createErrorFormatter } from './errors.js';
-import { ExecutionUpdates } from './executionUpdates.js';
 import { graphiqlRoutes } from './graphiqlRoutes.js';
 import { checkHealth } from './health.js';
+import { ExecutionUpdates } from './live/executionUpdates.js';
+import { LiveSinks, type SubscriptionContext } from './live/liveSinks.js';
+import type { SlowSubscriberLimits } from './live/socketSink.js';
 import { createResolvers } from './resolvers.js';
 import { assertResolversMatch, readSchemaSource } from './schema.js';
 import { webhookRoutes } from './webhookRoutes.js';
@@ -16,12 +18,16 @@ export interface ServerOptions extends ApiDeps {
   bodyLimit?: number;
   /** Once an execution has sent a burst of messages, its changes within this window go out as one message. */
   coalesceMs?: number;
+  /** When a subscriber that does not read its socket gets coalesced messages, and when it is dropped. */
+  slowSubscribers?: Partial<SlowSubscriberLimits>;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The live feed behind the subscriptions. */
     executionUpdates: ExecutionUpdates;
+    /** Writes the feed's messages to the subscribers' sockets. */
+    liveSinks: LiveSinks;
   }
 }
 
@@ -33,7 +39,13 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? ONE_MIB;
   const app: FastifyInstance = options.logger ? Fastify({ bodyLimit, loggerInstance: options.logger }) : Fastify({ bodyLimit });
   const updates = new ExecutionUpdates({ readModel: options.readModel, projections: options.projections, coalesceMs: options.coalesceMs, log: app.log });
-  const resolvers = createResolvers(options, updates, app.log);
+  const errorFormatter = createErrorFormatter(bodyLimit);
+  const sinks = new LiveSinks({
+    format: (result, context) => errorFormatter(result, context as Parameters<typeof errorFormatter>[1]).response,
+    limits: options.slowSubscribers,
+    log: app.log,
+  });
+  const resolvers = createResolvers(options, { updates, sinkFor: (context, info) => sinks.sinkFor(context, info) }, app.log);
   const schema = readSchemaSource();
   assertResolversMatch(buildSchema(schema), resolvers);
 
@@ -44,8 +56,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     resolvers,
     path: '/graphql',
     graphiql: false,
-    subscription: { keepAlive: KEEP_ALIVE_MS },
-    errorFormatter: createErrorFormatter(bodyLimit),
+    // The socket in the context lets the live feed write shared messages straight to it (live/socketSink.ts).
+    subscription: { keepAlive: KEEP_ALIVE_MS, context: (socket): Omit<SubscriptionContext, 'id'> => ({ socket }) },
+    errorFormatter,
   });
   // An encapsulated plugin: it swaps the body parsers for raw buffers on its own routes only.
   app.register(webhookRoutes, { engine: options.engine, bodyLimit });
@@ -55,6 +68,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     return reply.code(report.status === 'ok' ? 200 : 503).send(report);
   });
   app.decorate('executionUpdates', updates);
+  app.decorate('liveSinks', sinks);
   // Subscribers get a proper `complete` before their sockets close with the server.
   app.addHook('preClose', async () => updates.close());
   return app;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_BURST } from '../../src/api/executionUpdates.js';
+import { DEFAULT_BURST } from '../../src/api/live/executionUpdates.js';
 import { BACKENDS, type Backend } from '../support/backends.js';
 import { startApi, type Api } from './apiHarness.js';
 

@@ -1,23 +1,38 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { DomainError } from '../domain/errors.js';
-import { TERMINAL_EXECUTION_STATUSES, type ExecutionStatus } from '../domain/execution/events.js';
-import type { ExecutionView, NodeStateView } from '../projections/executionView.js';
-import type { ExecutionChange, ProjectionRunner } from '../projections/projectionRunner.js';
-import type { ReadModel } from '../projections/readModel.js';
+import { DomainError } from '../../domain/errors.js';
+import type { ExecutionStatus } from '../../domain/execution/events.js';
+import type { ExecutionChange, ProjectionRunner } from '../../projections/projectionRunner.js';
+import type { ReadModel } from '../../projections/readModel.js';
+import { toCodedGraphQLError } from '../errors.js';
 import { Channel } from './channel.js';
-import { toCodedGraphQLError } from './errors.js';
+import { LiveExecution } from './liveExecution.js';
+import { MessageRate } from './messageRate.js';
 
-export interface ExecutionUpdate {
-  executionId: string;
-  status: ExecutionStatus;
-  progress: number;
-  /** Only the nodes that changed since the previous message about this execution, each as it is now. */
-  changedNodes: NodeStateView[];
-  execution: ExecutionView;
+export type { ExecutionUpdate } from './liveExecution.js';
+import type { ExecutionUpdate } from './liveExecution.js';
+
+/** What a subscription's document selects of ExecutionUpdate, beyond its head (status, progress). */
+export interface Selection {
+  /** changedNodes or execution: the feed must know the execution's nodes. */
+  nodes: boolean;
+  /** execution: the feed must know the duration history for its estimate. */
+  execution: boolean;
+}
+
+/** Where one subscription's messages go (its socket), as the feed sees it. */
+export interface Sink {
+  readonly selection: Selection;
+  /** False while its socket holds more unsent bytes than its bound: the message waits, and coalesces. */
+  ready(): boolean;
+  /** True once it has not been ready for longer than its bound: the feed drops it. */
+  tooSlow(now: number): boolean;
+  send(update: ExecutionUpdate): void;
+  /** Closes its socket (too slow); the subscription ends with it. */
+  drop(): void;
 }
 
 export interface ExecutionUpdatesOptions {
-  readModel: Pick<ReadModel, 'getExecution' | 'listExecutions'>;
+  readModel: Pick<ReadModel, 'getExecutionRow' | 'getExecutionNodes' | 'durationHistory' | 'activeExecutionRows'>;
   projections: Pick<ProjectionRunner, 'onChange' | 'caughtUp'>;
   /**
    * Once an execution has sent `burst` messages in quick succession, its changes that land within
@@ -36,124 +51,68 @@ export interface ExecutionUpdatesOptions {
  */
 export const DEFAULT_BURST = 4;
 
+/** How often subscribers whose sockets were full are looked at again (caught up, or dropped). */
+const BEHIND_CHECK_MS = 100;
+
 const ACTIVE_STATUSES: ExecutionStatus[] = ['QUEUED', 'RUNNING', 'PAUSED'];
 
-/** What the subscribers of one execution have been shown of it, as of one stream version. */
-interface Shown {
-  streamVersion: number;
-  status: ExecutionStatus;
-  progress: number;
-  /** nodeId -> the node's state as last shown, serialised for comparison. */
-  nodes: Map<string, string>;
-}
-
-/** What subscribers who were shown `from` are shown next, and the message that tells them (null: nothing new). */
-interface Step {
-  shown: Shown;
-  update: ExecutionUpdate | null;
-}
-
-const serialiseNodes = (view: ExecutionView): Map<string, string> => new Map(view.nodeStates.map((node) => [node.nodeId, JSON.stringify(node)]));
-
-/**
- * Diffs a view against what was shown. A view that arrives late, or twice, shows nothing twice
- * and nothing older. `nodes` is the view's nodes serialised.
- */
-function step(from: Shown | undefined, view: ExecutionView, nodes: Map<string, string>): Step {
-  if (from && view.streamVersion <= from.streamVersion) return { shown: from, update: null };
-  const changedNodes = view.nodeStates.filter((node) => from?.nodes.get(node.nodeId) !== nodes.get(node.nodeId));
-  // Finished executions keep only their version: enough to ignore late notifications about them.
-  const kept = TERMINAL_EXECUTION_STATUSES.has(view.status) ? new Map<string, string>() : nodes;
-  const shown = { streamVersion: view.streamVersion, status: view.status, progress: view.progress, nodes: kept };
-  const visible = !from || changedNodes.length > 0 || from.status !== view.status || from.progress !== view.progress;
-  return { shown, update: visible ? { executionId: view.id, status: view.status, progress: view.progress, changedNodes, execution: view } : null };
-}
-
-/**
- * The steps of one view, each computed once and shared by every subscriber that was shown the
- * same version: a view is a function of the execution's events up to its version, so they were
- * all shown the same. With a thousand subscribers, one diff and one message object, not a thousand.
- */
-class Steps {
-  private readonly byVersion = new Map<number | undefined, Step>();
-  private readonly nodes: Map<string, string>;
-
-  constructor(private readonly view: ExecutionView) {
-    this.nodes = serialiseNodes(view);
-  }
-
-  from(shown: Shown | undefined): Step {
-    const version = shown?.streamVersion;
-    const known = this.byVersion.get(version);
-    if (known) return known;
-    const next = step(shown, this.view, this.nodes);
-    this.byVersion.set(version, next);
-    return next;
-  }
-}
-
-/** One subscriber and what it has been shown of each execution it follows. */
-class Watcher {
-  readonly channel: Channel<ExecutionUpdate>;
-  private readonly shown = new Map<string, Shown>();
+/** One subscription: where its messages go and the version of each execution it was shown last. */
+class Subscriber {
+  readonly channel = new Channel<never>(() => this.onClose());
+  private readonly shown = new Map<string, number>();
+  private onClose: () => void = () => {};
 
   constructor(
+    readonly sink: Sink,
     /** executionUpdated ends with its execution; workflowExecutions goes on. */
     private readonly endsWithExecution: boolean,
-    onClose: () => void,
-  ) {
-    this.channel = new Channel(onClose);
-  }
-
-  show(view: ExecutionView, steps: Steps = new Steps(view)): void {
-    const { shown, update } = steps.from(this.shown.get(view.id));
-    this.shown.set(view.id, shown);
-    if (update) this.channel.push(update);
-    if (TERMINAL_EXECUTION_STATUSES.has(shown.status) && this.endsWithExecution) this.channel.end();
-  }
-}
-
-/**
- * How often each execution may send: `burst` messages at once, then one per `intervalMs` (a
- * token bucket, kept as one number per execution: when its next message would be due at the
- * sustained rate). An isolated change goes out at once; a busy execution sends at that rate.
- */
-class MessageRate {
-  private readonly due = new Map<string, number>();
-
-  constructor(
-    private readonly intervalMs: number,
-    private readonly burst: number,
   ) {}
 
-  /** Books the next message of the execution and says when it may go out. */
-  book(executionId: string, now: number): number {
-    const due = Math.max(this.due.get(executionId) ?? now, now);
-    this.due.set(executionId, due + this.intervalMs);
-    return Math.max(now, due - (this.burst - 1) * this.intervalMs);
+  closing(onClose: () => void): void {
+    this.onClose = onClose;
   }
 
-  /** Forgets executions quiet long enough to have their whole burst back: the same as never seen. */
-  forgetQuiet(now: number): void {
-    for (const [executionId, due] of this.due) if (due <= now) this.due.delete(executionId);
+  /** Sends what it was not shown yet of the execution; false when its socket could not take it. */
+  show(live: LiveExecution): boolean {
+    const shown = this.shown.get(live.executionId);
+    if (shown !== undefined && shown >= live.version) return true;
+    if (!this.sink.ready()) return false;
+    this.sink.send(live.updateFrom(shown));
+    this.shown.set(live.executionId, live.version);
+    if (live.finished && this.endsWithExecution) this.channel.end();
+    return true;
+  }
+
+  behindOn(live: LiveExecution): boolean {
+    return (this.shown.get(live.executionId) ?? -1) < live.version;
+  }
+
+  forget(executionId: string): void {
+    this.shown.delete(executionId);
   }
 }
 
 /**
- * The live feed behind the subscriptions, driven by the projection runner. A changed execution is
- * read back from the read model once per message (so the `execution` query agrees with the last
- * message, and a thousand subscribers cost one read), and every subscriber following it gets the
- * view. Each execution's messages are rate-limited (MessageRate): changes that land while one
- * waits for its turn go out with it.
+ * The live feed behind the subscriptions, driven by the projection runner's changes: each change
+ * carries the rows its batch wrote, and the feed keeps a LiveExecution of every followed
+ * execution up from them, so that a message costs what changed, never a read of the whole
+ * execution. Reads happen only to start following an execution (its row; its nodes when a
+ * selection needs them). Each execution's messages are rate-limited (MessageRate): changes that
+ * land while one waits for its turn go out with it. The projection never waits for a socket:
+ * a subscriber whose socket is full is skipped (it catches up later with the latest state) and
+ * dropped when that lasts (see Sink).
  */
 export class ExecutionUpdates {
-  private readonly byExecution = new Map<string, Set<Watcher>>();
-  private readonly byWorkflow = new Map<string, Set<Watcher>>();
-  /** Changed executions not read yet, each with the timer of its turn (null: its turn came). */
-  private readonly pending = new Map<string, { workflowId: string; timer: NodeJS.Timeout | null }>();
-  /** Executions whose turn came, in that order. */
-  private readonly due: string[] = [];
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly live = new Map<string, LiveExecution>();
+  private readonly byExecution = new Map<string, Set<Subscriber>>();
+  private readonly byWorkflow = new Map<string, Set<Subscriber>>();
+  /** Executions with a message due, each with the timer of its turn (null: its turn came). */
+  private readonly pending = new Map<string, NodeJS.Timeout | null>();
+  private flushQueued = false;
+  /** Follows under way (a subscription starting): their executions are kept even with no subscriber yet. */
+  private readonly loading = new Set<{ executionId: string }>();
+  private readonly behind = new Set<Subscriber>();
+  private behindTimer: NodeJS.Timeout | null = null;
   private readonly rate: MessageRate;
   private readonly unsubscribe: () => void;
 
@@ -163,111 +122,215 @@ export class ExecutionUpdates {
   }
 
   /** First a snapshot (every node), then the changes; ends after the execution finishes. */
-  async execution(executionId: string): Promise<Channel<ExecutionUpdate>> {
-    const watcher = this.watch(this.byExecution, executionId, true);
-    try {
-      watcher.show(await this.snapshot(executionId));
-    } catch (error) {
-      await watcher.channel.return();
-      throw error;
-    }
-    return watcher.channel;
+  async execution(executionId: string, sink: Sink): Promise<Channel<never>> {
+    const subscriber = new Subscriber(sink, true);
+    await this.follow([executionId], sink.selection, () => this.subscribe(this.byExecution, executionId, subscriber));
+    return subscriber.channel;
   }
 
   /** Every execution of a workflow: a snapshot of each active one, then each new or changed one. */
-  async workflow(workflowId: string): Promise<Channel<ExecutionUpdate>> {
-    const watcher = this.watch(this.byWorkflow, workflowId, false);
-    try {
-      for (const status of ACTIVE_STATUSES) {
-        const { nodes } = await this.options.readModel.listExecutions({ workflowId, status });
-        for (const view of nodes) watcher.show(view);
-      }
-    } catch (error) {
-      await watcher.channel.return();
-      throw error;
-    }
-    return watcher.channel;
+  async workflow(workflowId: string, sink: Sink): Promise<Channel<never>> {
+    const rows = await this.options.readModel.activeExecutionRows(workflowId, ACTIVE_STATUSES);
+    const subscriber = new Subscriber(sink, false);
+    await this.follow(
+      rows.map((row) => row.id),
+      sink.selection,
+      () => this.subscribe(this.byWorkflow, workflowId, subscriber),
+    );
+    return subscriber.channel;
   }
 
   /** Ends every subscription (the server is shutting down). */
   close(): void {
     this.unsubscribe();
-    for (const { timer } of this.pending.values()) if (timer) clearTimeout(timer);
-    for (const watcher of this.watchers()) watcher.channel.end();
+    for (const timer of this.pending.values()) if (timer) clearTimeout(timer);
+    if (this.behindTimer) clearInterval(this.behindTimer);
+    for (const subscriber of this.subscribers()) subscriber.channel.end();
   }
 
   get subscriberCount(): number {
-    return [...this.watchers()].length;
+    return [...this.subscribers()].length;
   }
 
   /**
-   * The read model lags the log a little: an execution that a client just started may not be
-   * projected yet. Once the projections caught up with everything committed so far it must be.
+   * The execution as the feed follows it, its head read once (and its nodes once some selection
+   * needs them). The read model lags the log a little: an execution that a client just started
+   * may not be projected yet; once the projections caught up with everything committed so far it
+   * must be. Changes that arrive meanwhile are merged by version (LiveExecution).
    */
-  private async snapshot(executionId: string): Promise<ExecutionView> {
+  /**
+   * Follows the executions for a new subscriber: each one's head read once (and its nodes once
+   * some selection needs them), then `attach` registers the subscriber and it gets its snapshot.
+   * The read model lags the log a little: an execution that a client just started may not be
+   * projected yet; once the projections caught up with everything committed so far it must be.
+   * Changes that arrive meanwhile are merged by version (LiveExecution).
+   */
+  private async follow(executionIds: string[], selection: Selection, attach: () => Subscriber): Promise<void> {
+    const loading = executionIds.map((executionId) => ({ executionId }));
+    for (const each of loading) this.loading.add(each);
+    try {
+      const lives = await Promise.all(executionIds.map((executionId) => this.load(executionId, selection)));
+      const subscriber = attach();
+      for (const live of lives) this.showTo(subscriber, live);
+    } finally {
+      for (const each of loading) this.loading.delete(each);
+      for (const executionId of executionIds) this.forgetUnfollowed(executionId);
+    }
+  }
+
+  private async load(executionId: string, selection: Selection): Promise<LiveExecution> {
     const { readModel, projections } = this.options;
-    const view = (await readModel.getExecution(executionId)) ?? (await projections.caughtUp().then(() => readModel.getExecution(executionId)));
-    if (!view) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
-    return view;
+    const live = this.liveExecution(executionId);
+    if (!live.head) {
+      const row = (await readModel.getExecutionRow(executionId)) ?? (await projections.caughtUp().then(() => readModel.getExecutionRow(executionId)));
+      if (row) live.applyHead(row);
+      if (!live.head) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
+    }
+    if (selection.nodes) await live.loadNodes(() => readModel.getExecutionNodes(executionId));
+    if (selection.execution && !live.history && !live.finished) live.history = await readModel.durationHistory(live.head.workflowId, live.nodeIds());
+    return live;
   }
 
-  private watch(index: Map<string, Set<Watcher>>, key: string, endsWithExecution: boolean): Watcher {
-    const watchers = index.get(key) ?? new Set<Watcher>();
-    index.set(key, watchers);
-    const watcher: Watcher = new Watcher(endsWithExecution, () => {
-      watchers.delete(watcher);
-      if (watchers.size === 0 && index.get(key) === watchers) index.delete(key);
+  private liveExecution(executionId: string): LiveExecution {
+    const known = this.live.get(executionId);
+    if (known) return known;
+    const live = new LiveExecution(executionId);
+    this.live.set(executionId, live);
+    return live;
+  }
+
+  private subscribe(index: Map<string, Set<Subscriber>>, key: string, subscriber: Subscriber): Subscriber {
+    const subscribers = index.get(key) ?? new Set<Subscriber>();
+    index.set(key, subscribers);
+    subscriber.closing(() => {
+      subscribers.delete(subscriber);
+      this.behind.delete(subscriber);
+      if (subscribers.size === 0 && index.get(key) === subscribers) index.delete(key);
+      for (const executionId of index === this.byExecution ? [key] : this.executionsOf(key)) this.forgetUnfollowed(executionId);
     });
-    watchers.add(watcher);
-    return watcher;
+    subscribers.add(subscriber);
+    return subscriber;
   }
 
-  private *watchers(): Iterable<Watcher> {
-    for (const watchers of [...this.byExecution.values(), ...this.byWorkflow.values()]) yield* watchers;
+  private showTo(subscriber: Subscriber, live: LiveExecution): void {
+    if (!subscriber.show(live)) this.fellBehind(subscriber);
+  }
+
+  private *subscribers(): Iterable<Subscriber> {
+    for (const subscribers of [...this.byExecution.values(), ...this.byWorkflow.values()]) yield* subscribers;
+  }
+
+  private followers(live: LiveExecution): Subscriber[] {
+    return [...(this.byExecution.get(live.executionId) ?? []), ...(live.head ? (this.byWorkflow.get(live.head.workflowId) ?? []) : [])];
+  }
+
+  private executionsOf(workflowId: string): string[] {
+    return [...this.live.values()].filter((live) => live.head?.workflowId === workflowId).map((live) => live.executionId);
+  }
+
+  /** Lets go of an execution nobody follows, nor is about to. */
+  private forgetUnfollowed(executionId: string): void {
+    const live = this.live.get(executionId);
+    if (!live || this.followers(live).length > 0 || [...this.loading].some((each) => each.executionId === executionId)) return;
+    this.live.delete(executionId);
   }
 
   private changed(changes: ExecutionChange[]): void {
     const now = Date.now();
-    for (const { executionId, workflowId } of changes) {
-      if (this.pending.has(executionId) || !(this.byExecution.has(executionId) || this.byWorkflow.has(workflowId))) continue;
-      const at = this.rate.book(executionId, now);
-      const timer = at > now ? setTimeout(() => this.turn(executionId), at - now) : null;
-      this.pending.set(executionId, { workflowId, timer });
-      // A turn that came at once is read in a microtask, once the projection runner's listeners
-      // have returned: the changes of this batch go together.
-      if (!timer) this.turn(executionId);
+    for (const change of changes) {
+      const followedByWorkflow = this.byWorkflow.get(change.workflowId);
+      if (!this.live.has(change.executionId) && !followedByWorkflow) continue;
+      const live = this.liveExecution(change.executionId);
+      if (live.apply(change)) this.book(change.executionId, now);
     }
   }
 
+  /** A workflow's subscribers may meet an execution in a change: its nodes come with its first batch, or are read once. */
+  private readNodes(live: LiveExecution): void {
+    live
+      .loadNodes(() => this.options.readModel.getExecutionNodes(live.executionId))
+      .then(
+        () => this.book(live.executionId, Date.now()),
+        (error: unknown) => this.fail(live, error),
+      );
+  }
+
+  private book(executionId: string, now: number): void {
+    if (this.pending.has(executionId)) return;
+    const at = this.rate.book(executionId, now);
+    this.pending.set(executionId, at > now ? setTimeout(() => this.turn(executionId), at - now) : null);
+    if (at <= now) this.turn(executionId);
+  }
+
+  /**
+   * A turn that came at once goes out in a microtask, once the projection runner's listeners have
+   * returned: the changes of one batch go together.
+   */
   private turn(executionId: string): void {
-    this.pending.get(executionId)!.timer = null;
-    this.due.push(executionId);
-    if (this.due.length === 1) this.flushing = this.flushing.then(() => this.flush());
+    this.pending.set(executionId, null);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => this.flush());
   }
 
-  private async flush(): Promise<void> {
+  private flush(): void {
+    this.flushQueued = false;
     this.rate.forgetQuiet(Date.now());
-    for (let executionId = this.due.shift(); executionId !== undefined; executionId = this.due.shift()) {
-      const { workflowId } = this.pending.get(executionId)!;
-      // From here on, a change needs a read of its own: this one may miss it.
+    for (const [executionId, timer] of [...this.pending]) {
+      if (timer) continue;
       this.pending.delete(executionId);
-      await this.send(executionId, workflowId);
+      const live = this.live.get(executionId);
+      if (live) this.send(live);
     }
   }
 
-  /** One read of the execution, shown to everyone following it. */
-  private async send(executionId: string, workflowId: string): Promise<void> {
-    const following = [...(this.byExecution.get(executionId) ?? []), ...(this.byWorkflow.get(workflowId) ?? [])];
-    if (following.length === 0) return;
-    try {
-      const view = await this.options.readModel.getExecution(executionId);
-      if (!view) return;
-      const steps = new Steps(view);
-      for (const watcher of following) watcher.show(view, steps);
-    } catch (error) {
-      // Without the read model there is nothing true to show: end these subscriptions with the error.
-      const coded = toCodedGraphQLError(error, this.options.log);
-      for (const watcher of following) watcher.channel.fail(coded);
+  /** One message per subscriber that can take it; those that cannot get the latest state later. */
+  private send(live: LiveExecution): void {
+    const followers = this.followers(live);
+    if (!live.hasNodes && followers.some((subscriber) => subscriber.sink.selection.nodes)) return this.readNodes(live);
+    for (const subscriber of followers) this.showTo(subscriber, live);
+    live.sent();
+    if (live.finished) this.forgetFinished(live);
+  }
+
+  /** A finished execution is let go once everyone following it by its workflow saw its end. */
+  private forgetFinished(live: LiveExecution): void {
+    if (this.byExecution.has(live.executionId) || this.followers(live).some((subscriber) => subscriber.behindOn(live))) return;
+    for (const subscriber of this.followers(live)) subscriber.forget(live.executionId);
+    this.live.delete(live.executionId);
+  }
+
+  /** Without the read model there is nothing true to show: these subscriptions end with the error. */
+  private fail(live: LiveExecution, error: unknown): void {
+    const coded = toCodedGraphQLError(error, this.options.log);
+    for (const subscriber of this.followers(live)) subscriber.channel.fail(coded);
+  }
+
+  private fellBehind(subscriber: Subscriber): void {
+    this.behind.add(subscriber);
+    this.behindTimer ??= setInterval(() => this.checkBehind(), BEHIND_CHECK_MS);
+  }
+
+  /** Subscribers whose sockets drained get the latest state; those full for too long are dropped. */
+  private checkBehind(): void {
+    const now = Date.now();
+    for (const subscriber of [...this.behind]) {
+      if (subscriber.sink.tooSlow(now)) {
+        this.behind.delete(subscriber);
+        subscriber.sink.drop();
+        subscriber.channel.end();
+        continue;
+      }
+      if (!subscriber.sink.ready()) continue;
+      this.behind.delete(subscriber);
+      for (const live of [...this.live.values()].filter((each) => this.followers(each).includes(subscriber))) {
+        if (!subscriber.show(live)) this.behind.add(subscriber);
+        else if (live.finished) this.forgetFinished(live);
+      }
+    }
+    if (this.behind.size === 0 && this.behindTimer) {
+      clearInterval(this.behindTimer);
+      this.behindTimer = null;
     }
   }
 }
