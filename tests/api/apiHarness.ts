@@ -28,10 +28,12 @@ export interface Api {
   wsClient(): Client;
   /** Resolves once the read model has everything committed so far. */
   caughtUp(): Promise<void>;
+  /** Every SQL statement the server's read model sent, in order (a counting wrapper around the real client). */
+  readModelQueries: string[];
   close(): Promise<void>;
 }
 
-export interface ApiOptions extends Pick<ServerOptions, 'coalesceMs'> {
+export interface ApiOptions extends Pick<ServerOptions, 'coalesceMs' | 'slowSubscribers' | 'logger'> {
   /** Engine settings beyond the store and database (a clock, a window, ...). */
   engine?: Partial<EngineOptions>;
 }
@@ -42,7 +44,13 @@ export async function startApi(backend: Backend, { engine: engineOptions, ...opt
   await migrateEventStore(db);
   await migrateProjections(db);
   const store = createPostgresEventStore(db);
-  const readModel = new ReadModel(db);
+  const readModelQueries: string[] = [];
+  const readModel = new ReadModel({
+    query: (text, params) => {
+      readModelQueries.push(text);
+      return db.query(text, params);
+    },
+  });
   const projections = new ProjectionRunner({ store, db });
   const engine = new Engine({ ...engineOptions, store, db });
   await projections.start();
@@ -64,6 +72,7 @@ export async function startApi(backend: Backend, { engine: engineOptions, ...opt
       return { status: response.status, ...((await response.json()) as object) };
     },
     caughtUp: () => projections.caughtUp(),
+    readModelQueries,
     wsClient() {
       const client = createClient({ url: `${url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
       clients.push(client);
