@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createClient, type Client } from 'graphql-ws';
+import { afterEach } from 'vitest';
 import WebSocket from 'ws';
 import type { PgliteClient } from '../../src/db/pgliteClient.js';
 import type { PostgresClient } from '../../src/db/postgresClient.js';
@@ -103,4 +104,19 @@ export function collect<T>(client: Client, query: string, variables: Record<stri
     );
   });
   return { messages, done, stop: () => stop() };
+}
+
+/** Starts a server on a fresh database per test (`await start(create, options)`), and closes both after each test. */
+export function apiPerTest(timeoutMs: number): (create: () => Promise<Backend>, options?: ApiOptions) => Promise<Api> {
+  let held: { backend: Backend; api?: Api } | undefined;
+  afterEach(async () => {
+    await held?.api?.close();
+    await held?.backend.dispose();
+    held = undefined;
+  }, timeoutMs);
+  return async (create, options) => {
+    held = { backend: await create() };
+    held.api = await startApi(held.backend, options);
+    return held.api;
+  };
 }

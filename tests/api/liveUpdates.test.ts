@@ -1,10 +1,10 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { SLOW_SUBSCRIBER_CLOSE_CODE } from '../../src/api/live/socketSink.js';
-import { BACKENDS, type Backend } from '../support/backends.js';
-import { collect, startApi, type Api, type ApiOptions } from './apiHarness.js';
+import { BACKENDS } from '../support/backends.js';
+import { apiPerTest, collect, type Api, type ApiOptions } from './apiHarness.js';
 
 const CREATE = `mutation($input: WorkflowInput!) { createWorkflow(input: $input) { id } }`;
 const START = `mutation($workflowId: ID!) { startTrigger(workflowId: $workflowId, triggerNodeId: "start") { id } }`;
@@ -35,17 +35,12 @@ const TEST_TIMEOUT_MS = 180_000;
 const [postgres] = BACKENDS;
 
 describe(`live updates through the server on ${postgres!.name}`, () => {
-  let backend: Backend | undefined;
+  const startServer = apiPerTest(TEST_TIMEOUT_MS);
   let api: Api | undefined;
-  afterEach(async () => {
-    await api?.close();
-    await backend?.dispose();
-  }, TEST_TIMEOUT_MS);
 
   /** A server and a started gated execution, at rest until the test opens the gate. */
   async function startGated(length: number, options: ApiOptions = {}): Promise<{ api: Api; id: string }> {
-    backend = await postgres!.create();
-    api = await startApi(backend, options);
+    api = await startServer(() => postgres!.create(), options);
     const created = await api.gql(CREATE, { input: gated(length) });
     const id: string = (await api.gql(START, { workflowId: created.data.createWorkflow.id })).data.startTrigger.id;
     return { api, id };
