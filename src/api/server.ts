@@ -5,12 +5,14 @@ import fastifyWebsocket from '@fastify/websocket';
 import mercurius from 'mercurius';
 import type { ApiDeps } from './apiDeps.js';
 import { createErrorFormatter } from './errors.js';
-import { ExecutionUpdates } from './executionUpdates.js';
 import { graphiqlRoutes } from './graphiqlRoutes.js';
 import { boundedDocuments } from './guards/boundedDocuments.js';
 import { QUERY_BOUND_DEFAULTS, type QueryBounds } from './guards/queryBounds.js';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE, requestRateOptions } from './guards/requestRate.js';
 import { checkHealth } from './health.js';
+import { ExecutionUpdates } from './live/executionUpdates.js';
+import { LiveSinks, type SubscriptionContext } from './live/liveSinks.js';
+import type { SlowSubscriberLimits } from './live/socketSink.js';
 import { createResolvers } from './resolvers.js';
 import { assertResolversMatch, readSchemaSource } from './schema.js';
 import { webhookRoutes } from './webhookRoutes.js';
@@ -25,12 +27,16 @@ export interface ServerOptions extends ApiDeps {
   queryBounds?: QueryBounds;
   /** Requests per minute per token, client address or webhook path (RATE_LIMIT_PER_MINUTE). */
   rateLimitPerMinute?: number;
+  /** When a subscriber that does not read its socket gets coalesced messages, and when it is dropped. */
+  slowSubscribers?: Partial<SlowSubscriberLimits>;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The live feed behind the subscriptions. */
     executionUpdates: ExecutionUpdates;
+    /** Writes the feed's messages to the subscribers' sockets. */
+    liveSinks: LiveSinks;
   }
 }
 
@@ -43,7 +49,13 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const queryBounds = options.queryBounds ?? QUERY_BOUND_DEFAULTS;
   const app: FastifyInstance = options.logger ? Fastify({ bodyLimit, loggerInstance: options.logger }) : Fastify({ bodyLimit });
   const updates = new ExecutionUpdates({ readModel: options.readModel, projections: options.projections, coalesceMs: options.coalesceMs, log: app.log });
-  const resolvers = createResolvers(options, updates, app.log);
+  const errorFormatter = createErrorFormatter({ bodyLimit, maxTokens: queryBounds.maxTokens });
+  const sinks = new LiveSinks({
+    format: (result, context) => errorFormatter(result, context as Parameters<typeof errorFormatter>[1]).response,
+    limits: options.slowSubscribers,
+    log: app.log,
+  });
+  const resolvers = createResolvers(options, { updates, sinkFor: (context, info) => sinks.sinkFor(context, info) }, app.log);
   const schema = readSchemaSource();
   assertResolversMatch(buildSchema(schema), resolvers);
 
@@ -59,8 +71,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     resolvers,
     path: '/graphql',
     graphiql: false,
-    subscription: { keepAlive: KEEP_ALIVE_MS },
-    errorFormatter: createErrorFormatter({ bodyLimit, maxTokens: queryBounds.maxTokens }),
+    // The socket in the context lets the live feed write shared messages straight to it (live/socketSink.ts).
+    subscription: { keepAlive: KEEP_ALIVE_MS, context: (socket): Omit<SubscriptionContext, 'id'> => ({ socket }) },
+    errorFormatter,
     graphql: { parseOptions: { maxTokens: queryBounds.maxTokens } },
   });
   app.register(boundedDocuments, { bounds: queryBounds });
@@ -72,6 +85,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     return reply.code(report.status === 'ok' ? 200 : 503).send(report);
   });
   app.decorate('executionUpdates', updates);
+  app.decorate('liveSinks', sinks);
   // Subscribers get a proper `complete` before their sockets close with the server.
   app.addHook('preClose', async () => updates.close());
   return app;

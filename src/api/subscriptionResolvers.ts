@@ -1,11 +1,16 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { GraphQLResolveInfo } from 'graphql';
 import { DomainError } from '../domain/errors.js';
 import type { ApiDeps } from './apiDeps.js';
 import { checkArguments } from './argumentChecks.js';
 import { toCodedGraphQLError } from './errors.js';
-import type { ExecutionUpdate, ExecutionUpdates } from './executionUpdates.js';
+import type { ExecutionUpdate, ExecutionUpdates, Sink } from './live/executionUpdates.js';
+import type { SubscriptionContext } from './live/liveSinks.js';
 
-/** The feed yields ExecutionUpdate values as they are; the field resolver hands them on. */
+/** Where a subscription's messages go, from its context (mercurius' context with the socket: SubscriptionContext) and its document. */
+export type SinkFor = (context: SubscriptionContext, info: GraphQLResolveInfo) => Sink;
+
+/** SharedFrames executes a subscription's document with the update as its root value. */
 const asIs = (update: ExecutionUpdate) => update;
 
 /** Errors at subscribe time bypass mercurius' error formatter: they must carry their code already. */
@@ -18,19 +23,25 @@ async function coded<T>(log: FastifyBaseLogger, args: Record<string, unknown>, s
   }
 }
 
-export function subscriptionResolvers({ engine, updates, log }: Pick<ApiDeps, 'engine'> & { updates: ExecutionUpdates; log: FastifyBaseLogger }) {
+/**
+ * The feed writes each message to the subscriber's socket itself (live/socketSink.ts), shared
+ * by every subscriber of the same document; the iterator graphql-js gets yields nothing and only
+ * ends (or fails) the subscription, so graphql-js never executes the selection per subscriber.
+ */
+export function subscriptionResolvers({ engine, updates, sinkFor, log }: Pick<ApiDeps, 'engine'> & { updates: ExecutionUpdates; sinkFor: SinkFor; log: FastifyBaseLogger }) {
   return {
     Subscription: {
       executionUpdated: {
-        subscribe: (_: unknown, args: { executionId: string }) => coded(log, args, () => updates.execution(args.executionId)),
+        subscribe: (_: unknown, args: { executionId: string }, context: unknown, info: GraphQLResolveInfo) =>
+          coded(log, args, () => updates.execution(args.executionId, sinkFor(context as SubscriptionContext, info))),
         resolve: asIs,
       },
       workflowExecutions: {
-        subscribe: (_: unknown, args: { workflowId: string }) =>
+        subscribe: (_: unknown, args: { workflowId: string }, context: unknown, info: GraphQLResolveInfo) =>
           coded(log, args, async () => {
             const { workflowId } = args;
             if (!(await engine.workflows.get(workflowId))) throw new DomainError('NOT_FOUND', `workflow ${workflowId} not found`);
-            return updates.workflow(workflowId);
+            return updates.workflow(workflowId, sinkFor(context as SubscriptionContext, info));
           }),
         resolve: asIs,
       },

@@ -1,6 +1,6 @@
 import { SETTLED_NODE_STATUSES, TERMINAL_EXECUTION_STATUSES, type ExecutionStatus } from '../domain/execution/events.js';
 import { heaviestPath, type Dependencies } from './criticalPath.js';
-import type { DurationHistory, ExecutionMetrics, NodeSnapshot } from './executionView.js';
+import type { DurationHistory, ExecutionMetrics, NodeSnapshot } from './executionViewTypes.js';
 
 /** Milliseconds between two ISO timestamps; null unless both are known. */
 export function elapsedMs(from: string | null, to: string | null): number | null {

@@ -18,12 +18,21 @@ import {
 import { withOrdinals, type ProjectedExecution } from './executionStateCache.js';
 import { excludedSet, insertRows } from './insertRows.js';
 
-/** What a batch changed in one execution, for listeners that push updates to clients. */
+/**
+ * What a batch changed in one execution, for listeners that push updates to clients: the rows as
+ * of the batch's last event, so that a listener builds what it shows from them without reading
+ * the execution back. It costs what the batch changed: these are the rows the batch writes.
+ */
 export interface ExecutionChange {
   executionId: string;
   workflowId: string;
-  nodeIds: string[];
   streamVersion: number;
+  /** The execution's own row. */
+  execution: FlowExecutionRow;
+  /** The rows of the nodes the batch changed (every node, for a batch that started the execution), in definition order. */
+  nodes: NodeStateRow[];
+  /** Every edge of the execution graph, when the batch started the execution (it never changes afterwards); else null. */
+  edges: DependencyRow[] | null;
 }
 
 /** One execution's events of a batch (consecutive versions) and the execution before them. */
@@ -58,8 +67,9 @@ export async function projectExecutions(tx: SqlExecutor, batches: readonly Execu
   for (const batch of batches) {
     const { execution, changed } = fold(batch);
     after.set(batch.executionId, execution);
-    changes.push({ executionId: batch.executionId, workflowId: execution.state.workflowId, nodeIds: [...changed.keys()], streamVersion: execution.state.version });
-    collectWrites(writes, batch, execution, changed, projected.get(batch.executionId) ?? 0);
+    const change = changeOf(batch, execution, changed);
+    changes.push(change);
+    collectWrites(writes, batch, execution, change, projected.get(batch.executionId) ?? 0);
   }
   await write(tx, writes);
   return { changes, after };
@@ -99,19 +109,34 @@ function nodesChangedBy(event: RecordedEvent, state: ExecutionState): Iterable<s
   return nodeId === undefined ? [] : [nodeId];
 }
 
-function collectWrites(writes: Writes, batch: ExecutionBatch, execution: ProjectedExecution, changed: Map<string, number>, projectedVersion: number): void {
-  const { state, ordinals } = execution;
+/** The batch's rows, built once: written when the read model lacks them, reported either way. */
+function changeOf(batch: ExecutionBatch, { state, ordinals }: ProjectedExecution, changed: Map<string, number>): ExecutionChange {
+  const nodes = [...changed].map(([nodeId, version]) => nodeStateRow(state.id, state.nodes.get(nodeId)!, ordinals.get(nodeId)!, version));
+  nodes.sort((a, b) => a.ordinal - b.ordinal);
+  const started = batch.events[0]!.streamVersion === 1;
+  return {
+    executionId: batch.executionId,
+    workflowId: state.workflowId,
+    streamVersion: state.version,
+    execution: flowExecutionRow(state, (batch.events.at(-1)!.data as { at: string }).at),
+    nodes,
+    edges: started ? dependencyRows(state, ordinals) : null,
+  };
+}
+
+function collectWrites(writes: Writes, batch: ExecutionBatch, { state, ordinals }: ProjectedExecution, change: ExecutionChange, projectedVersion: number): void {
   if (state.version <= projectedVersion) return;
-  writes.executions.push(flowExecutionRow(state, (batch.events.at(-1)!.data as { at: string }).at));
+  writes.executions.push(change.execution);
   // Events before this batch that never reached the read model (it was rebuilt or restored
   // behind the log): every row is rewritten from the state, which holds them all.
   const baseVersion = batch.events[0]!.streamVersion - 1;
-  const nodeIds = projectedVersion < baseVersion ? state.nodes.keys() : changed.keys();
-  for (const nodeId of nodeIds) {
-    const version = changed.get(nodeId) ?? baseVersion;
-    if (version > projectedVersion) writes.nodes.push(nodeStateRow(state.id, state.nodes.get(nodeId)!, ordinals.get(nodeId)!, version));
+  if (projectedVersion < baseVersion) {
+    const changed = new Map(change.nodes.map((row) => [row.node_id, row]));
+    for (const [nodeId, node] of state.nodes) writes.nodes.push(changed.get(nodeId) ?? nodeStateRow(state.id, node, ordinals.get(nodeId)!, baseVersion));
+  } else {
+    writes.nodes.push(...change.nodes.filter((row) => row.stream_version > projectedVersion));
   }
-  if (projectedVersion === 0) writes.dependencies.push(...dependencyRows(state, ordinals));
+  if (projectedVersion === 0) writes.dependencies.push(...(change.edges ?? dependencyRows(state, ordinals)));
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { ExecutionState, NodeState } from '../domain/execution/state.js';
 import type { NodeStatus } from '../domain/execution/events.js';
 import { elapsedMs } from './executionMetrics.js';
-import type { DependencyEdge, NodeSnapshot } from './executionView.js';
+import type { DependencyEdge, NodeSnapshot } from './executionViewTypes.js';
 import type { ColumnSpec } from './insertRows.js';
 
 /**

@@ -1,113 +1,15 @@
 import { SETTLED_NODE_STATUSES, type ExecutionStatus, type NodeStatus } from '../domain/execution/events.js';
 import type { ExecutionState, NodeState } from '../domain/execution/state.js';
-import { topologicalOrder, type Dependencies } from './criticalPath.js';
+import { topologicalOrder } from './criticalPath.js';
 import { elapsedMs, estimateRemainingMs, executionMetrics } from './executionMetrics.js';
 import { dependencyEdge, dependencyRows, isoOrNull, isoTimestamp, nodeOrdinals, nodeSnapshotFromRow, type FlowExecutionRow, type NodeStateRow } from './executionRows.js';
+import type { Adjacency, DependencyEdge, DurationHistory, ExecutionFields, ExecutionSnapshot, ExecutionView, NodeSnapshot, NodeStateView } from './executionViewTypes.js';
 
 /**
  * What clients see of an execution (DESIGN section 5). It is computed in one place,
  * `buildExecutionView`, from a snapshot that either a folded state or the read-model rows
  * provide, so that the live view, time travel and the read model always agree.
  */
-
-export interface NodeStateView {
-  nodeId: string;
-  status: NodeStatus;
-  attempt: number;
-  progress: number;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  error: string | null;
-  errorCode: string | null;
-  skipReason: string | null;
-  message: string | null;
-  input: unknown;
-  output: unknown;
-  outputName: string | null;
-  /** The execution whose recorded result a rerun took instead of running the node. */
-  reusedFrom: string | null;
-  dependencies: string[];
-  dependents: string[];
-}
-
-export interface ExecutionMetrics {
-  totalNodes: number;
-  completedNodes: number;
-  failedNodes: number;
-  averageNodeDurationMs: number | null;
-  longestRunningNode: string | null;
-  bottleneckNodes: string[];
-  parallelismUtilization: number | null;
-}
-
-export interface ExecutionView {
-  id: string;
-  workflowId: string;
-  workflowVersion: number;
-  status: ExecutionStatus;
-  triggerNodeId: string;
-  triggerType: string;
-  /** 0..100: settled affected nodes / affected nodes. */
-  progress: number;
-  startedAt: string;
-  finishedAt: string | null;
-  durationMs: number | null;
-  error: string | null;
-  errorCode: string | null;
-  rerunOf: string | null;
-  nodeStates: NodeStateView[];
-  executionPath: string[];
-  currentlyExecuting: string[];
-  completedNodes: string[];
-  failedNodes: string[];
-  queuedNodes: string[];
-  estimatedTimeRemainingMs: number | null;
-  metrics: ExecutionMetrics;
-  streamVersion: number;
-}
-
-/** Average duration in ms of a node id in completed executions of the same workflow. */
-export type DurationHistory = ReadonlyMap<string, number>;
-
-export type NodeSnapshot = Omit<NodeStateView, 'durationMs' | 'dependencies' | 'dependents'>;
-
-/** An edge of the execution graph, with both ends' positions in the workflow definition. */
-export interface DependencyEdge {
-  nodeId: string;
-  dependsOn: string;
-  nodeOrdinal: number;
-  dependsOnOrdinal: number;
-}
-
-export interface Adjacency {
-  /** Per node, its upstream and downstream nodes, in definition order. */
-  dependencies: Dependencies;
-  dependents: Dependencies;
-}
-
-/** What the view is computed from: the execution's own facts, as the view shows them. */
-type ExecutionFields = Pick<
-  ExecutionView,
-  | 'id'
-  | 'workflowId'
-  | 'workflowVersion'
-  | 'status'
-  | 'triggerNodeId'
-  | 'triggerType'
-  | 'startedAt'
-  | 'finishedAt'
-  | 'error'
-  | 'errorCode'
-  | 'rerunOf'
-  | 'executionPath'
-  | 'streamVersion'
->;
-
-export interface ExecutionSnapshot extends Adjacency, ExecutionFields {
-  /** In definition order. */
-  nodes: NodeSnapshot[];
-}
 
 export function buildExecutionView(snapshot: ExecutionSnapshot, history: DurationHistory = new Map(), now: Date = new Date()): ExecutionView {
   const { nodes, dependencies } = snapshot;
@@ -221,15 +123,9 @@ function nodeSnapshotOfState(node: NodeState): NodeSnapshot {
   };
 }
 
-/** The same view from the read model's rows: `edges` are the execution's dependency edges. */
-export function executionViewFromRows(
-  execution: FlowExecutionRow,
-  nodes: readonly NodeStateRow[],
-  edges: Iterable<DependencyEdge>,
-  history?: DurationHistory,
-  now?: Date,
-): ExecutionView {
-  const snapshot: ExecutionSnapshot = {
+/** The execution's own facts from its read-model row. */
+export function executionFieldsFromRow(execution: FlowExecutionRow): ExecutionFields {
+  return {
     id: execution.id,
     workflowId: execution.workflow_id,
     workflowVersion: execution.workflow_version,
@@ -243,6 +139,19 @@ export function executionViewFromRows(
     rerunOf: execution.rerun_of,
     executionPath: execution.execution_path,
     streamVersion: execution.stream_version,
+  };
+}
+
+/** The same view from the read model's rows: `edges` are the execution's dependency edges. */
+export function executionViewFromRows(
+  execution: FlowExecutionRow,
+  nodes: readonly NodeStateRow[],
+  edges: Iterable<DependencyEdge>,
+  history?: DurationHistory,
+  now?: Date,
+): ExecutionView {
+  const snapshot: ExecutionSnapshot = {
+    ...executionFieldsFromRow(execution),
     nodes: [...nodes].sort((a, b) => a.ordinal - b.ordinal).map(nodeSnapshotFromRow),
     ...adjacencyOf(edges),
   };

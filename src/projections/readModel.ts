@@ -3,7 +3,8 @@ import { SETTLED_NODE_STATUSES, TERMINAL_EXECUTION_STATUSES, type ExecutionStatu
 import type { Workflow } from '../domain/workflow/workflow.js';
 import { decodeCursor, encodeCursor } from './executionCursor.js';
 import { dependencyEdge, isoTimestamp, nodeSnapshotFromRow, type DependencyRow, type FlowExecutionRow, type NodeStateRow, type Timestamp } from './executionRows.js';
-import { adjacencyOf, executionViewFromRows, nodeStateView, type DurationHistory, type ExecutionView, type NodeStateView } from './executionView.js';
+import { adjacencyOf, executionViewFromRows, nodeStateView } from './executionView.js';
+import type { DependencyEdge, DurationHistory, ExecutionView, NodeStateView } from './executionViewTypes.js';
 
 export interface ListExecutionsOptions {
   workflowId?: string | null;
@@ -67,9 +68,36 @@ export class ReadModel {
   ) {}
 
   async getExecution(id: string): Promise<ExecutionView | null> {
-    const { rows } = await this.db.query<FlowExecutionRow>('SELECT * FROM flow_execution WHERE id = $1', [id]);
-    const [view] = await this.views(rows);
+    const row = await this.getExecutionRow(id);
+    const [view] = await this.views(row ? [row] : []);
     return view ?? null;
+  }
+
+  /** The execution's own row alone: none of its nodes. */
+  async getExecutionRow(id: string): Promise<FlowExecutionRow | null> {
+    const { rows } = await this.db.query<FlowExecutionRow>('SELECT * FROM flow_execution WHERE id = $1', [id]);
+    return rows[0] ?? null;
+  }
+
+  /** Average durations of the given nodes in COMPLETED executions of the workflow (DURATION_HISTORY). */
+  async durationHistory(workflowId: string, nodeIds: readonly string[]): Promise<DurationHistory> {
+    return (await this.durationHistories([workflowId], nodeIds)).get(workflowId) ?? new Map();
+  }
+
+  /** Every node row and edge of the execution: what the live feed starts from. */
+  async getExecutionNodes(executionId: string): Promise<{ nodes: NodeStateRow[]; edges: DependencyEdge[] }> {
+    const [nodes, edges] = await Promise.all([this.nodeRows([executionId]), this.edges([executionId])]);
+    return { nodes, edges: edges.map(dependencyEdge) };
+  }
+
+  /** The rows of a workflow's executions in the given statuses, oldest first, at most MAX_PAGE_SIZE. */
+  async activeExecutionRows(workflowId: string, statuses: readonly ExecutionStatus[]): Promise<FlowExecutionRow[]> {
+    const { rows } = await this.db.query<FlowExecutionRow>('SELECT * FROM flow_execution WHERE workflow_id = $1 AND status = ANY($2::text[]) ORDER BY started_at, id LIMIT $3', [
+      workflowId,
+      statuses,
+      MAX_PAGE_SIZE,
+    ]);
+    return rows;
   }
 
   /** The given nodes' states (every node's, without `nodeIds`), in definition order. */
@@ -139,7 +167,7 @@ export class ReadModel {
     if (executions.length === 0) return [];
     const ids = executions.map((execution) => execution.id);
     const [nodes, edges] = await Promise.all([this.nodeRows(ids), this.edges(ids)]);
-    const history = await this.durationHistory(executions, nodes);
+    const history = await this.historiesOf(executions, nodes);
     const nodesOf = groupBy(nodes, (row) => row.execution_id);
     const edgesOf = groupBy(edges, (row) => row.execution_id);
     const now = this.clock();
@@ -162,15 +190,16 @@ export class ReadModel {
   }
 
   /** Per workflow, only for executions still running and only for their unsettled nodes. */
-  private async durationHistory(executions: readonly FlowExecutionRow[], nodes: readonly NodeStateRow[]): Promise<Map<string, DurationHistory>> {
+  private async historiesOf(executions: readonly FlowExecutionRow[], nodes: readonly NodeStateRow[]): Promise<Map<string, DurationHistory>> {
     const running = new Set(executions.filter((execution) => !TERMINAL_EXECUTION_STATUSES.has(execution.status as ExecutionStatus)).map((execution) => execution.id));
     const unsettled = nodes.filter((row) => running.has(row.execution_id) && !SETTLED_NODE_STATUSES.has(row.status as NodeStatus));
     if (unsettled.length === 0) return new Map();
     const workflowIds = [...new Set(executions.filter((execution) => running.has(execution.id)).map((execution) => execution.workflow_id))];
-    const { rows } = await this.db.query<{ workflow_id: string; node_id: string; average_ms: number }>(DURATION_HISTORY, [
-      workflowIds,
-      [...new Set(unsettled.map((row) => row.node_id))],
-    ]);
+    return this.durationHistories(workflowIds, [...new Set(unsettled.map((row) => row.node_id))]);
+  }
+
+  private async durationHistories(workflowIds: readonly string[], nodeIds: readonly string[]): Promise<Map<string, DurationHistory>> {
+    const { rows } = await this.db.query<{ workflow_id: string; node_id: string; average_ms: number }>(DURATION_HISTORY, [workflowIds, nodeIds]);
     const history = new Map<string, Map<string, number>>();
     for (const row of rows) {
       const averages = history.get(row.workflow_id) ?? new Map<string, number>();

@@ -3,7 +3,8 @@ import { DomainError } from '../domain/errors.js';
 import { executionStreamId, type ExecutionEvent } from '../domain/execution/events.js';
 import { foldExecution } from '../domain/execution/evolve.js';
 import type { EventStore } from '../eventstore/eventStore.js';
-import { executionViewFromState, type ExecutionView } from './executionView.js';
+import { executionViewFromState } from './executionView.js';
+import type { ExecutionView } from './executionViewTypes.js';
 import type { ReadModel } from './readModel.js';
 import { differences, type Difference } from './valueDifferences.js';
 

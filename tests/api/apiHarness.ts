@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createClient, type Client } from 'graphql-ws';
+import { afterEach } from 'vitest';
 import WebSocket from 'ws';
 import type { PgliteClient } from '../../src/db/pgliteClient.js';
 import type { PostgresClient } from '../../src/db/postgresClient.js';
@@ -28,10 +29,12 @@ export interface Api {
   wsClient(): Client;
   /** Resolves once the read model has everything committed so far. */
   caughtUp(): Promise<void>;
+  /** Every SQL statement the server's read model sent, in order (a counting wrapper around the real client). */
+  readModelQueries: string[];
   close(): Promise<void>;
 }
 
-export interface ApiOptions extends Pick<ServerOptions, 'coalesceMs' | 'queryBounds' | 'rateLimitPerMinute' | 'logger'> {
+export interface ApiOptions extends Pick<ServerOptions, 'coalesceMs' | 'queryBounds' | 'rateLimitPerMinute' | 'slowSubscribers' | 'logger'> {
   /** Engine settings beyond the store and database (a clock, a window, ...). */
   engine?: Partial<EngineOptions>;
 }
@@ -42,7 +45,13 @@ export async function startApi(backend: Backend, { engine: engineOptions, ...opt
   await migrateEventStore(db);
   await migrateProjections(db);
   const store = createPostgresEventStore(db);
-  const readModel = new ReadModel(db);
+  const readModelQueries: string[] = [];
+  const readModel = new ReadModel({
+    query: (text, params) => {
+      readModelQueries.push(text);
+      return db.query(text, params);
+    },
+  });
   const projections = new ProjectionRunner({ store, db });
   const engine = new Engine({ ...engineOptions, store, db });
   await projections.start();
@@ -64,6 +73,7 @@ export async function startApi(backend: Backend, { engine: engineOptions, ...opt
       return { status: response.status, ...((await response.json()) as object) };
     },
     caughtUp: () => projections.caughtUp(),
+    readModelQueries,
     wsClient() {
       const client = createClient({ url: `${url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
       clients.push(client);
@@ -94,4 +104,19 @@ export function collect<T>(client: Client, query: string, variables: Record<stri
     );
   });
   return { messages, done, stop: () => stop() };
+}
+
+/** Starts a server on a fresh database per test (`await start(create, options)`), and closes both after each test. */
+export function apiPerTest(timeoutMs: number): (create: () => Promise<Backend>, options?: ApiOptions) => Promise<Api> {
+  let held: { backend: Backend; api?: Api } | undefined;
+  afterEach(async () => {
+    await held?.api?.close();
+    await held?.backend.dispose();
+    held = undefined;
+  }, timeoutMs);
+  return async (create, options) => {
+    held = { backend: await create() };
+    held.api = await startApi(held.backend, options);
+    return held.api;
+  };
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { buildSchema, isInputObjectType, isObjectType, type GraphQLField, type GraphQLInputField } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import type { ApiDeps } from '../../src/api/apiDeps.js';
-import { ExecutionUpdates } from '../../src/api/executionUpdates.js';
+import { ExecutionUpdates } from '../../src/api/live/executionUpdates.js';
 import { createResolvers } from '../../src/api/resolvers.js';
 import { loadSchema, resolverMismatches } from '../../src/api/schema.js';
 
@@ -13,7 +13,7 @@ function resolversWithoutBackends() {
   const projections = { onChange: () => () => {}, caughtUp: async () => {} };
   const deps = { projections } as unknown as ApiDeps;
   const updates = new ExecutionUpdates({ readModel: deps.readModel, projections, log: console as never });
-  return createResolvers(deps, updates, console as never);
+  return createResolvers(deps, { updates, sinkFor: () => ({}) as never }, console as never);
 }
 
 const signature = (field: GraphQLField<unknown, unknown> | GraphQLInputField) => ({

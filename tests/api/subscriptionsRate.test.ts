@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_BURST } from '../../src/api/executionUpdates.js';
-import { BACKENDS, type Backend } from '../support/backends.js';
-import { startApi, type Api } from './apiHarness.js';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_BURST } from '../../src/api/live/executionUpdates.js';
+import { BACKENDS } from '../support/backends.js';
+import { apiPerTest, type Api } from './apiHarness.js';
 
 interface Update {
   status: string;
@@ -50,12 +50,8 @@ function watch(api: Api, executionId: string) {
 }
 
 describe.each(BACKENDS)('subscription message rate on $name', ({ create }) => {
-  let backend: Backend | undefined;
+  const startServer = apiPerTest(TEST_TIMEOUT_MS);
   let api: Api | undefined;
-  afterEach(async () => {
-    await api?.close();
-    await backend?.dispose();
-  }, TEST_TIMEOUT_MS);
 
   /**
    * Starts the gated workflow; resolves once the read model shows the gate QUEUED: from then on
@@ -63,8 +59,7 @@ describe.each(BACKENDS)('subscription message rate on $name', ({ create }) => {
    * whole burst for the changes the test makes.
    */
   async function startGated(coalesceMs: number, ms: number[]): Promise<string> {
-    backend = await create();
-    api = await startApi(backend, { coalesceMs });
+    api = await startServer(create, { coalesceMs });
     const created = await api.gql(CREATE, { input: gated(ms) });
     const id: string = (await api.gql(START, { workflowId: created.data.createWorkflow.id })).data.startTrigger.id;
     const gate = async () => (await api!.gql(STATES, { id })).data.execution.nodeStates.find((node: { nodeId: string }) => node.nodeId === 'gate').status;

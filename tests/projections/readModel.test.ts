@@ -117,13 +117,21 @@ describe.each(BACKENDS)('read model on $name', ({ create }) => {
     expect(await p.readModel.getNodeStates(executions.partial.id)).toEqual(all);
   });
 
-  it('tells listeners which nodes each committed batch changed', () => {
+  it('tells listeners which nodes each committed batch changed, with the rows it wrote', async () => {
     const ofCancelled = changes.filter((change) => change.executionId === executions.cancelled.id);
     const versions = ofCancelled.map((change) => change.streamVersion);
     expect(versions).toEqual([...versions].sort((a, b) => a - b));
     expect(versions.at(-1)).toBe(executions.cancelled.version);
-    expect(new Set(ofCancelled.flatMap((change) => change.nodeIds))).toEqual(new Set(['start', 'wait', 'after']));
+    expect(new Set(ofCancelled.flatMap((change) => change.nodes.map((row) => row.node_id)))).toEqual(new Set(['start', 'wait', 'after']));
     expect(ofCancelled[0]!.workflowId).toBe(executions.cancelled.workflowId);
+    // The first batch brings every node and edge; later ones only what they changed.
+    expect(ofCancelled[0]!.edges).not.toBeNull();
+    expect(ofCancelled.slice(1).every((change) => change.edges === null)).toBe(true);
+    // The last rows reported are the read model's rows.
+    const last = new Map(ofCancelled.flatMap((change) => change.nodes.map((row) => [row.node_id, row] as const)));
+    const { nodes } = await p.readModel.getExecutionNodes(executions.cancelled.id);
+    for (const row of nodes) expect(last.get(row.node_id)).toMatchObject({ status: row.status, attempt: row.attempt, stream_version: row.stream_version });
+    expect(ofCancelled.at(-1)!.execution).toMatchObject({ status: 'CANCELLED', stream_version: executions.cancelled.version });
   });
 
   it('lists executions newest first, page by page, with filters', async () => {
