@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { MAX_EXPRESSION_TIMEOUT_MS } from './runtime/expressions/expressionBounds.js';
-import { HTTP_NODE_DEFAULTS } from './runtime/nodes/httpNode.js';
+import { HTTP_NODE_DEFAULTS } from './nodes/http.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -77,13 +77,40 @@ function logLevel(env: Env, problems: string[]): LogLevel {
   return 'info';
 }
 
+/** The variable each setting is read from: startCascade's options are checked by the same rules. */
+export const ENVIRONMENT_NAMES: Readonly<Record<keyof Config, string>> = {
+  databaseUrl: 'DATABASE_URL',
+  dataDir: 'DATA_DIR',
+  eventStoreUrl: 'EVENTSTORE_URL',
+  port: 'PORT',
+  host: 'HOST',
+  logLevel: 'LOG_LEVEL',
+  nodeConcurrency: 'NODE_CONCURRENCY',
+  retentionDays: 'RETENTION_DAYS',
+  idempotencyWindowHours: 'IDEMPOTENCY_WINDOW_HOURS',
+  expressionTimeoutMs: 'EXPRESSION_TIMEOUT_MS',
+  httpNodeTimeoutMs: 'HTTP_NODE_TIMEOUT_MS',
+  httpNodeMaxResponseBytes: 'HTTP_NODE_MAX_RESPONSE_BYTES',
+};
+
+/** Settings given as typed fields, as the environment would give them (absent and null: the default). */
+export function configFrom(settings: Partial<Record<keyof Config, string | number | null | undefined>>): Config {
+  const env: Env = {};
+  for (const [key, value] of Object.entries(settings)) {
+    const name = ENVIRONMENT_NAMES[key as keyof Config];
+    if (name !== undefined && value !== null && value !== undefined) env[name] = String(value);
+  }
+  return loadConfig(env);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
   const config: Config = {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], problems),
     dataDir: resolve(read(env, 'DATA_DIR') ?? './data'),
     eventStoreUrl: url(env, 'EVENTSTORE_URL', ['esdb:', 'esdb+discover:'], problems),
-    port: integer(env, 'PORT', 1, 65_535, problems) ?? 4000,
+    // 0: a free port, as the operating system picks it.
+    port: integer(env, 'PORT', 0, 65_535, problems) ?? 4000,
     host: read(env, 'HOST') ?? '0.0.0.0',
     logLevel: logLevel(env, problems),
     nodeConcurrency: integer(env, 'NODE_CONCURRENCY', 1, 10_000, problems),

@@ -32,7 +32,9 @@ export type NodeErrorCode =
   /** An http node got a redirect without a Location header (permanent). */
   | 'HTTP_BAD_REDIRECT'
   /** An http node's request got no complete answer within HTTP_NODE_TIMEOUT_MS (retried by policy). */
-  | 'HTTP_TIMEOUT';
+  | 'HTTP_TIMEOUT'
+  /** A node's parameters, their `{{ }}` expressions resolved, break its type's schema (permanent). */
+  | 'INVALID_PARAMETERS';
 
 /** A rule of the domain said no: the command changes nothing and the caller learns why. */
 export class DomainError extends Error {

@@ -110,6 +110,6 @@ describe('main: the server as a process', () => {
   it('exits 1 on bad configuration, saying what is wrong', async () => {
     const running = launch({ DATA_DIR: dataDir, PORT: 'abc' });
     expect(await running.exited).toBe(1);
-    expect(running.output()).toContain('PORT must be an integer between 1 and 65535, got "abc"');
+    expect(running.output()).toContain('PORT must be an integer between 0 and 65535, got "abc"');
   });
 });

@@ -21,14 +21,14 @@ export class BoundedEvaluator implements ExpressionEvaluator {
     this.inThread = jsonataEvaluation({ ...bounds, timeoutMs: Math.min(IN_THREAD_BUDGET_MS, bounds.timeoutMs) });
   }
 
-  async evaluate(expression: string, context: unknown, signal?: AbortSignal): Promise<unknown> {
+  async evaluate(expression: string, context: unknown, signal?: AbortSignal, bindings?: Record<string, unknown>): Promise<unknown> {
     if (signal?.aborted) throw signal.reason;
     if (mayRunInThread(expression)) {
-      const reply = await this.inThread({ id: 0, expression, context });
+      const reply = await this.inThread({ id: 0, expression, context, bindings });
       if (reply !== 'ready' && reply.ok) return reply.json === undefined ? undefined : JSON.parse(reply.json);
       if (reply !== 'ready' && !reply.limit) throw new ExpressionError(reply.message, false);
     }
-    return this.pool.evaluate(expression, context, signal);
+    return this.pool.evaluate(expression, context, signal, bindings);
   }
 
   close(): Promise<void> {
