@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { ExecutionState } from '../../src/domain/execution/state.js';
 import { DomainError } from '../../src/domain/errors.js';
 import { defineNodeType, PermanentNodeError } from '../../src/index.js';
 import { BACKENDS } from '../support/backends.js';
 import { useHarness } from '../support/engineHarness.js';
+import { appendStream, startedEvent } from '../support/craftedStreams.js';
 import { begin, eventsOf, flow } from '../support/flows.js';
 
 /** What the types saw, by execution id: attempts made and signals aborted. */
@@ -123,6 +125,14 @@ describe.each(BACKENDS)('user node types ($name)', (backend) => {
     const error = (await h.engine.workflows.create(definition).catch((caught: unknown) => caught)) as DomainError;
     expect(error.code).toBe('VALIDATION_FAILED');
     expect((error.details.errors as Array<{ type: string }>).map((each) => each.type).sort()).toEqual(['INVALID_SOURCE_OUTPUT', 'UNKNOWN_NODE_TYPE']);
+  });
+
+  it('fails a node whose type this process does not have (a user type left out since) with UNKNOWN_NODE_TYPE, instead of leaving it queued', async () => {
+    const id = randomUUID();
+    await appendStream(h.store, id, [startedEvent(id, [{ id: 'gone', type: 'acme.gone' }])]);
+    const state = await h.waitFor(id);
+    expect(state.status).toBe('FAILED');
+    expect(state.nodes.get('gone')).toMatchObject({ status: 'FAILED', errorCode: 'UNKNOWN_NODE_TYPE' });
   });
 
   it('takes the output a user type names, and skips the other branch', async () => {

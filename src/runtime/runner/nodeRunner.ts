@@ -59,7 +59,8 @@ const isQueued = (state: ExecutionState | null, job: NodeJob): boolean => {
 };
 
 /**
- * Runs queued built-in nodes: StartNode, the executor with an AbortSignal, then CompleteNode or
+ * Runs the queued nodes of in-process and timer types: StartNode, the type's executor with an
+ * AbortSignal, then CompleteNode or
  * FailNode. Each attempt runs at most once: a job already in hand is ignored, and StartNode is
  * refused by the decider for an attempt that another runtime started, or that waits to retry
  * (its retry timer dispatches it again). Timeouts are durable timers (see timerPlan): the
@@ -124,8 +125,10 @@ export class NodeRunner {
   private async run(job: NodeJob, key: string): Promise<void> {
     const state = await this.untilStored(job, () => this.queuedState(job));
     const definition = state?.graph.nodes.get(job.nodeId);
-    const type = definition && this.options.nodeTypes.get(definition.type);
-    if (!state || !type) return;
+    if (!state || !definition) return;
+    const type = this.options.nodeTypes.get(definition.type);
+    // Saved while a process had the type (a user type since unregistered): waiting would be for ever.
+    if (!type) return void (await this.settle(job, [this.startCommand(job, null), failure(job, unknownType(definition.type)), QUEUE_READY]));
     if (type.runs === 'timer') return this.startTimer(job, state, type);
     const execute = type.definition.execute;
     if (!execute) return;
@@ -301,6 +304,8 @@ interface Attempt {
   /** Started under a lease before it runs (a type with side effects): its progress is recorded. */
   leased: boolean;
 }
+
+const unknownType = (type: string) => new PermanentNodeError(`node type ${type} is not registered in this process`, 'UNKNOWN_NODE_TYPE');
 
 /** A failed attempt as its command: coded errors say whether to retry, any other error is retried by policy. */
 function failure(job: NodeJob, error: unknown): ExecutionCommand {
