@@ -6,6 +6,10 @@ import { evolve } from '../src/domain/execution/evolve.js';
 import type { ExecutionState } from '../src/domain/execution/state.js';
 import type { Workflow } from '../src/domain/workflow/workflow.js';
 import type { EventStore } from '../src/eventstore/eventStore.js';
+import { HTTP_NODE_DEFAULTS } from '../src/nodes/http.js';
+import { builtinNodeTypes, NodeTypeRegistry } from '../src/nodes/registry.js';
+
+const NODE_TYPES = new NodeTypeRegistry(builtinNodeTypes(HTTP_NODE_DEFAULTS)).capabilities;
 
 /**
  * The events a real run of the workflow would record, made by the engine's own decider without
@@ -15,7 +19,7 @@ export function syntheticRun(workflow: Workflow, executionId: string, now: Date)
   const events: ExecutionEvent[] = [];
   let state: ExecutionState | null = null;
   const apply = (command: ExecutionCommand) => {
-    for (const event of decide(command, state, now)) {
+    for (const event of decide(command, state, now, NODE_TYPES)) {
       state = evolve(state, event);
       events.push(event);
     }

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { QUERY_BOUND_DEFAULTS, QUERY_BOUND_MAXIMA, QUERY_BOUND_VARIABLES, type QueryBounds } from './api/guards/queryBounds.js';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE, MAX_RATE_LIMIT_PER_MINUTE } from './api/guards/requestRate.js';
 import { MAX_EXPRESSION_TIMEOUT_MS } from './runtime/expressions/expressionBounds.js';
-import { HTTP_NODE_DEFAULTS } from './runtime/nodes/httpNode.js';
+import { HTTP_NODE_DEFAULTS } from './nodes/http.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -97,13 +97,48 @@ function logLevel(env: Env, problems: string[]): LogLevel {
   return 'info';
 }
 
+/** The variable each setting is read from: startCascade's options are checked by the same rules. */
+export const ENVIRONMENT_NAMES: Readonly<Record<Exclude<keyof Config, 'queryBounds'>, string>> = {
+  databaseUrl: 'DATABASE_URL',
+  dataDir: 'DATA_DIR',
+  eventStoreUrl: 'EVENTSTORE_URL',
+  port: 'PORT',
+  host: 'HOST',
+  logLevel: 'LOG_LEVEL',
+  nodeConcurrency: 'NODE_CONCURRENCY',
+  retentionDays: 'RETENTION_DAYS',
+  idempotencyWindowHours: 'IDEMPOTENCY_WINDOW_HOURS',
+  expressionTimeoutMs: 'EXPRESSION_TIMEOUT_MS',
+  httpNodeTimeoutMs: 'HTTP_NODE_TIMEOUT_MS',
+  httpNodeMaxResponseBytes: 'HTTP_NODE_MAX_RESPONSE_BYTES',
+  httpNodeBlockPrivate: 'HTTP_NODE_BLOCK_PRIVATE',
+  rateLimitPerMinute: 'RATE_LIMIT_PER_MINUTE',
+};
+
+type Setting = string | number | boolean | null | undefined;
+
+/** startCascade's settings: each variable as a typed field; the GraphQL bounds (GRAPHQL_MAX_*) as one object. */
+export type Settings = Partial<Record<keyof typeof ENVIRONMENT_NAMES, Setting>> & { queryBounds?: Partial<QueryBounds> };
+
+/** Settings given as typed fields, as the environment would give them (absent and null: the default). */
+export function configFrom({ queryBounds: bounds = {}, ...settings }: Settings): Config {
+  const env: Env = {};
+  const put = (name: string | undefined, value: Setting) => {
+    if (name !== undefined && value !== null && value !== undefined) env[name] = String(value);
+  };
+  for (const [key, value] of Object.entries(settings)) put(ENVIRONMENT_NAMES[key as keyof typeof ENVIRONMENT_NAMES], value);
+  for (const [key, value] of Object.entries(bounds)) put(QUERY_BOUND_VARIABLES[key as keyof QueryBounds], value);
+  return loadConfig(env);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
   const config: Config = {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], problems),
     dataDir: resolve(read(env, 'DATA_DIR') ?? './data'),
     eventStoreUrl: url(env, 'EVENTSTORE_URL', ['esdb:', 'esdb+discover:'], problems),
-    port: integer(env, 'PORT', 1, 65_535, problems) ?? 4000,
+    // 0: a free port, as the operating system picks it.
+    port: integer(env, 'PORT', 0, 65_535, problems) ?? 4000,
     host: read(env, 'HOST') ?? '0.0.0.0',
     logLevel: logLevel(env, problems),
     nodeConcurrency: integer(env, 'NODE_CONCURRENCY', 1, 10_000, problems),

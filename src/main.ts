@@ -1,73 +1,13 @@
-import { mkdir } from 'node:fs/promises';
-import pino, { type Logger } from 'pino';
-import { buildServer } from './api/server.js';
+import pino from 'pino';
+import { startCascade } from './cascade.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createPgliteClient } from './db/pgliteClient.js';
-import { createPostgresClient } from './db/postgresClient.js';
-import { createEsdbEventStore } from './eventstore/esdbEventStore.js';
-import type { EventStore } from './eventstore/eventStore.js';
-import { createPostgresEventStore, migrateEventStore } from './eventstore/postgresEventStore.js';
-import { migrateProjections } from './projections/migrate.js';
-import { ProjectionRunner } from './projections/projectionRunner.js';
-import { ReadModel } from './projections/readModel.js';
-import { RetentionJob } from './projections/retention.js';
-import { Engine } from './runtime/engine.js';
 
 /** A stuck shutdown must not keep a deploy waiting forever. */
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 
-async function openDatabase(config: Config) {
-  if (config.databaseUrl) return createPostgresClient(config.databaseUrl);
-  await mkdir(config.dataDir, { recursive: true });
-  return createPgliteClient(config.dataDir);
-}
-
-async function openEventStore(config: Config, db: Awaited<ReturnType<typeof openDatabase>>): Promise<EventStore> {
-  if (config.eventStoreUrl) return createEsdbEventStore(config.eventStoreUrl);
-  await migrateEventStore(db);
-  return createPostgresEventStore(db);
-}
-
-/** Wires config to a running server; resolves with the function that stops it all, in order. */
-async function start(config: Config, logger: Logger): Promise<() => Promise<void>> {
-  const db = await openDatabase(config);
-  const store = await openEventStore(config, db);
-  await migrateProjections(db);
-  const readModel = new ReadModel(db);
-  const projections = new ProjectionRunner({ store, db, onError: (err) => logger.error({ err }, 'projection error') });
-  const engine = new Engine({
-    store,
-    db,
-    nodeConcurrency: config.nodeConcurrency,
-    idempotencyWindowMs: config.idempotencyWindowHours && config.idempotencyWindowHours * 3_600_000,
-    expressionTimeoutMs: config.expressionTimeoutMs,
-    http: { timeoutMs: config.httpNodeTimeoutMs, maxResponseBytes: config.httpNodeMaxResponseBytes, blockPrivate: config.httpNodeBlockPrivate },
-    onError: (err) => logger.error({ err }, 'runtime error'),
-  });
-  const retention = config.retentionDays ? new RetentionJob({ db, retentionDays: config.retentionDays, onError: (err) => logger.error({ err }, 'retention error') }) : null;
-  await projections.start();
-  await engine.open();
-  retention?.start();
-  const app = buildServer({ engine, readModel, projections, store, db, logger, queryBounds: config.queryBounds, rateLimitPerMinute: config.rateLimitPerMinute });
-  await app.listen({ port: config.port, host: config.host });
-  // Resuming comes after listening: whatever an unfinished execution does, the server answers.
-  const recovery = engine.recover().catch((err: unknown) => logger.error({ err }, 'recovery error'));
-  return async () => {
-    // Stop taking requests (subscriptions end, in-flight requests finish), then hand running
-    // nodes back so another process takes them over, then stop following the log.
-    await app.close();
-    await retention?.stop();
-    await engine.stop();
-    await recovery;
-    await projections.stop();
-    await store.close();
-    await db.close();
-  };
-}
-
 function loadConfigOrExit(): Config {
   try {
-    return loadConfig();
+    return loadConfig(process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);
@@ -78,7 +18,7 @@ function loadConfigOrExit(): Config {
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = pino({ level: config.logLevel });
-  const stop = await start(config, logger);
+  const cascade = await startCascade({ ...config, logger });
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -88,7 +28,7 @@ async function main(): Promise<void> {
       logger.error('shutdown timed out');
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS).unref();
-    stop().then(
+    cascade.close().then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');

@@ -8,9 +8,18 @@ export function workflowResolvers({ engine, readModel }: Pick<ApiDeps, 'engine' 
       // The read model lags the log by a moment: a workflow created just now comes from the log.
       workflow: async (_: unknown, { id }: { id: string }) => (await readModel.getWorkflow(id)) ?? engine.workflows.get(id),
       workflows: () => readModel.listWorkflows(),
+      nodeTypes: () =>
+        engine.nodeTypes.list().map(({ definition, runs }) => ({
+          type: definition.type,
+          description: definition.description,
+          trigger: runs === 'trigger',
+          sideEffects: definition.sideEffects,
+          outputs: definition.outputs,
+          parameterSchema: definition.parameters,
+        })),
       // The paths the engine itself checks on create and update, so both answer alike.
       validateWorkflow: async (_: unknown, { input, workflowId }: { input: WorkflowInput; workflowId?: string | null }) =>
-        validateWorkflow(toDefinition(input), { webhookPathsInUse: await engine.triggers.webhooks.pathsInUse(workflowId ?? '') }),
+        validateWorkflow(toDefinition(input), { nodeTypes: engine.nodeTypes.capabilities, webhookPathsInUse: await engine.triggers.webhooks.pathsInUse(workflowId ?? '') }),
     },
     Mutation: {
       createWorkflow: (_: unknown, { input }: { input: WorkflowInput }) => engine.workflows.create(toDefinition(input)),

@@ -2,6 +2,7 @@ import type { ExecutionCommand } from '../domain/execution/commands.js';
 import { decide } from '../domain/execution/decide.js';
 import { executionStreamId, type ExecutionEvent } from '../domain/execution/events.js';
 import { evolve } from '../domain/execution/evolve.js';
+import type { NodeTypeLookup } from '../domain/workflow/nodeCapabilities.js';
 import type { ExecutionState } from '../domain/execution/state.js';
 import { ConcurrencyError, NO_STREAM, type EventStore, type NewEvent, type RecordedEvent } from '../eventstore/eventStore.js';
 import { eventId } from './eventIds.js';
@@ -67,6 +68,7 @@ export class ExecutionCommandHandler {
 
   constructor(
     private readonly store: EventStore,
+    private readonly nodeTypes: NodeTypeLookup,
     private readonly clock: () => Date = () => new Date(),
     private readonly cacheSize = DEFAULT_CACHE_SIZE,
   ) {}
@@ -189,7 +191,7 @@ export class ExecutionCommandHandler {
       const events: ExecutionEvent[] = [];
       try {
         for (const command of unit.commands) {
-          const produced = decide(command, state, this.clock());
+          const produced = decide(command, state, this.clock(), this.nodeTypes);
           for (const event of produced) state = evolve(state, event);
           events.push(...produced);
         }

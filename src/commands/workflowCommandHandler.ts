@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../domain/errors.js';
+import type { NodeTypeLookup } from '../domain/workflow/nodeCapabilities.js';
 import type { ValidateWorkflowOptions } from '../domain/workflow/validateWorkflow.js';
 import type { Workflow, WorkflowDefinition } from '../domain/workflow/workflow.js';
 import { decideWorkflowChange, evolveWorkflow } from '../domain/workflow/workflowDecider.js';
@@ -19,6 +20,7 @@ export class WorkflowCommandHandler {
 
   constructor(
     private readonly store: EventStore,
+    private readonly nodeTypes: NodeTypeLookup,
     private readonly clock: () => Date = () => new Date(),
     private readonly webhookPaths: WebhookPathLookup = async () => new Map(),
   ) {}
@@ -43,7 +45,7 @@ export class WorkflowCommandHandler {
   }
 
   private async change(id: string, definition: WorkflowDefinition, current: Workflow | null, context: CommandContext): Promise<Workflow> {
-    const events = decideWorkflowChange(id, definition, current, this.clock(), { webhookPathsInUse: await this.webhookPaths(id) });
+    const events = decideWorkflowChange(id, definition, current, this.clock(), { nodeTypes: this.nodeTypes, webhookPathsInUse: await this.webhookPaths(id) });
     try {
       await this.store.append(
         workflowStreamId(id),

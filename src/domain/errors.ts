@@ -38,7 +38,11 @@ export type NodeErrorCode =
   /** An http node's request got no complete answer within HTTP_NODE_TIMEOUT_MS (retried by policy). */
   | 'HTTP_TIMEOUT'
   /** An http node's address (after DNS resolution, on any hop) is link-local, or private with HTTP_NODE_BLOCK_PRIVATE (permanent). */
-  | 'HTTP_ADDRESS_BLOCKED';
+  | 'HTTP_ADDRESS_BLOCKED'
+  /** A node's parameters, their `{{ }}` expressions resolved, break its type's schema (permanent). */
+  | 'INVALID_PARAMETERS'
+  /** The process running the node does not have its type registered (a user type left out of startCascade; permanent). */
+  | 'UNKNOWN_NODE_TYPE';
 
 /** A rule of the domain said no: the command changes nothing and the caller learns why. */
 export class DomainError extends Error {

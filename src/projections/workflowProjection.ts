@@ -2,6 +2,7 @@ import type { SqlExecutor } from '../db/sqlClient.js';
 import type { Workflow } from '../domain/workflow/workflow.js';
 import type { WorkflowEvent } from '../domain/workflow/workflowEvents.js';
 import type { RecordedEvent } from '../eventstore/eventStore.js';
+import { webhookPathOf } from '../nodes/triggerWebhook.js';
 import { excludedSet, insertRows, type ColumnSpec } from './insertRows.js';
 
 interface WorkflowRow {
@@ -73,7 +74,7 @@ function latestRows(events: readonly RecordedEvent[]): WorkflowRow[] {
 
 function webhookRows(workflowId: string, definition: WorkflowRow['definition']): WebhookRow[] {
   return definition.nodes.flatMap((node) => {
-    const path = node.type === 'trigger.webhook' ? node.parameters?.path : undefined;
-    return typeof path === 'string' ? [{ workflow_id: workflowId, node_id: node.id, path }] : [];
+    const path = webhookPathOf(node);
+    return path === undefined ? [] : [{ workflow_id: workflowId, node_id: node.id, path }];
   });
 }

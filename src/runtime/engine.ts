@@ -10,8 +10,10 @@ import { Admission, type ActiveTrigger } from './admission/admission.js';
 import { DEFAULT_EXPRESSION_BOUNDS } from './expressions/expressionBounds.js';
 import { BoundedEvaluator } from './expressions/boundedEvaluator.js';
 import type { ExpressionEvaluator } from './expressions/expressionPool.js';
-import { builtinExecutors, SIDE_EFFECT_FREE_TYPES } from './nodes/builtinNodes.js';
-import { HTTP_NODE_DEFAULTS, httpExecutor, type HttpNodeOptions } from './nodes/httpNode.js';
+import { HTTP_NODE_DEFAULTS, type HttpNodeOptions } from '../nodes/http.js';
+import type { NodeLog, NodeType } from '../nodes/nodeType.js';
+import { builtinNodeTypes, NodeTypeRegistry } from '../nodes/registry.js';
+import { NO_SECRETS, type ExpressionBindings } from './runner/attemptScope.js';
 import { ProcessManager } from './processManager/processManager.js';
 import { RuntimeStore } from './processManager/runtimeStore.js';
 import { DurableSchedule } from './processManager/durableSchedule.js';
@@ -51,8 +53,34 @@ export interface EngineOptions {
   idempotencyWindowMs?: number;
   /** Time bound of one expression evaluation (EXPRESSION_TIMEOUT_MS); default 1000. */
   expressionTimeoutMs?: number;
+  /** Node types besides the built-ins (defineNodeType). */
+  nodeTypes?: readonly NodeType[];
+  /** The `$variables` of every expression; default `$secrets` = {} (the secrets store's hook). */
+  expressionBindings?: ExpressionBindings;
+  /** Where the nodes' `log` goes (pino-shaped); default: nowhere. */
+  logger?: LogSink;
   onError?: (error: unknown) => void;
 }
+
+/** The part of a pino logger the nodes' logs need. */
+export interface LogSink {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+  error(details: object, message: string): void;
+}
+
+const SILENT: LogSink = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** A node's log: each line carries its execution, node, type and attempt. */
+const nodeLog =
+  (sink: LogSink) =>
+  ({ executionId, nodeId, attempt }: { executionId: string; nodeId: string; attempt: number }, type: string): NodeLog => {
+    const line =
+      (level: keyof LogSink) =>
+      (message: string, details: Record<string, unknown> = {}) =>
+        sink[level]({ ...details, executionId, nodeId, nodeType: type, attempt }, message);
+    return { info: line('info'), warn: line('warn'), error: line('error') };
+  };
 
 const httpOptions = (given: Partial<HttpNodeOptions> = {}): HttpNodeOptions => ({
   timeoutMs: given.timeoutMs ?? HTTP_NODE_DEFAULTS.timeoutMs,
@@ -83,14 +111,18 @@ export class Engine {
   recovering = false;
   /** Evaluates every JSONata expression, off this event loop and under its bounds. */
   readonly expressions: ExpressionEvaluator;
+  /** Every node type this engine runs: the built-ins and the user's. */
+  readonly nodeTypes: NodeTypeRegistry;
 
   constructor(private readonly options: EngineOptions) {
     const clock = options.clock ?? (() => new Date());
     const onError = options.onError ?? ((error) => console.error(error));
     this.workerId = options.workerId ?? `runtime-${randomUUID()}`;
-    this.executions = new ExecutionCommandHandler(options.store, clock);
-    this.workflows = new WorkflowCommandHandler(options.store, clock, options.webhookPaths ?? ((id) => this.triggers.webhooks.pathsInUse(id)));
-    this.admission = new Admission({ store: options.store, db: options.db, handler: this.executions, clock, onError });
+    this.nodeTypes = new NodeTypeRegistry(builtinNodeTypes(httpOptions(options.http)), options.nodeTypes);
+    const capabilities = this.nodeTypes.capabilities;
+    this.executions = new ExecutionCommandHandler(options.store, capabilities, clock);
+    this.workflows = new WorkflowCommandHandler(options.store, capabilities, clock, options.webhookPaths ?? ((id) => this.triggers.webhooks.pathsInUse(id)));
+    this.admission = new Admission({ store: options.store, db: options.db, handler: this.executions, clock, onError, nodeTypes: capabilities });
     this.idempotentStarts = new IdempotentStarts({
       db: options.db,
       start: (request) => this.admission.startExecution(request),
@@ -113,16 +145,18 @@ export class Engine {
       workerId: this.workerId,
       concurrency: options.nodeConcurrency ?? 32,
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
-      executors: new Map([...builtinExecutors(this.expressions), ['http', httpExecutor(httpOptions(options.http))]]),
-      sideEffectFree: SIDE_EFFECT_FREE_TYPES,
+      nodeTypes: this.nodeTypes,
+      expressions: this.expressions,
+      bindings: options.expressionBindings ?? NO_SECRETS,
+      log: nodeLog(options.logger ?? SILENT),
       computeConcurrency: COMPUTE_CONCURRENCY,
       onError,
       faults,
     });
     const fire = timerActions(this.executions, this.runner, faults);
     this.timers = new TimerScheduler(new TimerStore(options.db), { clock, fire, onError });
-    this.workQueue = new WorkQueue(new WorkQueueStore(options.db), this.executions, clock, options.leaseMs ?? DEFAULT_LEASE_MS);
-    const schedule = new DurableSchedule(this.executions, this.timers);
+    this.workQueue = new WorkQueue(new WorkQueueStore(options.db), this.executions, clock, options.leaseMs ?? DEFAULT_LEASE_MS, capabilities);
+    const schedule = new DurableSchedule(this.executions, this.timers, capabilities);
     this.processManager = new ProcessManager(options.store, new RuntimeStore(options.db, 'process-manager'), this.executions, this.runner, schedule, faults, onError);
   }
 

@@ -107,11 +107,11 @@ describe('loadConfig', () => {
     expect(problemsOf({ PORT: 'abc', NODE_CONCURRENCY: '0', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', EVENTSTORE_URL: 'http://x' })).toEqual([
       'DATABASE_URL must be a URL starting with postgres:// or postgresql://, got "mysql://x"',
       'EVENTSTORE_URL must be a URL starting with esdb:// or esdb+discover://, got "http://x"',
-      'PORT must be an integer between 1 and 65535, got "abc"',
+      'PORT must be an integer between 0 and 65535, got "abc"',
       'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
       'NODE_CONCURRENCY must be an integer between 1 and 10000, got "0"',
     ]);
-    expect(problemsOf({ PORT: '70000' })).toEqual(['PORT must be an integer between 1 and 65535, got "70000"']);
+    expect(problemsOf({ PORT: '70000' })).toEqual(['PORT must be an integer between 0 and 65535, got "70000"']);
     expect(problemsOf({ PORT: '80.5' })).toHaveLength(1);
   });
 });

@@ -97,7 +97,7 @@ describe.each(BACKENDS)('durable timers on $name', ({ create }) => {
     // While no runtime runs, a runtime that then dies starts an http node with a short lease.
     const workflow = await h.engine.workflows.create(flow([{ id: 'call', type: 'http', parameters: { url: server.url } }], [['start', 'call']]));
     const deadId = `dead-runtime-${Date.now()}`;
-    const dead = new ExecutionCommandHandler(h.store);
+    const dead = new ExecutionCommandHandler(h.store, h.engine.nodeTypes.capabilities);
     const start = (nodeId: string) => dead.handle(deadId, { type: 'StartNode', data: { nodeId, attempt: 1, workerId: 'dead-runtime', leaseMs: 300 } });
     await dead.handle(deadId, { type: 'StartExecution', data: { executionId: deadId, workflow, triggerNodeId: 'start', triggerData: {}, waitsForSlot: false } });
     await dead.handle(deadId, { type: 'QueueReadyNodes' });

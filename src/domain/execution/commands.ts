@@ -18,7 +18,7 @@ export type ExecutionCommand =
     }
   | { type: 'AdmitExecution' }
   | { type: 'QueueReadyNodes' }
-  | { type: 'StartNode'; data: { nodeId: string; attempt: number; workerId: string; leaseMs: number | null } }
+  | { type: 'StartNode'; data: { nodeId: string; attempt: number; workerId: string; leaseMs: number | null; waitMs?: number } }
   /** Without `leaseMs` the lease is renewed for as long as the attempt was first leased; `attempt` guards a worker against renewing a later attempt. */
   | { type: 'ReportNodeProgress'; data: { nodeId: string; attempt?: number; progress: number | null; message: string | null; leaseMs: number | null } }
   | { type: 'CompleteNode'; data: { nodeId: string; attempt?: number; output: unknown; outputName: string | null } }

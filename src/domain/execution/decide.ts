@@ -1,5 +1,5 @@
 import { DomainError, invalidState } from '../errors.js';
-import { isTriggerType } from '../workflow/nodeTypes.js';
+import { isTriggerOf, type NodeTypeLookup } from '../workflow/nodeCapabilities.js';
 import type { ExecutionCommand } from './commands.js';
 import { SETTLED_NODE_STATUSES, TERMINAL_EXECUTION_STATUSES, type ExecutionEvent, type ExecutionStarted, type NodeStatus } from './events.js';
 import { buildExecutionGraph, reachableFrom } from './executionGraph.js';
@@ -12,11 +12,12 @@ type Command<T extends ExecutionCommand['type']> = Extract<ExecutionCommand, { t
 
 /**
  * The execution decider: what a command does to an execution, as events, or a DomainError
- * saying why it may not. Pure: the clock comes in as `now`, and `state` is never changed.
+ * saying why it may not. Pure: the clock comes in as `now`, the node types as `nodeTypes`, and
+ * `state` is never changed.
  */
-export function decide(command: ExecutionCommand, state: ExecutionState | null, now: Date): ExecutionEvent[] {
+export function decide(command: ExecutionCommand, state: ExecutionState | null, now: Date, nodeTypes: NodeTypeLookup): ExecutionEvent[] {
   const at = now.toISOString();
-  if (command.type === 'StartExecution') return startExecution(command, state, at);
+  if (command.type === 'StartExecution') return startExecution(command, state, at, nodeTypes);
   if (!state) throw new DomainError('NOT_FOUND', 'execution not found');
   switch (command.type) {
     case 'AdmitExecution':
@@ -28,15 +29,15 @@ export function decide(command: ExecutionCommand, state: ExecutionState | null, 
     case 'ReportNodeProgress':
       return reportProgress(command, state, now);
     case 'CompleteNode':
-      return completeNode(command, state, at);
+      return completeNode(command, state, at, nodeTypes);
     case 'FailNode':
-      return failNode(command, state, now);
+      return failNode(command, state, now, nodeTypes);
     case 'ReleaseNode':
       return releaseNode(command, state, at);
     case 'TimeoutNode':
       return timeoutNode(command, state, now);
     case 'ExpireLease':
-      return expireLease(command, state, now);
+      return expireLease(command, state, now, nodeTypes);
     case 'PauseExecution':
       requireStatus(state, ['RUNNING'], 'pause');
       return [{ type: 'ExecutionPaused', data: { at } }];
@@ -58,12 +59,12 @@ export function decide(command: ExecutionCommand, state: ExecutionState | null, 
   }
 }
 
-function startExecution(command: Command<'StartExecution'>, state: ExecutionState | null, at: string): ExecutionEvent[] {
+function startExecution(command: Command<'StartExecution'>, state: ExecutionState | null, at: string, nodeTypes: NodeTypeLookup): ExecutionEvent[] {
   const { executionId, workflow, triggerNodeId } = command.data;
   if (state) throw invalidState(`execution ${executionId} already exists`);
   const trigger = workflow.nodes.find((node) => node.id === triggerNodeId);
   if (!trigger) throw new DomainError('NOT_FOUND', `workflow ${workflow.id} has no node ${triggerNodeId}`);
-  if (!isTriggerType(trigger.type)) throw new DomainError('BAD_USER_INPUT', `node ${triggerNodeId} is a ${trigger.type}, not a trigger`);
+  if (!isTriggerOf(nodeTypes, trigger.type)) throw new DomainError('BAD_USER_INPUT', `node ${triggerNodeId} is a ${trigger.type}, not a trigger`);
   const affected = reachableFrom(buildExecutionGraph(workflow.nodes, workflow.connections), triggerNodeId);
   const started: ExecutionStarted = {
     type: 'ExecutionStarted',
@@ -122,14 +123,15 @@ function queueReadyNodes(state: ExecutionState, at: string): ExecutionEvent[] {
 }
 
 function startNode(command: Command<'StartNode'>, state: ExecutionState, now: Date): ExecutionEvent[] {
-  const { nodeId, attempt, workerId, leaseMs } = command.data;
+  const { nodeId, attempt, workerId, leaseMs, waitMs } = command.data;
   requireStatus(state, ['RUNNING'], 'start a node of');
   const node = nodeIn(state, nodeId);
   if (node.status !== 'QUEUED' || node.attempt !== attempt) {
     throw invalidState(`node ${nodeId} attempt ${attempt} cannot start: it is ${node.status} at attempt ${node.attempt}`);
   }
   if (node.retryAt && Date.parse(node.retryAt) > now.getTime()) throw invalidState(`node ${nodeId} waits to retry until ${node.retryAt}`);
-  return [{ type: 'NodeStarted', data: { nodeId, attempt, workerId, leaseExpiresAt: leaseUntil(now, leaseMs), at: now.toISOString() } }];
+  const timed = waitMs === undefined ? {} : { wakeAt: new Date(now.getTime() + waitMs).toISOString() };
+  return [{ type: 'NodeStarted', data: { nodeId, attempt, workerId, leaseExpiresAt: leaseUntil(now, leaseMs), ...timed, at: now.toISOString() } }];
 }
 
 function reportProgress(command: Command<'ReportNodeProgress'>, state: ExecutionState, now: Date): ExecutionEvent[] {
@@ -147,15 +149,16 @@ function reportProgress(command: Command<'ReportNodeProgress'>, state: Execution
   ];
 }
 
-function completeNode(command: Command<'CompleteNode'>, state: ExecutionState, at: string): ExecutionEvent[] {
+function completeNode(command: Command<'CompleteNode'>, state: ExecutionState, at: string, nodeTypes: NodeTypeLookup): ExecutionEvent[] {
   const { nodeId, output, outputName } = command.data;
-  const node = settleableNode(state, nodeId, command.data.attempt, 'complete');
+  const node = settleableNode(state, nodeId, command.data.attempt, 'complete', nodeTypes);
   return [{ type: 'NodeCompleted', data: { nodeId, attempt: node.attempt, output: output ?? null, outputName, at } }];
 }
 
-function failNode(command: Command<'FailNode'>, state: ExecutionState, now: Date): ExecutionEvent[] {
+function failNode(command: Command<'FailNode'>, state: ExecutionState, now: Date, nodeTypes: NodeTypeLookup): ExecutionEvent[] {
   const { nodeId, error, retryable, errorCode } = command.data;
-  return failAttempt(state, settleableNode(state, nodeId, command.data.attempt, 'fail'), { error, errorCode: errorCode ?? null }, retryable, now);
+  const node = settleableNode(state, nodeId, command.data.attempt, 'fail', nodeTypes);
+  return failAttempt(state, node, { error, errorCode: errorCode ?? null }, retryable, now);
 }
 
 /** Why an attempt failed: the message, and the catalogue code when the failure has one. */
@@ -204,12 +207,12 @@ function timeoutNode(command: Command<'TimeoutNode'>, state: ExecutionState, now
 /** How many runtimes may die holding one built-in node before the node counts as failed. */
 export const MAX_LOST_LEASES = 3;
 
-function expireLease(command: Command<'ExpireLease'>, state: ExecutionState, now: Date): ExecutionEvent[] {
+function expireLease(command: Command<'ExpireLease'>, state: ExecutionState, now: Date, nodeTypes: NodeTypeLookup): ExecutionEvent[] {
   const { nodeId, attempt } = command.data;
   const node = runningAttempt(state, nodeId, attempt);
   if (!node?.leaseExpiresAt || Date.parse(node.leaseExpiresAt) > now.getTime()) return [];
   const reason = `the lease of worker ${node.workerId} expired at ${node.leaseExpiresAt}`;
-  if (state.graph.nodes.get(nodeId)?.type === 'external') return failAttempt(state, node, { error: reason, errorCode: 'LEASE_EXPIRED' }, true, now);
+  if (runsOnWorker(state, nodeId, nodeTypes)) return failAttempt(state, node, { error: reason, errorCode: 'LEASE_EXPIRED' }, true, now);
   // A built-in node whose runtime died holding it again and again may be what kills the runtime:
   // it fails for good instead of taking down runtime after runtime.
   if (node.lostLeases + 1 >= MAX_LOST_LEASES) {
@@ -288,12 +291,17 @@ function cancelUnsettled(state: ExecutionState, reason: string, at: string, exce
   return events;
 }
 
-/** Nodes settle from RUNNING, or straight from QUEUED for external nodes; results are kept while PAUSED. */
-function settleableNode(state: ExecutionState, nodeId: string, attempt: number | undefined, verb: string): NodeState {
+/** Whether a node waits for an external worker (an `external` node) rather than being run by a runtime. */
+function runsOnWorker(state: ExecutionState, nodeId: string, nodeTypes: NodeTypeLookup): boolean {
+  const type = state.graph.nodes.get(nodeId)?.type;
+  return type !== undefined && nodeTypes.get(type)?.runs === 'worker';
+}
+
+/** Nodes settle from RUNNING, or straight from QUEUED for worker-run nodes; results are kept while PAUSED. */
+function settleableNode(state: ExecutionState, nodeId: string, attempt: number | undefined, verb: string, nodeTypes: NodeTypeLookup): NodeState {
   requireStatus(state, ['RUNNING', 'PAUSED'], `${verb} a node of`);
   const node = nodeIn(state, nodeId);
-  const external = state.graph.nodes.get(nodeId)?.type === 'external';
-  if (!(node.status === 'RUNNING' || (external && node.status === 'QUEUED'))) {
+  if (!(node.status === 'RUNNING' || (runsOnWorker(state, nodeId, nodeTypes) && node.status === 'QUEUED'))) {
     throw invalidState(`cannot ${verb} node ${nodeId}: it is ${node.status}`);
   }
   if (attempt !== undefined && attempt !== node.attempt) throw attemptOver(nodeId, attempt, node);

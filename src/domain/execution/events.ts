@@ -46,7 +46,8 @@ export interface NodeQueued {
 }
 export interface NodeStarted {
   type: 'NodeStarted';
-  data: { nodeId: string; attempt: number; workerId: string; leaseExpiresAt: string | null; at: string };
+  /** `wakeAt`: when a timer-run node (a delay) completes, from its parameters as resolved at its start. */
+  data: { nodeId: string; attempt: number; workerId: string; leaseExpiresAt: string | null; wakeAt?: string; at: string };
 }
 export interface NodeProgressed {
   type: 'NodeProgressed';

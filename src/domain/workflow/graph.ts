@@ -1,4 +1,4 @@
-import { isTriggerType } from './nodeTypes.js';
+import { isTriggerOf, type NodeTypeLookup } from './nodeCapabilities.js';
 import type { Connection, NodeDefinition, WorkflowDefinition } from './workflow.js';
 
 const NONE: readonly never[] = [];
@@ -24,7 +24,10 @@ export class WorkflowGraph {
   private readonly dependenciesById = new Map<string, string[]>();
   private readonly dependentsById = new Map<string, string[]>();
 
-  constructor(definition: Pick<WorkflowDefinition, 'nodes' | 'connections'>) {
+  constructor(
+    definition: Pick<WorkflowDefinition, 'nodes' | 'connections'>,
+    private readonly nodeTypes: NodeTypeLookup,
+  ) {
     for (const node of definition.nodes) this.addNode(node);
     const seenPairs = new Set<string>();
     for (const connection of definition.connections) this.addConnection(connection, seenPairs);
@@ -34,7 +37,7 @@ export class WorkflowGraph {
     if (this.nodesById.has(node.id)) return;
     this.nodesById.set(node.id, node);
     this.ids.push(node.id);
-    if (isTriggerType(node.type)) this.triggerIds.push(node.id);
+    if (isTriggerOf(this.nodeTypes, node.type)) this.triggerIds.push(node.id);
     this.incomingById.set(node.id, []);
     this.outgoingById.set(node.id, []);
     this.dependenciesById.set(node.id, []);
@@ -70,7 +73,7 @@ export class WorkflowGraph {
 
   isTrigger(id: string): boolean {
     const node = this.nodesById.get(id);
-    return node !== undefined && isTriggerType(node.type);
+    return node !== undefined && isTriggerOf(this.nodeTypes, node.type);
   }
 
   /** Trigger node ids in definition order. */

@@ -10,7 +10,7 @@ import {
   MAX_RETRY_ATTEMPTS,
   MAX_RETRY_DELAY_MS,
 } from '../limits.js';
-import { checkNodeParameters, isKnownNodeType } from './nodeTypes.js';
+import type { NodeCapabilities, NodeTypeLookup } from './nodeCapabilities.js';
 import { TRIGGER_RULES, type Connection, type NodeDefinition, type RetryPolicy, type WorkflowDefinition, type WorkflowSettings } from './workflow.js';
 
 export type { CircularDependency } from './cycles.js';
@@ -32,6 +32,8 @@ export interface ValidationResult {
 }
 
 export interface ValidateWorkflowOptions {
+  /** The registered node types: their parameter checks, outputs and triggers. */
+  nodeTypes: NodeTypeLookup;
   /** Webhook path -> id of the workflow owning it, excluding the workflow being validated. */
   webhookPathsInUse?: ReadonlyMap<string, string>;
 }
@@ -90,8 +92,8 @@ function retryProblems(retry: RetryPolicy): string[] {
   ].filter((problem) => problem !== undefined);
 }
 
-function nodeProblems(node: NodeDefinition): string[] {
-  const problems = checkNodeParameters(node.type, node.parameters);
+function nodeProblems(node: NodeDefinition, capabilities: NodeCapabilities): string[] {
+  const problems = capabilities.checkParameters(node.parameters);
   if (!absent(node.retry)) problems.push(...retryProblems(node.retry));
   if (!absent(node.timeoutMs) && !isIntegerBetween(node.timeoutMs, 1, MAX_NODE_TIMEOUT_MS)) {
     problems.push(`timeoutMs must be an integer between 1 and ${MAX_NODE_TIMEOUT_MS}`);
@@ -103,11 +105,12 @@ function nodeProblems(node: NodeDefinition): string[] {
   return problems;
 }
 
-function checkNode(node: NodeDefinition): DependencyError[] {
-  if (!isKnownNodeType(node.type)) {
+function checkNode(node: NodeDefinition, nodeTypes: NodeTypeLookup): DependencyError[] {
+  const capabilities = nodeTypes.get(node.type);
+  if (capabilities === undefined) {
     return [error('UNKNOWN_NODE_TYPE', [node.id], `Node '${node.id}' has unknown type '${node.type}'`)];
   }
-  return nodeProblems(node).map((problem) => error('INVALID_PARAMETERS', [node.id], `Node '${node.id}' (${node.type}): ${problem}`));
+  return nodeProblems(node, capabilities).map((problem) => error('INVALID_PARAMETERS', [node.id], `Node '${node.id}' (${node.type}): ${problem}`));
 }
 
 function describe(connection: Connection): string {
@@ -135,16 +138,20 @@ function checkDuplicateConnections(connections: readonly Connection[]): Dependen
     .map(({ connection, count }) => warning('DUPLICATE_CONNECTION', [connection.source, connection.target], `Connection ${describe(connection)} is defined ${count} times`));
 }
 
-function checkBranchLabels(connections: readonly Connection[], graph: WorkflowGraph): DependencyError[] {
+/** A type with several outputs (an if) branches: its connections say which output they follow. */
+function checkBranchLabels(connections: readonly Connection[], graph: WorkflowGraph, nodeTypes: NodeTypeLookup): DependencyError[] {
   return connections.flatMap((connection) => {
-    if (graph.node(connection.source)?.type !== 'if') return [];
+    const type = graph.node(connection.source)?.type;
+    const outputs = type === undefined ? undefined : nodeTypes.get(type)?.outputs;
+    if (outputs === undefined || outputs.length < 2) return [];
     const { sourceOutput } = connection;
     const nodes = [connection.source, connection.target];
     if (absent(sourceOutput)) {
-      return [warning('UNLABELED_BRANCH', nodes, `Connection ${describe(connection)} runs on both branches of the if`)];
+      return [warning('UNLABELED_BRANCH', nodes, `Connection ${describe(connection)} runs on every branch of the ${type}`)];
     }
-    if (sourceOutput === 'true' || sourceOutput === 'false') return [];
-    return [error('INVALID_SOURCE_OUTPUT', nodes, `Connection ${describe(connection)} uses output '${sourceOutput}'; an if node only takes 'true' or 'false'`)];
+    if (outputs.includes(sourceOutput)) return [];
+    const names = outputs.map((name) => `'${name}'`).join(' or ');
+    return [error('INVALID_SOURCE_OUTPUT', nodes, `Connection ${describe(connection)} uses output '${sourceOutput}'; a ${type} node only takes ${names}`)];
   });
 }
 
@@ -156,15 +163,10 @@ function checkTriggers(graph: WorkflowGraph): DependencyError[] {
     .map((id) => error('TRIGGER_HAS_INCOMING', [id, ...graph.dependencies(id)], `Trigger '${id}' has incoming connections`));
 }
 
-function webhookPath(node: NodeDefinition): string | undefined {
-  const path = node.type === 'trigger.webhook' ? node.parameters?.path : undefined;
-  return typeof path === 'string' ? path : undefined;
-}
-
-function checkWebhookPaths(nodes: readonly NodeDefinition[], pathsInUse: ReadonlyMap<string, string>): DependencyError[] {
+function checkWebhookPaths(nodes: readonly NodeDefinition[], pathsInUse: ReadonlyMap<string, string>, nodeTypes: NodeTypeLookup): DependencyError[] {
   const owners = new Map<string, string[]>();
   for (const node of nodes) {
-    const path = webhookPath(node);
+    const path = nodeTypes.get(node.type)?.webhookPath?.(node);
     if (path === undefined) continue;
     const ids = owners.get(path);
     if (ids === undefined) owners.set(path, [node.id]);
@@ -214,8 +216,9 @@ function orphanMessage(graph: WorkflowGraph, id: string): string {
   return graph.isTrigger(id) ? `Trigger '${id}' starts no nodes` : `Node '${id}' has no connections`;
 }
 
-export function validateWorkflow(definition: WorkflowDefinition, options: ValidateWorkflowOptions = {}): ValidationResult {
-  const graph = new WorkflowGraph(definition);
+export function validateWorkflow(definition: WorkflowDefinition, options: ValidateWorkflowOptions): ValidationResult {
+  const { nodeTypes } = options;
+  const graph = new WorkflowGraph(definition, nodeTypes);
   const { nodes, connections } = definition;
   const circularDependencies = findCycles(graph);
   const reachable = graph.reachableFrom(graph.triggers());
@@ -224,12 +227,12 @@ export function validateWorkflow(definition: WorkflowDefinition, options: Valida
   const issues = [
     ...checkName(definition),
     ...checkNodeIds(nodes),
-    ...nodes.flatMap(checkNode),
+    ...nodes.flatMap((node) => checkNode(node, nodeTypes)),
     ...checkConnectionEnds(connections, graph),
     ...checkDuplicateConnections(connections),
-    ...checkBranchLabels(connections, graph),
+    ...checkBranchLabels(connections, graph, nodeTypes),
     ...checkTriggers(graph),
-    ...checkWebhookPaths(nodes, options.webhookPathsInUse ?? new Map()),
+    ...checkWebhookPaths(nodes, options.webhookPathsInUse ?? new Map(), nodeTypes),
     ...checkSettings(definition.settings),
     ...cycleErrors(circularDependencies),
     ...unreachableNodes.map((id) => warning('UNREACHABLE_NODE', [id], `Node '${id}' is not reachable from any trigger`)),

@@ -4,7 +4,7 @@ import type { Workflow, WorkflowDefinition } from './workflow.js';
 import type { WorkflowEvent } from './workflowEvents.js';
 
 /** Creating or updating a workflow: valid definitions become a new version, invalid ones an error with a code. */
-export function decideWorkflowChange(id: string, definition: WorkflowDefinition, current: Workflow | null, now: Date, options: ValidateWorkflowOptions = {}): WorkflowEvent[] {
+export function decideWorkflowChange(id: string, definition: WorkflowDefinition, current: Workflow | null, now: Date, options: ValidateWorkflowOptions): WorkflowEvent[] {
   const result = validateWorkflow(definition, options);
   if (!result.isValid) throw validationError(result);
   const workflow: Workflow = {

@@ -7,7 +7,7 @@ import type { ExecutionCommand } from '../../domain/execution/commands.js';
 import { EXECUTION_STREAM_PREFIX } from '../../domain/execution/events.js';
 import type { RerunRequest } from '../../domain/execution/rerun.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
-import { isTriggerType } from '../../domain/workflow/nodeTypes.js';
+import { isTriggerOf, type NodeTypeLookup } from '../../domain/workflow/nodeCapabilities.js';
 import type { Workflow } from '../../domain/workflow/workflow.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/eventStore.js';
 import { applySlotEvents, SLOT_EVENT_TYPES } from './admissionEvents.js';
@@ -44,6 +44,8 @@ export interface AdmissionOptions {
   handler: ExecutionCommandHandler;
   clock: () => Date;
   onError: (error: unknown) => void;
+  /** Which nodes are triggers (a start from any other node takes no slot). */
+  nodeTypes: NodeTypeLookup;
 }
 
 const SWEEP_INTERVAL_MS = 5_000;
@@ -122,7 +124,7 @@ export class Admission {
     const triggers = new Map<string, ActiveTrigger>();
     const entry = (nodeId: string, type: string) =>
       triggers.get(nodeId) ?? triggers.set(nodeId, { triggerNodeId: nodeId, triggerType: type, runningExecutions: [], queuedExecutions: 0 }).get(nodeId)!;
-    for (const node of workflow.nodes) if (isTriggerType(node.type)) entry(node.id, node.type);
+    for (const node of workflow.nodes) if (isTriggerOf(this.options.nodeTypes, node.type)) entry(node.id, node.type);
     for (const slot of await this.slots.active(workflow.id)) count(entry(slot.triggerNodeId, slot.triggerType), slot);
     return [...triggers.values()];
   }
@@ -139,7 +141,7 @@ export class Admission {
     const maxPerUser = workflow.settings?.maxConcurrentExecutionsPerUser ?? null;
     const trigger = workflow.nodes.find((node) => node.id === triggerNodeId);
     // A start the decider will refuse (no such trigger) takes no slot.
-    if ((limit === null && maxPerUser === null) || !trigger || !isTriggerType(trigger.type)) return null;
+    if ((limit === null && maxPerUser === null) || !trigger || !isTriggerOf(this.options.nodeTypes, trigger.type)) return null;
     const reservation = { executionId, workflowId: workflow.id, triggerNodeId, triggerType: trigger.type, limit, userId: context?.userId ?? null, maxPerUser };
     return this.slots.reserve(reservation, this.options.clock());
   }

@@ -24,7 +24,7 @@ export class BoundedEvaluator implements ExpressionEvaluator {
     this.inThread = jsonataEvaluation({ ...bounds, timeoutMs: Math.min(IN_THREAD_BUDGET_MS, bounds.timeoutMs) });
   }
 
-  async evaluate(expression: string, context: unknown, signal?: AbortSignal): Promise<unknown> {
+  async evaluate(expression: string, context: unknown, signal?: AbortSignal, bindings?: Record<string, unknown>): Promise<unknown> {
     if (signal?.aborted) throw signal.reason;
     if (mayRunInThread(expression)) {
       // A false alarm is common on a busy machine (the budget is wall time, and other work's
@@ -33,7 +33,7 @@ export class BoundedEvaluator implements ExpressionEvaluator {
       // now, and while it boots an overrun tries here again, a few times, each under the budget.
       this.pool.warm();
       for (let tries = 1; ; tries++) {
-        const reply = await this.inThread({ id: 0, expression, context });
+        const reply = await this.inThread({ id: 0, expression, context, bindings });
         if (reply !== 'ready' && reply.ok) return reply.json === undefined ? undefined : JSON.parse(reply.json);
         if (reply !== 'ready' && !reply.limit) throw new ExpressionError(reply.message, false);
         if (this.pool.booted || tries >= IN_THREAD_TRIES_WHILE_BOOTING || signal?.aborted) break;
@@ -41,7 +41,7 @@ export class BoundedEvaluator implements ExpressionEvaluator {
         await new Promise((resolve) => setImmediate(resolve));
       }
     }
-    return this.pool.evaluate(expression, context, signal);
+    return this.pool.evaluate(expression, context, signal, bindings);
   }
 
   close(): Promise<void> {

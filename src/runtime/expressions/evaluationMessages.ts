@@ -3,6 +3,8 @@ export interface EvaluationRequest {
   id: number;
   expression: string;
   context: unknown;
+  /** Variables (`$name`) the expression may read besides its context: `$secrets`. */
+  bindings?: Record<string, unknown>;
 }
 
 /**

@@ -5,8 +5,8 @@ import { ExpressionError, quoted } from './expressionError.js';
 
 /** The one way to evaluate JSONata: expression + context (+ signal) -> plain JSON data, or an ExpressionError. */
 export interface ExpressionEvaluator {
-  /** Rejects with an ExpressionError, or with the signal's reason once it aborts. */
-  evaluate(expression: string, context: unknown, signal?: AbortSignal): Promise<unknown>;
+  /** Rejects with an ExpressionError, or with the signal's reason once it aborts. `bindings` are `$variables` (plain data). */
+  evaluate(expression: string, context: unknown, signal?: AbortSignal, bindings?: Record<string, unknown>): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -81,11 +81,11 @@ export class ExpressionPool implements ExpressionEvaluator {
     this.size = options.size ?? DEFAULT_POOL_SIZE;
   }
 
-  evaluate(expression: string, context: unknown, signal?: AbortSignal): Promise<unknown> {
+  evaluate(expression: string, context: unknown, signal?: AbortSignal, bindings?: Record<string, unknown>): Promise<unknown> {
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
     if (this.closed) return Promise.reject(new ExpressionError('the expression evaluator is closed', false));
     return new Promise((resolve, reject) => {
-      const job: Job = { request: { id: this.nextId++, expression, context }, resolve, reject, signal, onAbort: () => this.abort(job), settled: false };
+      const job: Job = { request: { id: this.nextId++, expression, context, bindings }, resolve, reject, signal, onAbort: () => this.abort(job), settled: false };
       signal?.addEventListener('abort', job.onAbort, { once: true });
       this.queue.push(job);
       this.pump();

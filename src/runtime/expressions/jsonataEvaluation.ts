@@ -64,9 +64,9 @@ export function jsonataEvaluation(bounds: ExpressionBounds): (request: Evaluatio
     return json;
   };
 
-  return async ({ id, expression, context }) => {
+  return async ({ id, expression, context, bindings }) => {
     try {
-      const result: unknown = await compile(expression).evaluate(context);
+      const result: unknown = await compile(expression).evaluate(context, bindings);
       return { id, ok: true, json: toJson(result) };
     } catch (error) {
       if (error instanceof Invalid) return { id, ok: false, limit: false, message: error.message };

@@ -1,6 +1,7 @@
 import { toExecutionEvent, type ExecutionCommandHandler } from '../../commands/executionCommandHandler.js';
 import type { SqlExecutor } from '../../db/sqlClient.js';
 import type { ExecutionEvent } from '../../domain/execution/events.js';
+import type { NodeTypeLookup } from '../../domain/workflow/nodeCapabilities.js';
 import type { RecordedEvent } from '../../eventstore/eventStore.js';
 import type { ExecutionFacts } from './executionFacts.js';
 import { isExecutionFault } from '../executionFaults.js';
@@ -31,6 +32,7 @@ export class DurableSchedule {
   constructor(
     private readonly handler: ExecutionCommandHandler,
     private readonly scheduler: TimerScheduler,
+    private readonly nodeTypes: NodeTypeLookup,
   ) {}
 
   /**
@@ -84,7 +86,7 @@ export class DurableSchedule {
         try {
           const current = events.some((event) => event.type === 'ExecutionResumed') ? await this.handler.load(executionId) : null;
           const state = current ?? (await this.handler.current(executionId));
-          return state && { executionId, nodes: state.graph.nodes, current };
+          return state && { executionId, nodes: state.graph.nodes, nodeTypes: this.nodeTypes, current };
         } catch (error) {
           if (!isExecutionFault(error)) throw error;
           faulty.set(executionId, error);

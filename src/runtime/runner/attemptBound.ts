@@ -1,5 +1,5 @@
 import type { ExecutionState } from '../../domain/execution/state.js';
-import { CodedNodeError } from '../nodes/nodeExecutor.js';
+import { CodedNodeError } from '../../nodes/nodeErrors.js';
 
 /** setTimeout fires at once past this: a bound further away than ~24.8 days is left to the durable timers. */
 const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -6,10 +6,14 @@ import { jsonProblem, storableString } from '../../domain/jsonHygiene.js';
 import { MAX_NODE_OUTPUT_DEPTH } from '../../domain/limits.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
 import type { ExecutionFaults } from '../executionFaults.js';
-import { isDelayNode } from '../nodes/delayNode.js';
 import { attemptBound, ExecutionDeadline } from './attemptBound.js';
 import { runAhead } from './runAhead.js';
-import { CodedNodeError, PermanentNodeError, type NodeExecutor } from '../nodes/nodeExecutor.js';
+import { CodedNodeError, PermanentNodeError } from '../../nodes/nodeErrors.js';
+import type { NodeExecute, NodeLog } from '../../nodes/nodeType.js';
+import type { NodeTypeRegistry, RegisteredNodeType } from '../../nodes/registry.js';
+import type { ExpressionEvaluator } from '../expressions/expressionPool.js';
+import { attemptScope, type AttemptScope, type ExpressionBindings } from './attemptScope.js';
+import { resolveParameters } from './resolveParameters.js';
 import { Semaphore } from './semaphore.js';
 
 export interface NodeJob {
@@ -25,9 +29,14 @@ export interface NodeRunnerOptions {
   concurrency: number;
   /** How long a started attempt is ours before another runtime may take it back; renewed while it runs. */
   leaseMs: number;
-  executors: ReadonlyMap<string, NodeExecutor>;
-  /** Types whose executor only computes from its input: run first, then started and settled in one commit. */
-  sideEffectFree: ReadonlySet<string>;
+  /** The types it runs: side-effect-free ones run first, then are started and settled in one commit; the others under a lease. */
+  nodeTypes: NodeTypeRegistry;
+  /** Evaluates parameter expressions, conditions and mappings. */
+  expressions: ExpressionEvaluator;
+  /** The `$variables` of every expression (`$secrets`). */
+  bindings: ExpressionBindings;
+  /** Where a node's `log` goes, with its execution, node and attempt. */
+  log: (job: NodeJob, type: string) => NodeLog;
   /**
    * How many side-effect-free nodes may be in hand at once. They hold no connection or socket, so
    * this bound is far above `concurrency`: the more of them wait on one append, the fewer commits.
@@ -51,7 +60,8 @@ const isQueued = (state: ExecutionState | null, job: NodeJob): boolean => {
 };
 
 /**
- * Runs queued built-in nodes: StartNode, the executor with an AbortSignal, then CompleteNode or
+ * Runs the queued nodes of in-process and timer types: StartNode, the type's executor with an
+ * AbortSignal, then CompleteNode or
  * FailNode. Each attempt runs at most once: a job already in hand is ignored, and StartNode is
  * refused by the decider for an attempt that another runtime started, or that waits to retry
  * (its retry timer dispatches it again). Timeouts are durable timers (see timerPlan): the
@@ -117,19 +127,22 @@ export class NodeRunner {
     const state = await this.untilStored(job, () => this.queuedState(job));
     const definition = state?.graph.nodes.get(job.nodeId);
     if (!state || !definition) return;
-    // Its timer completes it, and needs no runtime alive meanwhile: no lease.
-    if (isDelayNode(definition)) return void (await this.settle(job, [this.startCommand(job, null)]));
-    const executor = this.options.executors.get(definition.type);
-    if (!executor) return;
+    const type = this.options.nodeTypes.get(definition.type);
+    // Saved while a process had the type (a user type since unregistered): waiting would be for ever.
+    if (!type) return void (await this.settle(job, [this.startCommand(job, null), failure(job, unknownType(definition.type)), QUEUE_READY]));
+    if (type.runs === 'timer') return this.startTimer(job, state, type);
+    const execute = type.definition.execute;
+    if (!execute) return;
     const controller = new AbortController();
     this.running.set(key, controller);
     try {
-      const pure = this.options.sideEffectFree.has(definition.type);
+      const pure = !type.sideEffects;
       const release = await (pure ? this.computeSlots : this.slots).acquire();
       try {
         if (controller.signal.aborted) return;
-        if (pure) await this.compute(job, state, executor, controller);
-        else if (await this.startLeased(job)) await this.execute(job, state, executor, controller);
+        const attempt: Attempt = { type, execute, state, controller, leased: !pure };
+        if (pure) await this.compute(job, attempt);
+        else if (await this.startLeased(job)) await this.execute(job, attempt);
       } finally {
         release();
       }
@@ -150,8 +163,28 @@ export class NodeRunner {
     return isQueued(latest, job) ? latest : null;
   }
 
-  private startCommand(job: NodeJob, leaseMs: number | null): ExecutionCommand {
-    return { type: 'StartNode', data: { nodeId: job.nodeId, attempt: job.attempt, workerId: this.options.workerId, leaseMs } };
+  private startCommand(job: NodeJob, leaseMs: number | null, waitMs?: number): ExecutionCommand {
+    const timed = waitMs === undefined ? {} : { waitMs };
+    return { type: 'StartNode', data: { nodeId: job.nodeId, attempt: job.attempt, workerId: this.options.workerId, leaseMs, ...timed } };
+  }
+
+  private scope(job: NodeJob, state: ExecutionState, signal: AbortSignal): AttemptScope {
+    return attemptScope(state, job.nodeId, job.attempt, this.options.expressions, this.options.bindings, signal);
+  }
+
+  /**
+   * A timer-run node (a delay): its timer completes it, and needs no runtime alive meanwhile (no
+   * lease). How long it waits comes from its parameters, resolved now; resolving them may fail it.
+   */
+  private async startTimer(job: NodeJob, state: ExecutionState, type: RegisteredNodeType): Promise<void> {
+    const definition = state.graph.nodes.get(job.nodeId)!;
+    let parameters: Record<string, unknown>;
+    try {
+      parameters = await resolveParameters(type, definition.parameters, this.scope(job, state, new AbortController().signal));
+    } catch (error) {
+      return void (await this.settle(job, [this.startCommand(job, null), failure(job, error), QUEUE_READY]));
+    }
+    await this.settle(job, [this.startCommand(job, null, type.definition.waitMs!(parameters))]);
   }
 
   /**
@@ -171,11 +204,12 @@ export class NodeRunner {
    * so its start, its outcome and the readiness of its dependents share one commit. No durable
    * timer covers it meanwhile, so its own timeoutMs and the execution's deadline stop it here.
    */
-  private async compute(job: NodeJob, state: ExecutionState, executor: NodeExecutor, controller: AbortController): Promise<void> {
-    const bound = attemptBound(state, job.nodeId, Date.now());
+  private async compute(job: NodeJob, attempt: Attempt): Promise<void> {
+    const { controller } = attempt;
+    const bound = attemptBound(attempt.state, job.nodeId, Date.now());
     const timer = bound ? setTimeout(() => controller.abort(bound.reason), bound.ms) : undefined;
     try {
-      const outcome = await this.outcome(job, state, executor, controller);
+      const outcome = await this.outcome(job, attempt);
       const reason: unknown = controller.signal.reason;
       if (reason instanceof ExecutionDeadline) await this.settle(job, [{ type: 'TimeoutExecution' }]);
       else if (!controller.signal.aborted || reason === bound?.reason)
@@ -187,19 +221,22 @@ export class NodeRunner {
 
   /** The dependents this job's commit makes ready that may run ahead into it (see runAhead). */
   private runAhead(job: NodeJob, controller: AbortController): RunAhead {
-    const { executors, sideEffectFree } = this.options;
+    const computed = (typeName: string) => {
+      const type = this.options.nodeTypes.get(typeName);
+      return type && !type.sideEffects && type.runs === 'in-process' && type.definition.execute ? { type, execute: type.definition.execute } : null;
+    };
     return runAhead({
-      computesInProcess: (type) => sideEffectFree.has(type) && executors.has(type),
-      outcome: (nodeId, attempt, state) => this.outcome({ ...job, nodeId, attempt }, state, executors.get(state.graph.nodes.get(nodeId)!.type)!, controller),
+      computesInProcess: (typeName) => computed(typeName) !== null,
+      outcome: (nodeId, attempt, state) => this.outcome({ ...job, nodeId, attempt }, { ...computed(state.graph.nodes.get(nodeId)!.type)!, state, controller, leased: false }),
       start: (nodeId, attempt) => this.startCommand({ ...job, nodeId, attempt }, null),
       signal: controller.signal,
     });
   }
 
-  private async execute(job: NodeJob, state: ExecutionState, executor: NodeExecutor, controller: AbortController): Promise<void> {
+  private async execute(job: NodeJob, attempt: Attempt): Promise<void> {
     const heartbeat = setInterval(() => this.renewLease(job), this.options.leaseMs / HEARTBEATS_PER_LEASE);
     try {
-      const outcome = await this.outcome(job, state, executor, controller);
+      const outcome = await this.outcome(job, attempt);
       await this.settle(job, outcome.type === 'ReleaseNode' ? [outcome] : [outcome, QUEUE_READY]);
     } finally {
       clearInterval(heartbeat);
@@ -207,17 +244,15 @@ export class NodeRunner {
   }
 
   /** What the attempt ended as: completed, failed, or handed back because this runtime stops. */
-  private async outcome(job: NodeJob, state: ExecutionState, executor: NodeExecutor, controller: AbortController): Promise<ExecutionCommand> {
+  private async outcome(job: NodeJob, { type, execute, state, controller, leased }: Attempt): Promise<ExecutionCommand> {
     const { nodeId, attempt } = job;
     try {
-      const result = await executor({
-        node: state.graph.nodes.get(nodeId)!,
-        attempt,
-        input: state.nodes.get(nodeId)!.input ?? {},
-        triggerData: state.triggerData,
-        nodeOutputs: () => completedOutputs(state),
-        signal: controller.signal,
-      });
+      const { signal } = controller;
+      const scope = this.scope(job, state, signal);
+      const parameters = await resolveParameters(type, state.graph.nodes.get(nodeId)!.parameters, scope);
+      const reportProgress = (progress: number | null, message: string | null = null) => (leased ? this.report(job, progress, message) : Promise.resolve());
+      const log = this.options.log(job, type.type);
+      const result = await execute({ ...scope, parameters, attempt, signal, nodeId, reportProgress, log });
       if (controller.signal.aborted) throw controller.signal.reason;
       // An output the log cannot hold would fail the append and leave the attempt unsettled for ever.
       const invalid = jsonProblem(result.output ?? null, MAX_NODE_OUTPUT_DEPTH);
@@ -226,20 +261,19 @@ export class NodeRunner {
     } catch (caught) {
       const error: unknown = controller.signal.aborted ? controller.signal.reason : caught;
       if (error instanceof Stopping) return { type: 'ReleaseNode', data: { nodeId, attempt, reason: error.message } };
-      // Error texts may quote what a server sent (a NUL in a body): kept, made storable.
-      const message = storableString(error instanceof Error ? error.message : String(error));
-      const { retryable, code } = error instanceof CodedNodeError ? error : { retryable: true, code: null };
-      return { type: 'FailNode', data: { nodeId, attempt, error: message, retryable, errorCode: code } };
+      return failure(job, error);
     }
   }
 
   /** A live runtime keeps its attempts: only a dead one lets their leases run out. */
   private renewLease(job: NodeJob): void {
-    const command: ExecutionCommand = {
-      type: 'ReportNodeProgress',
-      data: { nodeId: job.nodeId, attempt: job.attempt, progress: null, message: null, leaseMs: this.options.leaseMs },
-    };
-    this.settle(job, [command], false).catch((error: unknown) => this.outage.failed(error, job));
+    this.report(job, null, null).catch((error: unknown) => this.outage.failed(error, job));
+  }
+
+  /** Progress of a leased attempt, which renews its lease too; a refusal (the attempt is over) is no error. */
+  private async report(job: NodeJob, progress: number | null, message: string | null): Promise<void> {
+    const data = { nodeId: job.nodeId, attempt: job.attempt, progress, message, leaseMs: this.options.leaseMs };
+    await this.settle(job, [{ type: 'ReportNodeProgress', data }], false);
   }
 
   /**
@@ -277,8 +311,22 @@ export class NodeRunner {
   }
 }
 
-function completedOutputs(state: ExecutionState): Record<string, unknown> {
-  const outputs: Record<string, unknown> = {};
-  for (const [id, node] of state.nodes) if (node.status === 'COMPLETED') outputs[id] = node.output;
-  return outputs;
+/** One attempt in hand: its type, what runs it, the state it started from and what aborts it. */
+interface Attempt {
+  type: RegisteredNodeType;
+  execute: NodeExecute;
+  state: ExecutionState;
+  controller: AbortController;
+  /** Started under a lease before it runs (a type with side effects): its progress is recorded. */
+  leased: boolean;
+}
+
+const unknownType = (type: string) => new PermanentNodeError(`node type ${type} is not registered in this process`, 'UNKNOWN_NODE_TYPE');
+
+/** A failed attempt as its command: coded errors say whether to retry, any other error is retried by policy. */
+function failure(job: NodeJob, error: unknown): ExecutionCommand {
+  // Error texts may quote what a server sent (a NUL in a body): kept, made storable.
+  const message = storableString(error instanceof Error ? error.message : String(error));
+  const { retryable, code } = error instanceof CodedNodeError ? error : { retryable: true, code: null };
+  return { type: 'FailNode', data: { nodeId: job.nodeId, attempt: job.attempt, error: message, retryable, errorCode: code } };
 }

@@ -1,6 +1,5 @@
 import type { ExecutionEvent } from '../../domain/execution/events.js';
-import type { ExecutionFacts } from '../processManager/executionFacts.js';
-import { delayEndsAt, isDelayNode } from '../nodes/delayNode.js';
+import { runModeOf, type ExecutionFacts } from '../processManager/executionFacts.js';
 import type { TableChanges } from '../processManager/tableChanges.js';
 import { timer, type Timer } from './timer.js';
 
@@ -8,10 +7,11 @@ const after = (at: string, ms: number) => new Date(Date.parse(at) + ms);
 
 /**
  * The timers an event sets or clears. A started attempt gets its lease, its timeout and (for a
- * delay) its end; a scheduled retry of a node the runtime runs gets its start (an external node's
- * retry waits in the work queue instead); anything that ends an attempt clears its timers.
+ * timer-run node, a delay) its end; a scheduled retry of a node the runtime runs gets its start
+ * (a worker-run node's retry waits in the work queue instead); anything that ends an attempt clears its timers.
  */
-export function planTimers(changes: TableChanges<Timer>, event: ExecutionEvent, { executionId, nodes }: ExecutionFacts): void {
+export function planTimers(changes: TableChanges<Timer>, event: ExecutionEvent, facts: ExecutionFacts): void {
+  const { executionId, nodes } = facts;
   switch (event.type) {
     case 'ExecutionStarted': {
       const timeoutMs = event.data.settings.executionTimeoutMs;
@@ -24,12 +24,12 @@ export function planTimers(changes: TableChanges<Timer>, event: ExecutionEvent, 
       changes.clearExecution(executionId);
       return;
     case 'NodeStarted': {
-      const { nodeId, attempt, leaseExpiresAt, at } = event.data;
+      const { nodeId, attempt, leaseExpiresAt, wakeAt, at } = event.data;
       const node = nodes.get(nodeId);
       changes.clearNode(executionId, nodeId);
       if (leaseExpiresAt) changes.put(timer('lease', executionId, nodeId, attempt, new Date(leaseExpiresAt)));
       if (node?.timeoutMs) changes.put(timer('nodeTimeout', executionId, nodeId, attempt, after(at, node.timeoutMs)));
-      if (node && isDelayNode(node)) changes.put(timer('delay', executionId, nodeId, attempt, delayEndsAt(node, at)));
+      if (wakeAt) changes.put(timer('delay', executionId, nodeId, attempt, new Date(wakeAt)));
       return;
     }
     case 'NodeProgressed': {
@@ -40,7 +40,7 @@ export function planTimers(changes: TableChanges<Timer>, event: ExecutionEvent, 
     case 'NodeRetryScheduled': {
       const { nodeId, nextAttempt, retryAt } = event.data;
       changes.clearNode(executionId, nodeId);
-      if (nodes.get(nodeId)?.type !== 'external') changes.put(timer('retry', executionId, nodeId, nextAttempt, new Date(retryAt)));
+      if (runModeOf(facts, nodeId) !== 'worker') changes.put(timer('retry', executionId, nodeId, nextAttempt, new Date(retryAt)));
       return;
     }
     case 'NodeCompleted':

@@ -4,6 +4,7 @@ import { EXECUTION_STREAM_PREFIX } from '../../domain/execution/events.js';
 import { foldExecution } from '../../domain/execution/evolve.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/eventStore.js';
+import { isEventTriggerType } from '../../nodes/triggerEvent.js';
 import { CheckpointedFeed } from '../feeds/checkpointedFeed.js';
 import type { EventTriggers } from './eventTriggers.js';
 
@@ -100,5 +101,5 @@ function outcomeOf(state: ExecutionState): ExecutionOutcome {
 /** How deep in a chain of outcome events the execution itself was started. */
 function chainDepthOf(state: ExecutionState): number {
   const depth = (state.triggerData as { chainDepth?: unknown } | null)?.chainDepth;
-  return state.triggerType === 'trigger.event' && typeof depth === 'number' ? depth : 0;
+  return isEventTriggerType(state.triggerType) && typeof depth === 'number' ? depth : 0;
 }

@@ -1,5 +1,6 @@
 import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
 import type { Workflow } from '../../domain/workflow/workflow.js';
+import { isScheduleTrigger } from '../../nodes/triggerSchedule.js';
 import { nextOccurrence, scheduleTimezone } from './cronSchedule.js';
 import { derivedId } from './derivedId.js';
 
@@ -39,7 +40,7 @@ const iso = (value: Date | string): string => new Date(value).toISOString();
  * occurrence after the version was made (`at`), so a late sync still fires it once.
  */
 export async function syncSchedules(tx: SqlExecutor, workflow: Workflow, at: Date): Promise<void> {
-  const nodes = workflow.nodes.filter((node) => node.type === 'trigger.schedule');
+  const nodes = workflow.nodes.filter(isScheduleTrigger);
   await tx.query('DELETE FROM schedules WHERE workflow_id = $1 AND NOT (node_id = ANY($2::text[]))', [workflow.id, nodes.map((node) => node.id)]);
   for (const node of nodes) {
     const cron = String(node.parameters?.cron);

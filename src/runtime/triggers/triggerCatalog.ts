@@ -1,5 +1,7 @@
 import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
-import type { NodeDefinition, Workflow } from '../../domain/workflow/workflow.js';
+import type { Workflow } from '../../domain/workflow/workflow.js';
+import { isEventTrigger } from '../../nodes/triggerEvent.js';
+import { isWebhookTrigger, webhookSecretOf } from '../../nodes/triggerWebhook.js';
 import { WORKFLOW_STREAM_PREFIX, type WorkflowEvent } from '../../domain/workflow/workflowEvents.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/eventStore.js';
 import { CheckpointedFeed } from '../feeds/checkpointedFeed.js';
@@ -77,24 +79,22 @@ async function applyVersion(tx: SqlExecutor, workflow: Workflow, at: Date): Prom
   return true;
 }
 
-const ofType = (workflow: Workflow, type: string): NodeDefinition[] => workflow.nodes.filter((node) => node.type === type);
-
 /** A path another workflow already routes keeps its older owner; validation refuses such duplicates anyway. */
 async function replaceWebhookRoutes(tx: SqlExecutor, workflow: Workflow): Promise<void> {
   await tx.query('DELETE FROM webhook_routes WHERE workflow_id = $1', [workflow.id]);
-  const nodes = ofType(workflow, 'trigger.webhook');
+  const nodes = workflow.nodes.filter(isWebhookTrigger);
   if (nodes.length === 0) return;
   await tx.query(
     `INSERT INTO webhook_routes (path, workflow_id, workflow_version, node_id, secret)
      SELECT path, $1, $2, node_id, secret FROM unnest($3::text[], $4::text[], $5::text[]) AS r(path, node_id, secret)
      ON CONFLICT (path) DO NOTHING`,
-    [workflow.id, workflow.version, nodes.map((node) => String(node.parameters?.path)), nodes.map((node) => node.id), nodes.map((node) => secretOf(node))],
+    [workflow.id, workflow.version, nodes.map((node) => String(node.parameters?.path)), nodes.map((node) => node.id), nodes.map(webhookSecretOf)],
   );
 }
 
 async function replaceEventTriggers(tx: SqlExecutor, workflow: Workflow): Promise<void> {
   await tx.query('DELETE FROM event_triggers WHERE workflow_id = $1', [workflow.id]);
-  const nodes = ofType(workflow, 'trigger.event');
+  const nodes = workflow.nodes.filter(isEventTrigger);
   if (nodes.length === 0) return;
   await tx.query(
     `INSERT INTO event_triggers (workflow_id, node_id, workflow_version, event_name, source_workflow_id)
@@ -107,10 +107,4 @@ async function replaceEventTriggers(tx: SqlExecutor, workflow: Workflow): Promis
       nodes.map((node) => (typeof node.parameters?.workflowId === 'string' ? node.parameters.workflowId : null)),
     ],
   );
-}
-
-/** An empty secret would be no secret at all: such a webhook is treated as unsigned. */
-function secretOf(node: NodeDefinition): string | null {
-  const secret = node.parameters?.secret;
-  return typeof secret === 'string' && secret !== '' ? secret : null;
 }

@@ -4,6 +4,7 @@ import { MAX_CLAIM, MAX_LEASE_MS } from '../../domain/limits.js';
 import type { ExecutionCommand } from '../../domain/execution/commands.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
 import type { NodeStarted } from '../../domain/execution/events.js';
+import type { NodeTypeLookup } from '../../domain/workflow/nodeCapabilities.js';
 import type { RecordedEvent } from '../../eventstore/eventStore.js';
 import { handleOnLatest } from '../latestState.js';
 import type { WorkQueueStore } from './workQueueStore.js';
@@ -58,6 +59,7 @@ export class WorkQueue {
     private readonly handler: ExecutionCommandHandler,
     private readonly clock: () => Date,
     private readonly defaultLeaseMs: number,
+    private readonly nodeTypes: NodeTypeLookup,
   ) {}
 
   async claim(queue: string, workerId: string, options: ClaimOptions = {}): Promise<ClaimedNode[]> {
@@ -91,14 +93,14 @@ export class WorkQueue {
   }
 
   /**
-   * Only `external` nodes are a worker's to settle: the runner settles built-in ones with the same
+   * Only worker-run (`external`) nodes are a worker's to settle: the runner settles the others with the same
    * commands, and a worker (or anyone with API access) must not forge a delay's or an http node's
    * result. A node's type never changes within an execution, so the latest state decides it.
    */
   private async report(executionId: string, command: ExecutionCommand & { data: { nodeId: string } }): Promise<ExecutionState> {
     const state = await this.handler.load(executionId);
     const type = state?.graph.nodes.get(command.data.nodeId)?.type;
-    if (type !== undefined && type !== 'external') {
+    if (type !== undefined && this.nodeTypes.get(type)?.runs !== 'worker') {
       throw invalidState(`node ${command.data.nodeId} is a ${type} node: only external nodes are settled by workers`, { nodeId: command.data.nodeId });
     }
     return (await this.handler.handleAll(executionId, [command], { causationId: 'worker' })).state;

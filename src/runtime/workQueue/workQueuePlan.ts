@@ -1,19 +1,20 @@
 import type { ExecutionEvent } from '../../domain/execution/events.js';
-import type { ExecutionFacts } from '../processManager/executionFacts.js';
+import { queueOf } from '../../nodes/external.js';
+import { runModeOf, type ExecutionFacts } from '../processManager/executionFacts.js';
 import type { TableChanges } from '../processManager/tableChanges.js';
 import type { ExternalJob } from './workQueueStore.js';
 
 /**
- * The claimable jobs an event offers or withdraws: a queued attempt of an `external` node is
+ * The claimable jobs an event offers or withdraws: a queued attempt of a worker-run node is
  * offered on its node's queue (a retry from its retryAt on); starting, settling or resetting the
  * node withdraws it. A paused execution offers nothing, and offers its queued nodes again when it
  * resumes (which nodes wait is read from its current state, loaded for a resume).
  */
-export function planJobs(changes: TableChanges<ExternalJob>, event: ExecutionEvent, { executionId, nodes, current }: ExecutionFacts): void {
+export function planJobs(changes: TableChanges<ExternalJob>, event: ExecutionEvent, facts: ExecutionFacts): void {
+  const { executionId, nodes, current } = facts;
   const offer = (nodeId: string, attempt: number, availableAt: string) => {
-    const node = nodes.get(nodeId);
-    if (node?.type !== 'external') return;
-    const queue = String(node.parameters?.queue);
+    if (runModeOf(facts, nodeId) !== 'worker') return;
+    const queue = queueOf(nodes.get(nodeId)?.parameters);
     changes.put({ id: `${executionId}:${nodeId}`, executionId, nodeId, attempt, queue, availableAt: new Date(availableAt) });
   };
   switch (event.type) {

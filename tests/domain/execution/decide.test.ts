@@ -3,6 +3,7 @@ import { decide } from '../../../src/domain/execution/decide.js';
 import type { ExecutionEvent } from '../../../src/domain/execution/events.js';
 import { retryDelayMs, retryPolicyOf } from '../../../src/domain/execution/retryPolicy.js';
 import { domainErrorOf, iso, run, Sim, T0, wf } from './harness.js';
+import { BUILTIN_TYPES } from '../../support/nodeTypes.js';
 
 const types = (events: ExecutionEvent[]) => events.map((e) => e.type);
 const nodeIds = (events: ExecutionEvent[], type: ExecutionEvent['type']) => events.flatMap((e) => (e.type === type && 'nodeId' in e.data ? [e.data.nodeId] : []));
@@ -462,7 +463,7 @@ describe('execution timeout', () => {
   it('does nothing to a completed execution', () => {
     const result = run(wf('T>A'), 'T');
     expect(result.state.status).toBe('COMPLETED');
-    expect(decide({ type: 'TimeoutExecution' }, result.state, new Date(T0))).toEqual([]);
+    expect(decide({ type: 'TimeoutExecution' }, result.state, new Date(T0), BUILTIN_TYPES)).toEqual([]);
   });
 });
 
@@ -643,7 +644,7 @@ describe('StartExecution', () => {
   });
 
   it('any other command on a missing execution is NOT_FOUND', () => {
-    expect(domainErrorOf(() => decide({ type: 'QueueReadyNodes' }, null, new Date(T0))).code).toBe('NOT_FOUND');
+    expect(domainErrorOf(() => decide({ type: 'QueueReadyNodes' }, null, new Date(T0), BUILTIN_TYPES)).code).toBe('NOT_FOUND');
   });
 
   it('an execution waiting for a slot queues nothing until admitted', () => {
@@ -722,10 +723,10 @@ describe('idempotency', () => {
     sim.queue();
     sim.runNode('I', 1, 'true');
     const before = structuredClone(sim.st);
-    const events = decide({ type: 'QueueReadyNodes' }, sim.st, new Date(T0));
+    const events = decide({ type: 'QueueReadyNodes' }, sim.st, new Date(T0), BUILTIN_TYPES);
     expect(events).toHaveLength(3);
     expect(sim.st).toEqual(before);
-    decide({ type: 'CancelExecution', data: { reason: 'x' } }, sim.st, new Date(T0));
+    decide({ type: 'CancelExecution', data: { reason: 'x' } }, sim.st, new Date(T0), BUILTIN_TYPES);
     expect(sim.st).toEqual(before);
   });
 });
@@ -761,6 +762,6 @@ describe('FailExecution (the runtime could not handle the execution)', () => {
     waiting.startExecution('T', {}, true);
     expect(types(waiting.send(internal))).toEqual(['ExecutionFailed']);
     const done = run(wf('T>A'), 'T');
-    expect(decide(internal, done.state, new Date(T0))).toEqual([]);
+    expect(decide(internal, done.state, new Date(T0), BUILTIN_TYPES)).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { SETTLED_NODE_STATUSES, TERMINAL_EXECUTION_STATUSES, type ExecutionEvent
 import { evolve } from '../../../src/domain/execution/evolve.js';
 import type { ExecutionState, NodeState } from '../../../src/domain/execution/state.js';
 import type { Connection, NodeDefinition, Workflow, WorkflowSettings } from '../../../src/domain/workflow/workflow.js';
+import { BUILTIN_TYPES } from '../../support/nodeTypes.js';
 
 /** The fixed clock every simulation starts at. */
 export const T0 = Date.parse('2024-01-01T00:00:00.000Z');
@@ -70,7 +71,7 @@ export class Sim {
   }
 
   send(command: ExecutionCommand): ExecutionEvent[] {
-    const events = decide(command, this.state, new Date(this.now));
+    const events = decide(command, this.state, new Date(this.now), BUILTIN_TYPES);
     for (const event of events) {
       this.state = evolve(this.state, event);
       this.events.push(event);

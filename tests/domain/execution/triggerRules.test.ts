@@ -5,6 +5,7 @@ import { foldExecution } from '../../../src/domain/execution/evolve.js';
 import { applyTriggerRule, DEFAULT_TRIGGER_RULE, type RuleVerdict, type UpstreamSummary } from '../../../src/domain/execution/triggerRules.js';
 import { TRIGGER_RULES, type RecoverySettings, type TriggerRule } from '../../../src/domain/workflow/workflow.js';
 import { iso, T0, wf } from './harness.js';
+import { BUILTIN_TYPES } from '../../support/nodeTypes.js';
 
 /**
  * Every mix of upstream states a node with two dependencies A and B can see (plus a trigger with
@@ -253,7 +254,7 @@ function stateFor(rule: TriggerRule, scenario: Scenario) {
     scenario.recovery ? { recovery: scenario.recovery } : undefined,
   );
   const events: ExecutionEvent[] = [
-    ...decide({ type: 'StartExecution', data: { executionId: 'ex', workflow, triggerNodeId: 'T', triggerData: 'data', waitsForSlot: false } }, null, new Date(T0)),
+    ...decide({ type: 'StartExecution', data: { executionId: 'ex', workflow, triggerNodeId: 'T', triggerData: 'data', waitsForSlot: false } }, null, new Date(T0), BUILTIN_TYPES),
     { type: 'NodeQueued', data: { nodeId: 'T', attempt: 1, input: {}, at: at(0) } },
     { type: 'NodeStarted', data: { nodeId: 'T', attempt: 1, workerId: 'w', leaseExpiresAt: null, at: at(0) } },
     { type: 'NodeCompleted', data: { nodeId: 'T', attempt: 1, output: 'data', outputName: null, at: at(1) } },
@@ -266,11 +267,11 @@ function stateFor(rule: TriggerRule, scenario: Scenario) {
   return state;
 }
 
-describe('trigger rules through decide(QueueReadyNodes)', () => {
+describe('trigger rules through decide(QueueReadyNodes, BUILTIN_TYPES)', () => {
   it.each(cases)('$rule with $name -> $verdict', ({ rule, verdict, input, ...scenario }) => {
     const state = stateFor(rule, { ...scenario, input });
     expect(state.status).toBe('RUNNING');
-    const events = decide({ type: 'QueueReadyNodes' }, state, new Date(T0 + 10));
+    const events = decide({ type: 'QueueReadyNodes' }, state, new Date(T0 + 10), BUILTIN_TYPES);
     const forX = events.filter((e) => 'nodeId' in e.data && e.data.nodeId === 'X');
     if (verdict === 'run') {
       expect(events).toEqual([{ type: 'NodeQueued', data: { nodeId: 'X', attempt: 1, input, at: at(10) } }]);
@@ -292,8 +293,13 @@ describe('trigger rules through decide(QueueReadyNodes)', () => {
 
   it.each([...TRIGGER_RULES])('%s on a trigger (zero dependencies) queues it with empty input', (rule) => {
     const workflow = wf('T>A', { T: { triggerRule: rule } });
-    const started = decide({ type: 'StartExecution', data: { executionId: 'ex', workflow, triggerNodeId: 'T', triggerData: 1, waitsForSlot: false } }, null, new Date(T0));
-    const events = decide({ type: 'QueueReadyNodes' }, foldExecution(started), new Date(T0));
+    const started = decide(
+      { type: 'StartExecution', data: { executionId: 'ex', workflow, triggerNodeId: 'T', triggerData: 1, waitsForSlot: false } },
+      null,
+      new Date(T0),
+      BUILTIN_TYPES,
+    );
+    const events = decide({ type: 'QueueReadyNodes' }, foldExecution(started), new Date(T0), BUILTIN_TYPES);
     expect(events).toEqual([{ type: 'NodeQueued', data: { nodeId: 'T', attempt: 1, input: {}, at: at(0) } }]);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { findCycles } from '../../../src/domain/workflow/cycles.js';
 import { WorkflowGraph } from '../../../src/domain/workflow/graph.js';
 import { chain, definition, edges, node } from './fixtures.js';
+import { BUILTIN_TYPES } from '../../support/nodeTypes.js';
 
 function cyclesOf(nodeIds: string, connections: string) {
   const graph = new WorkflowGraph(
@@ -9,6 +10,7 @@ function cyclesOf(nodeIds: string, connections: string) {
       nodeIds.split(' ').map((id) => node(id)),
       edges(connections),
     ),
+    BUILTIN_TYPES,
   );
   return findCycles(graph).map(({ nodes, path, severity }) => ({ nodes, path, severity }));
 }
@@ -50,6 +52,7 @@ describe('findCycles', () => {
         'a b c d e f g'.split(' ').map((id) => node(id)),
         edges('a>b b>c c>a c>d d>e e>f f>d f>g g>g'),
       ),
+      BUILTIN_TYPES,
     );
     const cycles = findCycles(graph);
     expect(cycles).toHaveLength(3);
@@ -65,7 +68,7 @@ describe('findCycles', () => {
   it('finds a 20,000-node cycle without overflowing the stack', () => {
     const long = chain(20_000);
     long.connections.push({ source: 'n19999', target: 'n0' });
-    const [cycle, ...rest] = findCycles(new WorkflowGraph(long));
+    const [cycle, ...rest] = findCycles(new WorkflowGraph(long, BUILTIN_TYPES));
     expect(rest).toEqual([]);
     expect(cycle?.nodes).toHaveLength(20_000);
     expect(cycle?.path).toHaveLength(20_001);

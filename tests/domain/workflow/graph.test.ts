@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { CyclicGraphError, WorkflowGraph } from '../../../src/domain/workflow/graph.js';
 import { chain, definition, edge, edges, node, trigger } from './fixtures.js';
+import { BUILTIN_TYPES } from '../../support/nodeTypes.js';
 
 // Two triggers sharing a tail:  t1 -> a -> c -> d,  t2 -> b -> c,  a -> d
-const twoTriggers = new WorkflowGraph(definition([trigger('t1'), trigger('t2'), node('a'), node('b'), node('c'), node('d'), node('lonely')], edges('t1>a t2>b a>c b>c c>d a>d')));
+const twoTriggers = new WorkflowGraph(
+  definition([trigger('t1'), trigger('t2'), node('a'), node('b'), node('c'), node('d'), node('lonely')], edges('t1>a t2>b a>c b>c c>d a>d')),
+  BUILTIN_TYPES,
+);
 
 function expectRespectsEdges(graph: WorkflowGraph, order: readonly string[], members: ReadonlySet<string>): void {
   const at = new Map(order.map((id, i) => [id, i]));
@@ -40,7 +44,7 @@ describe('WorkflowGraph queries', () => {
   });
 
   it('keeps every connection but distinct dependencies', () => {
-    const graph = new WorkflowGraph(definition([trigger('t'), node('i', 'if'), node('x')], [edge('t', 'i'), edge('i', 'x', 'true'), edge('i', 'x', 'false')]));
+    const graph = new WorkflowGraph(definition([trigger('t'), node('i', 'if'), node('x')], [edge('t', 'i'), edge('i', 'x', 'true'), edge('i', 'x', 'false')]), BUILTIN_TYPES);
     expect(graph.outgoing('i')).toHaveLength(2);
     expect(graph.incoming('x')).toEqual([edge('i', 'x', 'true'), edge('i', 'x', 'false')]);
     expect(graph.dependencies('x')).toEqual(['i']);
@@ -48,7 +52,7 @@ describe('WorkflowGraph queries', () => {
   });
 
   it('ignores connections to unknown nodes and keeps the first of duplicated ids', () => {
-    const graph = new WorkflowGraph(definition([trigger('t'), node('a'), node('a', 'delay')], edges('t>a a>ghost ghost>a')));
+    const graph = new WorkflowGraph(definition([trigger('t'), node('a'), node('a', 'delay')], edges('t>a a>ghost ghost>a')), BUILTIN_TYPES);
     expect(graph.nodeIds()).toEqual(['t', 'a']);
     expect(graph.node('a')?.type).toBe('noop');
     expect(graph.dependents('a')).toEqual([]);
@@ -72,17 +76,17 @@ describe('topologicalOrder', () => {
   });
 
   it('breaks ties by definition order', () => {
-    const graph = new WorkflowGraph(definition([node('z'), node('y'), node('x')], edges('z>x')));
+    const graph = new WorkflowGraph(definition([node('z'), node('y'), node('x')], edges('z>x')), BUILTIN_TYPES);
     expect(graph.topologicalOrder()).toEqual(['z', 'y', 'x']);
   });
 
   it('counts only edges inside the subset', () => {
-    const graph = new WorkflowGraph(definition([node('a'), node('b'), node('c')], edges('a>b b>c c>a')));
+    const graph = new WorkflowGraph(definition([node('a'), node('b'), node('c')], edges('a>b b>c c>a')), BUILTIN_TYPES);
     expect(graph.topologicalOrder(new Set(['b', 'c']))).toEqual(['b', 'c']);
   });
 
   it('throws with the nodes it could not order on a cycle', () => {
-    const graph = new WorkflowGraph(definition([trigger('t'), node('a'), node('b'), node('c')], edges('t>a a>b b>a b>c')));
+    const graph = new WorkflowGraph(definition([trigger('t'), node('a'), node('b'), node('c')], edges('t>a a>b b>a b>c')), BUILTIN_TYPES);
     let thrown: unknown;
     try {
       graph.topologicalOrder();
@@ -96,7 +100,7 @@ describe('topologicalOrder', () => {
 
 describe('large graphs', () => {
   it('handles a 20,000-node chain iteratively', () => {
-    const graph = new WorkflowGraph(chain(20_000));
+    const graph = new WorkflowGraph(chain(20_000), BUILTIN_TYPES);
     expect(graph.downstreamClosure('n0').size).toBe(20_000);
     const order = graph.topologicalOrder();
     expect(order[0]).toBe('n0');

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { validateWorkflow, type ValidationResult } from '../../../src/domain/workflow/validateWorkflow.js';
 import type { NodeDefinition, WorkflowDefinition } from '../../../src/domain/workflow/workflow.js';
 import { chain, definition, edge, edges, node, trigger } from './fixtures.js';
+import { BUILTIN_TYPES } from '../../support/nodeTypes.js';
 
 type Issue = [type: string, nodes: string[]];
 
@@ -14,7 +15,7 @@ const webhook = (id: string, path: string): NodeDefinition => node(id, 'trigger.
 
 describe('validateWorkflow', () => {
   it('accepts a well-formed workflow', () => {
-    const result = validateWorkflow(base());
+    const result = validateWorkflow(base(), { nodeTypes: BUILTIN_TYPES });
     expect(result).toEqual({
       isValid: true,
       errors: [],
@@ -102,7 +103,7 @@ describe('validateWorkflow', () => {
   ];
 
   it.each(errorCases)('reports %s', (_, workflow, expected) => {
-    const result = validateWorkflow(workflow);
+    const result = validateWorkflow(workflow, { nodeTypes: BUILTIN_TYPES });
     expect(summary(result.errors)).toEqual(expected);
     expect(result.isValid).toBe(expected.length === 0);
     expect(result.errors.every((issue) => issue.severity === 'error')).toBe(true);
@@ -120,7 +121,7 @@ describe('validateWorkflow', () => {
     ['fractional executionTimeoutMs', { executionTimeoutMs: 1.5 }],
     ['maxRetryAttempts above 99', { recovery: { maxRetryAttempts: 100 } }],
   ])('reports INVALID_SETTINGS for %s', (_, settings) => {
-    const result = validateWorkflow({ ...base(), settings });
+    const result = validateWorkflow({ ...base(), settings }, { nodeTypes: BUILTIN_TYPES });
     expect(summary(result.errors)).toEqual([['INVALID_SETTINGS', []]]);
   });
 
@@ -129,7 +130,7 @@ describe('validateWorkflow', () => {
       ...base([node('c', 'delay', { parameters: { ms: 1e300 }, retry: { maxAttempts: 2, backoffFactor: 1e308 }, timeoutMs: 1e300 })], 'b>c'),
       settings: { maxConcurrentExecutions: 1e9, executionTimeoutMs: 1e300, recovery: { maxRetryAttempts: 1e9 } },
     };
-    const messages = validateWorkflow(workflow).errors.map((issue) => issue.message);
+    const messages = validateWorkflow(workflow, { nodeTypes: BUILTIN_TYPES }).errors.map((issue) => issue.message);
     expect(messages).toEqual([
       expect.stringContaining('ms must be an integer between 0 and 31536000000'),
       expect.stringContaining('retry.backoffFactor must be a number between 1 and 10'),
@@ -154,7 +155,7 @@ describe('validateWorkflow', () => {
       ),
       settings: { maxConcurrentExecutions: 10_000, executionTimeoutMs: 2_073_600_000, recovery: { maxRetryAttempts: 99 } },
     };
-    expect(validateWorkflow(workflow).errors).toEqual([]);
+    expect(validateWorkflow(workflow, { nodeTypes: BUILTIN_TYPES }).errors).toEqual([]);
   });
 
   it('accepts sane settings and null optional fields', () => {
@@ -162,11 +163,11 @@ describe('validateWorkflow', () => {
       ...base([node('c', 'noop', { retry: { maxAttempts: 3, initialDelayMs: 0, backoffFactor: 2, maxDelayMs: 1000 }, timeoutMs: 5 })], 'b>c'),
       settings: { maxConcurrentExecutions: 1, executionTimeoutMs: 1, recovery: { maxRetryAttempts: 0 } },
     };
-    expect(validateWorkflow(workflow).errors).toEqual([]);
+    expect(validateWorkflow(workflow, { nodeTypes: BUILTIN_TYPES }).errors).toEqual([]);
     const withNulls = JSON.parse(JSON.stringify({ ...base(), settings: { executionTimeoutMs: null, recovery: { maxRetryAttempts: null } } })) as WorkflowDefinition;
     withNulls.nodes.push({ id: 'c', type: 'noop', parameters: null, retry: null, timeoutMs: null, triggerRule: null } as never);
     withNulls.connections.push(edge('b', 'c', null));
-    expect(validateWorkflow(withNulls).errors).toEqual([]);
+    expect(validateWorkflow(withNulls, { nodeTypes: BUILTIN_TYPES }).errors).toEqual([]);
   });
 
   const warningCases: Array<[string, WorkflowDefinition, Issue[], Pick<ValidationResult, 'unreachableNodes' | 'orphanedNodes'>]> = [
@@ -199,7 +200,7 @@ describe('validateWorkflow', () => {
   ];
 
   it.each(warningCases)('warns about %s without failing', (_, workflow, expected, lists) => {
-    const result = validateWorkflow(workflow);
+    const result = validateWorkflow(workflow, { nodeTypes: BUILTIN_TYPES });
     expect(result.errors).toEqual([]);
     expect(result.isValid).toBe(true);
     expect(summary(result.warnings)).toEqual(expected);
@@ -212,13 +213,13 @@ describe('validateWorkflow', () => {
       [trigger('t'), node('i', 'if', { parameters: { condition: 'true' } }), node('x')],
       [edge('t', 'i'), edge('i', 'x', 'true'), edge('i', 'x', 'false')],
     );
-    expect(validateWorkflow(workflow).warnings).toEqual([]);
+    expect(validateWorkflow(workflow, { nodeTypes: BUILTIN_TYPES }).warnings).toEqual([]);
   });
 
   describe('circular dependencies', () => {
     it('reports every cycle with its path, including disjoint cycles and self-loops', () => {
       const workflow = definition([trigger('t'), node('a'), node('b'), node('c'), node('x'), node('y'), node('s')], edges('t>a a>b b>c c>a t>x x>y y>x t>s s>s'));
-      const result = validateWorkflow(workflow);
+      const result = validateWorkflow(workflow, { nodeTypes: BUILTIN_TYPES });
       expect(result.circularDependencies).toEqual([
         { nodes: ['a', 'b', 'c'], path: ['a', 'b', 'c', 'a'], severity: 'error' },
         { nodes: ['x', 'y'], path: ['x', 'y', 'x'], severity: 'error' },
@@ -234,7 +235,7 @@ describe('validateWorkflow', () => {
 
     it('finds a cycle deep inside a bigger graph', () => {
       const workflow = definition([trigger('t'), ...'a b c d e f g'.split(' ').map((id) => node(id))], edges('t>a a>b a>c b>d c>d d>e e>f f>d f>g'));
-      const result = validateWorkflow(workflow);
+      const result = validateWorkflow(workflow, { nodeTypes: BUILTIN_TYPES });
       expect(result.circularDependencies).toEqual([{ nodes: ['d', 'e', 'f'], path: ['d', 'e', 'f', 'd'], severity: 'error' }]);
       expect(summary(result.errors)).toEqual([['CIRCULAR_DEPENDENCY', ['d', 'e', 'f']]]);
     });
@@ -244,25 +245,25 @@ describe('validateWorkflow', () => {
     const workflow = definition([webhook('w', 'orders/new'), node('a')], edges('w>a'));
 
     it('rejects a path another workflow owns', () => {
-      const result = validateWorkflow(workflow, { webhookPathsInUse: new Map([['orders/new', 'wf-other']]) });
+      const result = validateWorkflow(workflow, { nodeTypes: BUILTIN_TYPES, webhookPathsInUse: new Map([['orders/new', 'wf-other']]) });
       expect(summary(result.errors)).toEqual([['DUPLICATE_WEBHOOK_PATH', ['w']]]);
       expect(result.errors[0]?.message).toContain('wf-other');
     });
 
     it('accepts a path no other workflow owns', () => {
-      const result = validateWorkflow(workflow, { webhookPathsInUse: new Map([['orders/old', 'wf-other']]) });
+      const result = validateWorkflow(workflow, { nodeTypes: BUILTIN_TYPES, webhookPathsInUse: new Map([['orders/old', 'wf-other']]) });
       expect(result.isValid).toBe(true);
     });
   });
 
   it('collects problems of several kinds at once', () => {
     const workflow = definition([node('a'), node('a'), node('b', 'warp')], [edge('a', 'b'), edge('b', 'a'), edge('b', 'nowhere')], { name: '' });
-    const types = validateWorkflow(workflow).errors.map((issue) => issue.type);
+    const types = validateWorkflow(workflow, { nodeTypes: BUILTIN_TYPES }).errors.map((issue) => issue.type);
     expect(types).toEqual(['INVALID_NAME', 'DUPLICATE_NODE', 'UNKNOWN_NODE_TYPE', 'MISSING_DEPENDENCY', 'NO_TRIGGER', 'CIRCULAR_DEPENDENCY']);
   });
 
   it('validates a 10,000-node chain without overflowing the stack', () => {
-    const result = validateWorkflow(chain(10_000));
+    const result = validateWorkflow(chain(10_000), { nodeTypes: BUILTIN_TYPES });
     expect(result.isValid).toBe(true);
     expect(result.warnings).toEqual([]);
   });
@@ -270,7 +271,7 @@ describe('validateWorkflow', () => {
   it('reports the cycle closing a 10,000-node chain', () => {
     const long = chain(10_000);
     long.connections.push(edge('n9999', 'n1'));
-    const result = validateWorkflow(long);
+    const result = validateWorkflow(long, { nodeTypes: BUILTIN_TYPES });
     expect(result.circularDependencies).toHaveLength(1);
     expect(result.circularDependencies[0]?.path).toHaveLength(10_000);
   });

@@ -2,7 +2,7 @@ import { lookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { Agent } from 'undici';
-import { PermanentNodeError } from './nodeExecutor.js';
+import { PermanentNodeError } from './nodeErrors.js';
 
 /** Where `http` nodes may connect: link-local never (cloud metadata lives there); with `blockPrivate`, public addresses only. */
 export interface AddressRules {

@@ -1,6 +1,7 @@
 import { fetch, type Dispatcher, type Response } from 'undici';
 import { addressRefusal, checkLiteralAddress, guardedDispatcher, type AddressRules } from './addressRules.js';
-import { CodedNodeError, PermanentNodeError, type NodeExecutor } from './nodeExecutor.js';
+import { CodedNodeError, PermanentNodeError } from './nodeErrors.js';
+import { DEFAULT_OUTPUTS, type NodeExecute, type NodeType } from './nodeType.js';
 
 export interface HttpNodeOptions {
   /** Each attempt's request (all its redirects and its body included) is aborted after this long. */
@@ -39,6 +40,11 @@ function redirected(hop: Hop, response: Response): Hop {
   return { url, method: hop.method === 'HEAD' ? 'HEAD' : 'GET', headers, body: undefined };
 }
 
+/**
+ * Follows redirects by hand (`redirect: 'manual'`), at most MAX_HTTP_REDIRECTS of them, so that
+ * every hop passes through here: a literal address is checked before each hop, and a name where
+ * the connection resolves it (addressRules).
+ */
 /** Where requests go: through a pool whose connections obey the address rules. */
 interface Route {
   dispatcher: Dispatcher;
@@ -46,11 +52,6 @@ interface Route {
   signal: AbortSignal;
 }
 
-/**
- * Follows redirects by hand (`redirect: 'manual'`), at most MAX_HTTP_REDIRECTS of them, so that
- * every hop passes through here: a literal address is checked before each hop, and a name where
- * the connection resolves it (addressRules).
- */
 async function fetchFollowing(first: Hop, { dispatcher, rules, signal }: Route): Promise<Response> {
   let hop = first;
   for (let redirects = 0; ; redirects++) {
@@ -112,19 +113,26 @@ function requestSignal(attempt: AbortSignal, timeoutMs: number): { signal: Abort
   };
 }
 
-/** `http` node: output `{ status, headers, body }`, the body parsed when the answer says it is JSON. */
-export function httpExecutor({ timeoutMs, maxResponseBytes, blockPrivate }: HttpNodeOptions): NodeExecutor {
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
+
+interface HttpParameters {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+/** Output `{ status, headers, body }`, the body parsed when the answer says it is JSON. */
+function httpExecute({ timeoutMs, maxResponseBytes, blockPrivate }: HttpNodeOptions): NodeExecute {
   const rules = { blockPrivate };
   const dispatcher = guardedDispatcher(rules);
-  return async ({ node, signal }) => {
-    const parameters = node.parameters ?? {};
-    if (typeof parameters.url !== 'string') throw new PermanentNodeError('http node needs a url');
+  return async ({ parameters: given, signal }) => {
+    const parameters = given as unknown as HttpParameters;
     const body = parameters.body === undefined ? undefined : typeof parameters.body === 'string' ? parameters.body : JSON.stringify(parameters.body);
-    const headers = { ...(body && typeof parameters.body !== 'string' ? { 'content-type': 'application/json' } : {}), ...(parameters.headers as Record<string, string>) };
+    const headers = { ...(body && typeof parameters.body !== 'string' ? { 'content-type': 'application/json' } : {}), ...parameters.headers };
     const request = requestSignal(signal, timeoutMs);
     try {
-      const hop = { url: parameters.url, method: typeof parameters.method === 'string' ? parameters.method : 'GET', headers, body };
-      const response = await fetchFollowing(hop, { dispatcher, rules, signal: request.signal });
+      const response = await fetchFollowing({ url: parameters.url, method: parameters.method ?? 'GET', headers, body }, { dispatcher, rules, signal: request.signal });
       const text = await readBounded(response, maxResponseBytes);
       const json = (response.headers.get('content-type') ?? '').includes('json');
       return { output: { status: response.status, headers: Object.fromEntries(response.headers), body: json && text ? (JSON.parse(text) as unknown) : text } };
@@ -137,3 +145,23 @@ export function httpExecutor({ timeoutMs, maxResponseBytes, blockPrivate }: Http
     }
   };
 }
+
+/** The `http` type under the engine's bounds: a request has side effects, so it is leased and at-least-once. */
+export const httpNode = (options: HttpNodeOptions): NodeType => ({
+  type: 'http',
+  description: 'Sends an HTTP request; output = { status, headers, body }',
+  parameters: {
+    type: 'object',
+    required: ['url'],
+    properties: {
+      url: { type: 'string', format: 'http-url', description: 'an absolute http(s) URL', problem: 'must be an absolute http(s) URL' },
+      method: { enum: HTTP_METHODS, description: 'default GET', problem: `must be one of ${HTTP_METHODS.join(', ')}` },
+      headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'request headers', problem: 'must be an object of strings' },
+      body: { description: 'a string is sent as it is; any other JSON value as JSON' },
+    },
+  },
+  outputs: DEFAULT_OUTPUTS,
+  sideEffects: true,
+  runs: 'in-process',
+  execute: httpExecute(options),
+});

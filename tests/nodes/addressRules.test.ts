@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowDefinition } from '../../src/domain/workflow/workflow.js';
-import { AddressBlockedError, blockedReason, guardedDispatcher } from '../../src/runtime/nodes/addressRules.js';
+import { AddressBlockedError, blockedReason, guardedDispatcher } from '../../src/nodes/addressRules.js';
 import { BACKENDS } from '../support/backends.js';
 import { useHarness } from '../support/engineHarness.js';
 

@@ -1,0 +1,58 @@
+import type { ExecutionState } from '../../domain/execution/state.js';
+import { PermanentNodeError } from '../../nodes/nodeErrors.js';
+import type { AttemptExecution } from '../../nodes/nodeType.js';
+import { ExpressionError } from '../expressions/expressionError.js';
+import type { ExpressionEvaluator } from '../expressions/expressionPool.js';
+
+/**
+ * The `$variables` every expression of an attempt may read. `$secrets` is the hook of the secrets
+ * store (DESIGN section 8): its values live only in memory while the expression runs, and never
+ * in events, since what is recorded is the parameters as written.
+ */
+export type ExpressionBindings = (execution: AttemptExecution) => Record<string, unknown>;
+
+export const NO_SECRETS: ExpressionBindings = () => ({ secrets: {} });
+
+/** What one attempt's expressions see: `{ trigger, input, nodes, execution }`, under the engine's bounds. */
+export interface AttemptScope {
+  execution: AttemptExecution;
+  trigger: unknown;
+  input: Record<string, unknown>;
+  nodes(): Record<string, unknown>;
+  evaluate(expression: string): Promise<unknown>;
+}
+
+function completedOutputs(state: ExecutionState): Record<string, unknown> {
+  const outputs: Record<string, unknown> = {};
+  for (const [id, node] of state.nodes) if (node.status === 'COMPLETED') outputs[id] = node.output;
+  return outputs;
+}
+
+/**
+ * `nodes` is built (and sent to the evaluator) only when the expression mentions it. Past a bound
+ * the attempt fails for good with EXPRESSION_LIMIT; an invalid expression or a failed evaluation
+ * fails it for good, uncoded.
+ */
+export function attemptScope(
+  state: ExecutionState,
+  nodeId: string,
+  attempt: number,
+  evaluator: ExpressionEvaluator,
+  bindings: ExpressionBindings,
+  signal: AbortSignal,
+): AttemptScope {
+  const execution = { id: state.id, workflowId: state.workflowId, attempt };
+  const trigger = state.triggerData;
+  const input = state.nodes.get(nodeId)!.input ?? {};
+  const nodes = () => completedOutputs(state);
+  const evaluate = async (expression: string) => {
+    const context = { trigger, input, nodes: expression.includes('nodes') ? nodes() : {}, execution };
+    try {
+      return await evaluator.evaluate(expression, context, signal, bindings(execution));
+    } catch (error) {
+      if (!(error instanceof ExpressionError)) throw error;
+      throw error.limit ? new PermanentNodeError(error.detail, 'EXPRESSION_LIMIT') : new PermanentNodeError(error.message);
+    }
+  };
+  return { execution, trigger, input, nodes, evaluate };
+}
