@@ -1,5 +1,5 @@
 import { createPostgresClient, type PostgresClient } from '../src/db/postgresClient.js';
-import { createTestDatabase } from '../src/db/testDatabase.js';
+import { createTestDatabase } from '../tests/support/testDatabase.js';
 import { createPostgresEventStore, migrateEventStore } from '../src/eventstore/postgresEventStore.js';
 import type { EventStore } from '../src/eventstore/eventStore.js';
 import { Engine } from '../src/runtime/engine.js';

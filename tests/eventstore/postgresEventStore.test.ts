@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresClient, type PostgresClient } from '../../src/db/postgresClient.js';
-import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { ANY, ConcurrencyError, type EventStore, type NewEvent, NO_STREAM, type RecordedEvent } from '../../src/eventstore/eventStore.js';
 import { appendToStream, createPostgresEventStore, migrateEventStore, type PostgresEventStoreOptions } from '../../src/eventstore/postgresEventStore.js';
 import { decodePosition } from '../../src/eventstore/postgresRows.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresClient, type PostgresClient } from '../../src/db/postgresClient.js';
-import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { createPostgresEventStore } from '../../src/eventstore/postgresEventStore.js';
 import { migrateEventStore } from '../../src/eventstore/postgresSchema.js';
 import type { EventStore } from '../../src/eventstore/eventStore.js';
