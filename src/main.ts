@@ -3,11 +3,11 @@ import pino, { type Logger } from 'pino';
 import { buildServer } from './api/server.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createPgliteClient } from './db/pgliteClient.js';
+import { migrate } from './db/migrator.js';
 import { createPostgresClient } from './db/postgresClient.js';
 import { createEsdbEventStore } from './eventstore/esdbEventStore.js';
 import type { EventStore } from './eventstore/eventStore.js';
-import { createPostgresEventStore, migrateEventStore } from './eventstore/postgresEventStore.js';
-import { migrateProjections } from './projections/migrate.js';
+import { createPostgresEventStore } from './eventstore/postgresEventStore.js';
 import { ProjectionRunner } from './projections/projectionRunner.js';
 import { ReadModel } from './projections/readModel.js';
 import { RetentionJob } from './projections/retention.js';
@@ -22,17 +22,16 @@ async function openDatabase(config: Config) {
   return createPgliteClient(config.dataDir);
 }
 
-async function openEventStore(config: Config, db: Awaited<ReturnType<typeof openDatabase>>): Promise<EventStore> {
+function openEventStore(config: Config, db: Awaited<ReturnType<typeof openDatabase>>): EventStore {
   if (config.eventStoreUrl) return createEsdbEventStore(config.eventStoreUrl);
-  await migrateEventStore(db);
   return createPostgresEventStore(db);
 }
 
 /** Wires config to a running server; resolves with the function that stops it all, in order. */
 async function start(config: Config, logger: Logger): Promise<() => Promise<void>> {
   const db = await openDatabase(config);
-  const store = await openEventStore(config, db);
-  await migrateProjections(db);
+  await migrate(db);
+  const store = openEventStore(config, db);
   const readModel = new ReadModel(db);
   const projections = new ProjectionRunner({ store, db, onError: (err) => logger.error({ err }, 'projection error') });
   const engine = new Engine({

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ExecutionCommandHandler, type CommandContext } from '../commands/executionCommandHandler.js';
-import { WorkflowCommandHandler, type WebhookPathLookup } from '../commands/workflowCommandHandler.js';
+import { WorkflowCommandHandler } from '../commands/workflowCommandHandler.js';
 import type { SqlClient } from '../db/sqlClient.js';
 import { DomainError } from '../domain/errors.js';
 import type { ExecutionState } from '../domain/execution/state.js';
@@ -43,8 +43,6 @@ export interface EngineOptions {
   leaseMs?: number;
   /** Bounds of `http` nodes (request timeout, response size); default HTTP_NODE_DEFAULTS. */
   http?: Partial<HttpNodeOptions>;
-  /** Default: the engine's own WebhookRegistry. */
-  webhookPaths?: WebhookPathLookup;
   /** Longest chain of executions started by execution.* events (a self-triggering workflow stops there); default 100. */
   maxEventChainDepth?: number;
   /** How long an idempotency key answers with the execution it started; default 24 hours. */
@@ -88,7 +86,7 @@ export class Engine {
     const onError = options.onError ?? ((error) => console.error(error));
     this.workerId = options.workerId ?? `runtime-${randomUUID()}`;
     this.executions = new ExecutionCommandHandler(options.store, clock);
-    this.workflows = new WorkflowCommandHandler(options.store, clock, options.webhookPaths ?? ((id) => this.triggers.webhooks.pathsInUse(id)));
+    this.workflows = new WorkflowCommandHandler(options.store, clock, (id) => this.triggers.webhooks.pathsInUse(id));
     this.admission = new Admission({ store: options.store, db: options.db, handler: this.executions, clock, onError });
     this.idempotentStarts = new IdempotentStarts({
       db: options.db,
@@ -133,12 +131,6 @@ export class Engine {
 
   /** Starts following the log, the timers and the triggers; unfinished executions wait for `recover`. */
   async open(): Promise<void> {
-    await RuntimeStore.migrate(this.options.db);
-    await TimerStore.migrate(this.options.db);
-    await WorkQueueStore.migrate(this.options.db);
-    await Admission.migrate(this.options.db);
-    await TriggerSources.migrate(this.options.db);
-    await IdempotentStarts.migrate(this.options.db);
     await this.admission.start();
     this.idempotentStarts.start();
     await this.triggers.start();

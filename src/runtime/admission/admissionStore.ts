@@ -1,8 +1,5 @@
 import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
 
-// Serialises concurrent migrations of several processes: CREATE ... IF NOT EXISTS still races.
-const MIGRATION_LOCK = 7_240_118_303;
-
 export type SlotState = 'QUEUED' | 'RUNNING' | 'DONE';
 
 export interface Reservation {
@@ -47,25 +44,6 @@ const toSlot = (row: Row): SlotRow => ({
  */
 export class SlotStore {
   constructor(private readonly db: SqlClient) {}
-
-  static async migrate(db: SqlClient): Promise<void> {
-    await db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await tx.query(`CREATE TABLE IF NOT EXISTS execution_slots (
-        execution_id text PRIMARY KEY,
-        workflow_id text NOT NULL,
-        trigger_node_id text NOT NULL,
-        trigger_type text NOT NULL,
-        state text NOT NULL,
-        confirmed boolean NOT NULL,
-        max_concurrent integer,
-        seq bigserial,
-        version integer NOT NULL,
-        updated_at timestamptz NOT NULL
-      )`);
-      await tx.query('CREATE INDEX IF NOT EXISTS execution_slots_workflow ON execution_slots (workflow_id, state, seq)');
-    });
-  }
 
   /**
    * Takes a slot for a new execution, or a place at the end of the queue when its workflow is at

@@ -13,12 +13,6 @@ export class RuntimeStore {
     private readonly name: string,
   ) {}
 
-  static async migrate(db: SqlClient): Promise<void> {
-    await db.query('CREATE TABLE IF NOT EXISTS runtime_checkpoints (name text PRIMARY KEY, position text NOT NULL)');
-    await db.query('CREATE TABLE IF NOT EXISTS runtime_active_executions (name text NOT NULL, execution_id text NOT NULL, PRIMARY KEY (name, execution_id))');
-    await db.query('CREATE TABLE IF NOT EXISTS runtime_recoveries (name text NOT NULL, execution_id text NOT NULL, unfinished integer NOT NULL, PRIMARY KEY (name, execution_id))');
-  }
-
   checkpoint(): Promise<string | null> {
     return loadRuntimeCheckpoint(this.db, this.name);
   }
