@@ -69,7 +69,9 @@ describe.each(BACKENDS)('the migrator on $name', ({ create }) => {
   afterEach(() => folders.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
   it('rolls a failing migration back with everything before it in the run, and names it', async () => {
-    const migrations = readMigrations(folder({ '0001_fine.sql': 'CREATE TABLE fine (n integer)', '0002_broken.sql': 'CREATE TABLE broken (n integer);\n--> statement-breakpoint\nSELECT nonsense' }));
+    const migrations = readMigrations(
+      folder({ '0001_fine.sql': 'CREATE TABLE fine (n integer)', '0002_broken.sql': 'CREATE TABLE broken (n integer);\n--> statement-breakpoint\nSELECT nonsense' }),
+    );
     await expect(migrate(backend.db, migrations)).rejects.toThrow(/migration 0002_broken failed: .*nonsense/);
     expect(await publicTables(backend.db)).toEqual([]);
   });
