@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createPgliteClient } from './db/pgliteClient.js';
 import { migrate } from './db/migrator.js';
 import { createPostgresClient } from './db/postgresClient.js';
+import { logErrors } from './errors/errorReporter.js';
 import { createEsdbEventStore } from './eventstore/esdbEventStore.js';
 import type { EventStore } from './eventstore/eventStore.js';
 import { createPostgresEventStore } from './eventstore/postgresEventStore.js';
@@ -33,7 +34,7 @@ async function start(config: Config, logger: Logger): Promise<() => Promise<void
   await migrate(db);
   const store = openEventStore(config, db);
   const readModel = new ReadModel(db);
-  const projections = new ProjectionRunner({ store, db, onError: (err) => logger.error({ err }, 'projection error') });
+  const projections = new ProjectionRunner({ store, db, onError: logErrors(logger, 'projection error') });
   const engine = new Engine({
     store,
     db,
@@ -41,9 +42,9 @@ async function start(config: Config, logger: Logger): Promise<() => Promise<void
     idempotencyWindowMs: config.idempotencyWindowHours && config.idempotencyWindowHours * 3_600_000,
     expressionTimeoutMs: config.expressionTimeoutMs,
     http: { timeoutMs: config.httpNodeTimeoutMs, maxResponseBytes: config.httpNodeMaxResponseBytes },
-    onError: (err) => logger.error({ err }, 'runtime error'),
+    onError: logErrors(logger, 'runtime error'),
   });
-  const retention = config.retentionDays ? new RetentionJob({ db, retentionDays: config.retentionDays, onError: (err) => logger.error({ err }, 'retention error') }) : null;
+  const retention = config.retentionDays ? new RetentionJob({ db, retentionDays: config.retentionDays, onError: logErrors(logger, 'retention error') }) : null;
   await projections.start();
   await engine.open();
   retention?.start();

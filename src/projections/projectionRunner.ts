@@ -8,6 +8,7 @@ import { loadCheckpoint, saveCheckpoint } from './checkpoints.js';
 import { ExecutionStateCache, type ProjectedExecution } from './executionStateCache.js';
 import { executionIdOf, projectExecutions, type ExecutionBatch, type ExecutionChange } from './executionProjection.js';
 import { projectWorkflows } from './workflowProjection.js';
+import type { ErrorReporter } from '../errors/errorReporter.js';
 
 export type { ExecutionChange } from './executionProjection.js';
 export type ChangeListener = (changes: ExecutionChange[]) => void;
@@ -24,7 +25,7 @@ export interface ProjectionRunnerOptions {
   schema?: string;
   /** How many folded executions stay in memory. */
   cacheSize?: number;
-  onError?: (error: unknown) => void;
+  onError?: ErrorReporter;
 }
 
 /**
@@ -38,7 +39,7 @@ export class ProjectionRunner {
   private readonly listeners = new Set<ChangeListener>();
   private readonly cache: ExecutionStateCache;
   private readonly name: string;
-  private readonly onError: (error: unknown) => void;
+  private readonly onError: ErrorReporter;
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.name = options.name ?? READ_MODEL;
@@ -125,7 +126,7 @@ export class ProjectionRunner {
   }
 
   private skipped(executionId: string, cause: unknown): void {
-    this.onError(new Error(`execution ${executionId}: its events could not be projected and were skipped`, { cause }));
+    this.onError(new Error(`execution ${executionId}: its events could not be projected and were skipped`, { cause }), { executionId });
   }
 
   /** A transaction whose unqualified table names are those of `schema`, when one is set. */

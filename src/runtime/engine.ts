@@ -23,6 +23,7 @@ import { WorkQueue } from './workQueue/workQueue.js';
 import { WorkQueueStore } from './workQueue/workQueueStore.js';
 import { TriggerSources } from './triggers/triggerSources.js';
 import { DEFAULT_IDEMPOTENCY_WINDOW_MS, IdempotentStarts } from './idempotency/idempotentStarts.js';
+import type { ErrorReporter } from '../errors/errorReporter.js';
 
 const DEFAULT_LEASE_MS = 60_000;
 /**
@@ -49,7 +50,7 @@ export interface EngineOptions {
   idempotencyWindowMs?: number;
   /** Time bound of one expression evaluation (EXPRESSION_TIMEOUT_MS); default 1000. */
   expressionTimeoutMs?: number;
-  onError?: (error: unknown) => void;
+  onError?: ErrorReporter;
 }
 
 const httpOptions = (given: Partial<HttpNodeOptions> = {}): HttpNodeOptions => ({

@@ -6,6 +6,7 @@ import type { ExecutionState } from '../../domain/execution/state.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/eventStore.js';
 import { CheckpointedFeed } from '../feeds/checkpointedFeed.js';
 import type { EventTriggers } from './eventTriggers.js';
+import type { ErrorReporter } from '../../errors/errorReporter.js';
 
 /** The event every ending execution emits, by how it ended. */
 const OUTCOME_EVENTS: Readonly<Record<string, string>> = {
@@ -30,7 +31,7 @@ export interface ExecutionOutcomesOptions {
   events: EventTriggers;
   /** Longest chain of executions started by outcome events; a workflow that starts itself on completion loops until here. */
   maxChainDepth: number;
-  onError: (error: unknown) => void;
+  onError: ErrorReporter;
 }
 
 /**
@@ -76,7 +77,9 @@ export class ExecutionOutcomes {
     const name = OUTCOME_EVENTS[ending.type]!;
     const outcome = outcomeOf(await this.stateAt(ending));
     if (outcome.chainDepth > this.options.maxChainDepth) {
-      this.options.onError(new Error(`${name} of execution ${outcome.executionId} starts nothing: the event chain is ${this.options.maxChainDepth} executions long`));
+      this.options.onError(new Error(`${name} of execution ${outcome.executionId} starts nothing: the event chain is ${this.options.maxChainDepth} executions long`), {
+        executionId: outcome.executionId,
+      });
       return;
     }
     await this.options.events.emit(name, outcome, { sourceId: ending.id, context: { causationId: ending.id } });
