@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toExecutionEvent } from '../../src/commands/executionCommandHandler.js';
+import { toExecutionEvent } from '../../src/domain/execution/events.js';
 import { foldExecution } from '../../src/domain/execution/evolve.js';
 import { executionViewFromState } from '../../src/projections/executionView.js';
 import { migrate, readMigrations } from '../../src/db/migrator.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { foldExecution } from '../../src/domain/execution/evolve.js';
-import { toExecutionEvent } from '../../src/commands/executionCommandHandler.js';
+import { toExecutionEvent } from '../../src/domain/execution/events.js';
 import { DomainError } from '../../src/domain/errors.js';
 import type { ExecutionState } from '../../src/domain/execution/state.js';
 import { executionViewFromState } from '../../src/projections/executionView.js';

@@ -1,5 +1,5 @@
 import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
-import { loadRuntimeCheckpoint, saveRuntimeCheckpoint } from './runtimeCheckpoints.js';
+import { loadCheckpoint, saveCheckpoint } from '../../eventstore/checkpoints.js';
 
 /**
  * What the runtime keeps besides events: its subscription checkpoint and the executions it has
@@ -14,7 +14,7 @@ export class RuntimeStore {
   ) {}
 
   checkpoint(): Promise<string | null> {
-    return loadRuntimeCheckpoint(this.db, this.name);
+    return loadCheckpoint(this.db, 'runtime_checkpoints', this.name);
   }
 
   async activeExecutions(): Promise<string[]> {
@@ -62,7 +62,7 @@ export class RuntimeStore {
       if (finished.length > 0) {
         await tx.query('DELETE FROM runtime_active_executions WHERE name = $1 AND execution_id = ANY($2::text[])', [this.name, finished]);
       }
-      await saveRuntimeCheckpoint(tx, this.name, position);
+      await saveCheckpoint(tx, 'runtime_checkpoints', this.name, position);
     });
   }
 }

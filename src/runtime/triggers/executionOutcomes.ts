@@ -1,4 +1,4 @@
-import { toExecutionEvent } from '../../commands/executionCommandHandler.js';
+import { toExecutionEvent } from '../../domain/execution/events.js';
 import type { SqlClient } from '../../db/sqlClient.js';
 import { EXECUTION_STREAM_PREFIX } from '../../domain/execution/events.js';
 import { foldExecution } from '../../domain/execution/evolve.js';
