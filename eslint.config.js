@@ -5,7 +5,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', 'data/', 'drizzle/', 'bench/results/', 'bench/tmp/', '.ci/results/'] },
+  { ignores: ['dist/', 'coverage/', 'node_modules/', 'data/', 'bench/results/', 'bench/tmp/', '.ci/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

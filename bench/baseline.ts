@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { createTestDatabase } from '../src/db/testDatabase.js';
+import { createTestDatabase } from '../tests/support/testDatabase.js';
 import { POOL_SIZE } from './support.js';
 
 /**

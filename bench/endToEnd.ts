@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createPostgresClient } from '../src/db/postgresClient.js';
-import { createTestDatabase } from '../src/db/testDatabase.js';
+import { createTestDatabase } from '../tests/support/testDatabase.js';
 import type { WorkflowDefinition } from '../src/domain/workflow/workflow.js';
 import { freePort } from '../tests/support/serverProcess.js';
 import { frameLatencies, inClientProcesses, recordedTimes, steadyChain } from './liveUpdates.js';

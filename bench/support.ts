@@ -1,9 +1,9 @@
 import { createPostgresClient, type PostgresClient } from '../src/db/postgresClient.js';
-import { createTestDatabase } from '../src/db/testDatabase.js';
-import { createPostgresEventStore, migrateEventStore } from '../src/eventstore/postgresEventStore.js';
+import { createTestDatabase } from '../tests/support/testDatabase.js';
+import { createPostgresEventStore } from '../src/eventstore/postgresEventStore.js';
 import type { EventStore } from '../src/eventstore/eventStore.js';
 import { Engine } from '../src/runtime/engine.js';
-import { migrateProjections } from '../src/projections/migrate.js';
+import { migrate } from '../src/db/migrator.js';
 import { ProjectionRunner } from '../src/projections/projectionRunner.js';
 
 /** A fresh PostgreSQL database with the engine running on it, like a server process would have. */
@@ -20,8 +20,7 @@ export const POOL_SIZE = 10;
 export async function createBenchEnv(): Promise<BenchEnv> {
   const database = await createTestDatabase();
   const db = createPostgresClient(database.url, { max: POOL_SIZE });
-  await migrateEventStore(db);
-  await migrateProjections(db);
+  await migrate(db);
   const store = createPostgresEventStore(db);
   const projections = new ProjectionRunner({ store, db });
   const engine = new Engine({ store, db });

@@ -3,13 +3,14 @@ import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { buildServer } from './api/server.js';
 import { configFrom, type Config, type Settings } from './config.js';
+import { migrate } from './db/migrator.js';
 import { createPgliteClient } from './db/pgliteClient.js';
+import { logErrors } from './errors/errorReporter.js';
 import { createPostgresClient } from './db/postgresClient.js';
 import { createEsdbEventStore } from './eventstore/esdbEventStore.js';
 import type { EventStore } from './eventstore/eventStore.js';
-import { createPostgresEventStore, migrateEventStore } from './eventstore/postgresEventStore.js';
+import { createPostgresEventStore } from './eventstore/postgresEventStore.js';
 import type { NodeType } from './nodes/nodeType.js';
-import { migrateProjections } from './projections/migrate.js';
 import { ProjectionRunner } from './projections/projectionRunner.js';
 import { ReadModel } from './projections/readModel.js';
 import { RetentionJob } from './projections/retention.js';
@@ -36,9 +37,8 @@ async function openDatabase(config: Config) {
   return createPgliteClient(config.dataDir);
 }
 
-async function openEventStore(config: Config, db: Awaited<ReturnType<typeof openDatabase>>): Promise<EventStore> {
+function openEventStore(config: Config, db: Awaited<ReturnType<typeof openDatabase>>): EventStore {
   if (config.eventStoreUrl) return createEsdbEventStore(config.eventStoreUrl);
-  await migrateEventStore(db);
   return createPostgresEventStore(db);
 }
 
@@ -58,10 +58,10 @@ export async function startCascade(options: CascadeOptions = {}): Promise<Cascad
   const config = configFrom(settings);
   const logger = given ?? pino({ level: config.logLevel });
   const db = await openDatabase(config);
-  const store = await openEventStore(config, db);
-  await migrateProjections(db);
+  await migrate(db);
+  const store = openEventStore(config, db);
   const readModel = new ReadModel(db);
-  const projections = new ProjectionRunner({ store, db, onError: (err) => logger.error({ err }, 'projection error') });
+  const projections = new ProjectionRunner({ store, db, onError: logErrors(logger, 'projection error') });
   const engine = new Engine({
     store,
     db,
@@ -71,9 +71,9 @@ export async function startCascade(options: CascadeOptions = {}): Promise<Cascad
     http: { timeoutMs: config.httpNodeTimeoutMs, maxResponseBytes: config.httpNodeMaxResponseBytes, blockPrivate: config.httpNodeBlockPrivate },
     nodeTypes,
     logger,
-    onError: (err) => logger.error({ err }, 'runtime error'),
+    onError: logErrors(logger, 'runtime error'),
   });
-  const retention = config.retentionDays ? new RetentionJob({ db, retentionDays: config.retentionDays, onError: (err) => logger.error({ err }, 'retention error') }) : null;
+  const retention = config.retentionDays ? new RetentionJob({ db, retentionDays: config.retentionDays, onError: logErrors(logger, 'retention error') }) : null;
   await projections.start();
   await engine.open();
   retention?.start();

@@ -1,20 +1,12 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { isDatabaseFault } from '../db/databaseFaults.js';
-import { DomainError, type ErrorCode } from '../domain/errors.js';
+import { DomainError } from '../domain/errors.js';
 import { ConcurrencyError } from '../eventstore/eventStore.js';
+import { REQUEST_ERRORS, statusOf, type RequestErrorCode } from '../errors/catalogue.js';
 
-/** Codes beyond the domain's: request problems, and what the API itself refuses. */
-export type ApiErrorCode =
-  | ErrorCode
-  | 'GRAPHQL_PARSE_FAILED'
-  | 'GRAPHQL_VALIDATION_FAILED'
-  | 'NOT_IMPLEMENTED'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'METHOD_NOT_ALLOWED'
-  | 'BAD_REQUEST'
-  | 'DATABASE_UNAVAILABLE'
-  | 'INTERNAL_SERVER_ERROR';
+/** Any request code of the catalogue (src/errors/catalogue.ts). */
+export type ApiErrorCode = RequestErrorCode;
 
 /** An error raised by the API layer itself, with the code clients see. */
 export class ApiError extends Error {
@@ -46,23 +38,26 @@ interface Described {
   locations?: GraphQLFormattedError['locations'];
 }
 
-const INTERNAL: Described = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' }, statusCode: 500 };
+/** An answer made of the code, with the catalogue's status and, unless told, its message. */
+const described = (code: ApiErrorCode, message: string = REQUEST_ERRORS[code].message): Described => ({ message, extensions: { code }, statusCode: statusOf(code) });
+
+const INTERNAL = described('INTERNAL_SERVER_ERROR');
 
 /**
  * The database connection was lost or refused (a failover, a restart): nothing about the request
  * is wrong, and the same request may succeed a moment later. A command whose commit was cut off
  * may or may not have happened; reading its target tells which.
  */
-const DATABASE_UNAVAILABLE: Described = {
-  message: 'The database is unavailable for the moment; try again',
-  extensions: { code: 'DATABASE_UNAVAILABLE' },
-  statusCode: 503,
-};
+const DATABASE_UNAVAILABLE = described('DATABASE_UNAVAILABLE');
 
-const STATUS_CODES: Record<number, ApiErrorCode> = { 405: 'METHOD_NOT_ALLOWED', 413: 'PAYLOAD_TOO_LARGE', 429: 'RATE_LIMITED' };
+/** The codes of the statuses Fastify itself refuses a request with; any other 4xx is BAD_REQUEST. */
+const TRANSPORT_CODES: readonly ApiErrorCode[] = ['METHOD_NOT_ALLOWED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'RATE_LIMITED'];
 
-/** A request refused as a whole for one of these gets this HTTP status; other coded errors answer 200 as GraphQL results do. */
-const STATUS_OF_CODE: Partial<Record<ApiErrorCode, number>> = { QUERY_TOO_COMPLEX: 400 };
+/** The code of a 4xx status that Fastify (body limit, content type, method) answered with. */
+export const codeOfStatus = (status: number): ApiErrorCode => TRANSPORT_CODES.find((code) => statusOf(code) === status) ?? 'BAD_REQUEST';
+
+/** A request refused as a whole for one of these gets the code's HTTP status; other coded errors answer 200 as GraphQL results do. */
+const WHOLE_REQUEST_CODES: ReadonlySet<ApiErrorCode> = new Set(['QUERY_TOO_COMPLEX']);
 
 const hasStatusCode = (error: object): error is Error & { statusCode: number } => 'statusCode' in error && typeof error.statusCode === 'number';
 
@@ -78,12 +73,10 @@ function requestErrors(error: Error & { code?: unknown; errors?: unknown }, maxT
   return (error.errors as GraphQLErrorLike[]).map(({ message, locations }) => {
     if (isTokenLimitMessage(message)) {
       const refusal = tooManyTokens(maxTokens);
-      return { message: refusal.message, extensions: { ...refusal.details, code: refusal.code }, statusCode: 400 };
+      return { message: refusal.message, extensions: { ...refusal.details, code: refusal.code }, statusCode: statusOf(refusal.code) };
     }
     return {
-      message,
-      extensions: { code: message.startsWith('Syntax Error') ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED' },
-      statusCode: 400,
+      ...described(message.startsWith('Syntax Error') ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED', message),
       ...(locations ? { locations } : {}),
     };
   });
@@ -98,9 +91,10 @@ export interface RequestLimits {
 function classify(error: GraphQLErrorLike, { bodyLimit, maxTokens }: RequestLimits): Described[] {
   const original = error.originalError;
   // graphql itself rejected an argument or variable value while executing.
-  if (original === undefined || original === null) return [{ message: error.message, extensions: { code: 'BAD_USER_INPUT' }, statusCode: 400 }];
+  if (original === undefined || original === null) return [described('BAD_USER_INPUT', error.message)];
+  // A field's error: GraphQL over HTTP answers 200 whatever the code.
   if (original instanceof DomainError || original instanceof ApiError) {
-    return [{ message: original.message, extensions: { ...original.details, code: original.code }, statusCode: STATUS_OF_CODE[original.code] ?? 200 }];
+    return [{ message: original.message, extensions: { ...original.details, code: original.code }, statusCode: WHOLE_REQUEST_CODES.has(original.code) ? statusOf(original.code) : 200 }];
   }
   if (original instanceof ConcurrencyError) {
     return [{ message: original.message, extensions: { code: original.code }, statusCode: 200 }];
@@ -109,9 +103,9 @@ function classify(error: GraphQLErrorLike, { bodyLimit, maxTokens }: RequestLimi
   const request = requestErrors(original, maxTokens);
   if (request) return request;
   if (hasStatusCode(original) && original.statusCode >= 400 && original.statusCode < 500) {
-    const code = STATUS_CODES[original.statusCode] ?? 'BAD_REQUEST';
+    const code = codeOfStatus(original.statusCode);
     const message = code === 'PAYLOAD_TOO_LARGE' ? `Request body is larger than the limit of ${bodyLimit} bytes` : original.message;
-    return [{ message, extensions: { code }, statusCode: original.statusCode }];
+    return [{ ...described(code, message), statusCode: original.statusCode }];
   }
   return [INTERNAL];
 }

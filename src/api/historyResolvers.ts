@@ -1,4 +1,4 @@
-import { toExecutionEvent } from '../commands/executionCommandHandler.js';
+import { toExecutionEvent } from '../domain/execution/events.js';
 import { DomainError } from '../domain/errors.js';
 import { nodeCausation } from '../domain/execution/causation.js';
 import { executionStreamId } from '../domain/execution/events.js';

@@ -1,6 +1,6 @@
 import type { ExecutionCommand } from '../domain/execution/commands.js';
 import { decide } from '../domain/execution/decide.js';
-import { executionStreamId, type ExecutionEvent } from '../domain/execution/events.js';
+import { executionStreamId, type ExecutionEvent, toExecutionEvent } from '../domain/execution/events.js';
 import { evolve } from '../domain/execution/evolve.js';
 import type { NodeTypeLookup } from '../domain/workflow/nodeCapabilities.js';
 import type { ExecutionState } from '../domain/execution/state.js';
@@ -48,8 +48,6 @@ const MAX_CONFLICT_RETRIES = 20;
 /** Cap of the random wait after a conflict (exponential, full jitter). */
 const MAX_CONFLICT_BACKOFF_MS = 100;
 const DEFAULT_CACHE_SIZE = 2000;
-
-export const toExecutionEvent = (event: RecordedEvent): ExecutionEvent => ({ type: event.type, data: event.data }) as ExecutionEvent;
 
 /**
  * Read -> decide -> append with the expected version -> evolve. States are cached per stream, so

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { uuidV5 } from '../ids/uuidV5.js';
 import {
   ANY as ESDB_ANY,
   type AppendExpectedRevision,
@@ -56,12 +56,5 @@ export const CASCADE_EVENT_ID_NAMESPACE = '7d8e5fa4-09a3-47bf-a452-286b17fb3e3f'
  */
 export function eventUuid(id: string, namespace = CASCADE_EVENT_ID_NAMESPACE): string {
   if (UUID_PATTERN.test(id)) return id.toLowerCase();
-  const hash = createHash('sha1')
-    .update(Buffer.from(namespace.replaceAll('-', ''), 'hex'))
-    .update(id, 'utf8')
-    .digest();
-  hash[6] = (hash[6]! & 0x0f) | 0x50;
-  hash[8] = (hash[8]! & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return uuidV5([Buffer.from(namespace.replaceAll('-', ''), 'hex'), id]);
 }

@@ -1,5 +1,8 @@
 import { passesFilter, type SubscriptionFilter } from './eventStore.js';
 
+/** Channel notified by every append (see migrations/0001_event_store.sql), with the payload `<stream id>|<type>,<type>...`. */
+export const EVENTS_CHANNEL = 'cascade_events';
+
 /** What an append notification says was committed: one stream, these event types. */
 export interface NotificationHint {
   streamId: string;

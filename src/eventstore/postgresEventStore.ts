@@ -13,14 +13,11 @@ import {
 import { GroupCommit } from './groupCommit.js';
 import { LogTail } from './logTail.js';
 import { encodePosition, EVENT_COLUMNS, type EventRow, ORIGIN, toRecordedEvent } from './postgresRows.js';
-import { parseNotificationHint } from './notificationHint.js';
-import { EVENTS_CHANNEL } from './postgresSchema.js';
+import { EVENTS_CHANNEL, parseNotificationHint } from './notificationHint.js';
 import { PostgresSubscription } from './postgresSubscription.js';
 
-export { migrateEventStore } from './postgresSchema.js';
-
 /**
- * The event store on PostgreSQL or PGlite (same SQL). Run `migrateEventStore` first. Closing
+ * The event store on PostgreSQL or PGlite (same SQL). Run `migrate` (src/db/migrator.ts) first. Closing
  * the store ends its subscriptions and its LISTEN, not the client, which the caller owns.
  */
 export function createPostgresEventStore(client: SqlClient, options: PostgresEventStoreOptions = {}): EventStore {

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import type { Config } from '../config.js';
+import { migrate as migrateDatabase } from '../db/migrator.js';
 import { createPgliteClient, type PgliteClient } from '../db/pgliteClient.js';
 import { createPostgresClient, type PostgresClient } from '../db/postgresClient.js';
 import { createEsdbEventStore } from '../eventstore/esdbEventStore.js';
 import type { EventStore } from '../eventstore/eventStore.js';
-import { createPostgresEventStore, migrateEventStore } from '../eventstore/postgresEventStore.js';
+import { createPostgresEventStore } from '../eventstore/postgresEventStore.js';
 
 export interface CliConnections {
   db: PostgresClient | PgliteClient;
@@ -15,13 +16,13 @@ export interface CliConnections {
 /**
  * What the server reads, from the same configuration (DATABASE_URL, else the embedded database
  * in DATA_DIR; EVENTSTORE_URL for the events), for a command-line tool that `does` something to
- * the read model ("Rebuilding", "Checking"). `migrate` creates the event tables where there are
- * none yet; a tool that only reads must not.
+ * the read model ("Rebuilding", "Checking"). `migrate` brings every table up to date (see
+ * migrations/); a tool that only reads must not change the schema.
  */
 export async function openCliConnections(config: Config, does: string, { migrate = false } = {}): Promise<CliConnections> {
   const db = await openDatabase(config, does);
   try {
-    if (migrate && !config.eventStoreUrl) await migrateEventStore(db);
+    if (migrate) await migrateDatabase(db);
     const store = config.eventStoreUrl ? createEsdbEventStore(config.eventStoreUrl) : createPostgresEventStore(db);
     return {
       db,

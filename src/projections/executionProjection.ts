@@ -1,4 +1,4 @@
-import { toExecutionEvent } from '../commands/executionCommandHandler.js';
+import { toExecutionEvent } from '../domain/execution/events.js';
 import { EXECUTION_STREAM_PREFIX } from '../domain/execution/events.js';
 import { evolve } from '../domain/execution/evolve.js';
 import type { ExecutionState } from '../domain/execution/state.js';

@@ -1,4 +1,4 @@
-import { toExecutionEvent } from '../commands/executionCommandHandler.js';
+import { toExecutionEvent } from '../domain/execution/events.js';
 import { executionStreamId } from '../domain/execution/events.js';
 import { foldExecution } from '../domain/execution/evolve.js';
 import type { ExecutionState } from '../domain/execution/state.js';

@@ -1,6 +1,6 @@
 import type { SqlClient } from '../db/sqlClient.js';
 import type { EventStore } from '../eventstore/eventStore.js';
-import { loadCheckpoint } from './checkpoints.js';
+import { loadCheckpoint } from '../eventstore/checkpoints.js';
 import { READ_MODEL } from './projectionRunner.js';
 import { replayLog } from './replayLog.js';
 import { createShadowTables, dropShadowTables, SHADOW_SCHEMA, swapInShadow } from './shadowSchema.js';
@@ -19,7 +19,7 @@ export async function rebuildOnline(db: SqlClient, store: EventStore, batchSize:
   await createShadowTables(db);
   try {
     for (let attempt = 1; attempt <= MAX_SWAP_ATTEMPTS; attempt++) {
-      const live = await loadCheckpoint(db, READ_MODEL);
+      const live = await loadCheckpoint(db, 'projection_checkpoints', READ_MODEL);
       await replayLog(db, store, { batchSize, schema: SHADOW_SCHEMA });
       if (await swapInShadow(db, live).catch(unlessDeadlock)) return;
     }

@@ -4,10 +4,11 @@ import type { SqlClient, SqlExecutor } from '../db/sqlClient.js';
 import { EXECUTION_STREAM_PREFIX } from '../domain/execution/events.js';
 import { WORKFLOW_STREAM_PREFIX } from '../domain/workflow/workflowEvents.js';
 import type { EventStore, RecordedEvent, Subscription } from '../eventstore/eventStore.js';
-import { loadCheckpoint, saveCheckpoint } from './checkpoints.js';
+import { loadCheckpoint, saveCheckpoint } from '../eventstore/checkpoints.js';
 import { ExecutionStateCache, type ProjectedExecution } from './executionStateCache.js';
 import { executionIdOf, projectExecutions, type ExecutionBatch, type ExecutionChange } from './executionProjection.js';
 import { projectWorkflows } from './workflowProjection.js';
+import type { ErrorReporter } from '../errors/errorReporter.js';
 
 export type { ExecutionChange } from './executionProjection.js';
 export type ChangeListener = (changes: ExecutionChange[]) => void;
@@ -24,21 +25,21 @@ export interface ProjectionRunnerOptions {
   schema?: string;
   /** How many folded executions stay in memory. */
   cacheSize?: number;
-  onError?: (error: unknown) => void;
+  onError?: ErrorReporter;
 }
 
 /**
  * Keeps the read model up with the event log. Each batch is applied in one transaction together
  * with its checkpoint, so after a crash the read model resumes exactly after the last batch it
  * committed: no event is applied twice or skipped. A failing batch rolls back and the
- * subscription hands it over again. Run `migrateProjections` before `start`.
+ * subscription hands it over again. Run `migrate` (src/db/migrator.ts) before `start`.
  */
 export class ProjectionRunner {
   private subscription: Subscription | null = null;
   private readonly listeners = new Set<ChangeListener>();
   private readonly cache: ExecutionStateCache;
   private readonly name: string;
-  private readonly onError: (error: unknown) => void;
+  private readonly onError: ErrorReporter;
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.name = options.name ?? READ_MODEL;
@@ -49,7 +50,7 @@ export class ProjectionRunner {
   async start(): Promise<void> {
     if (this.subscription) return;
     this.subscription = this.options.store.subscribe({
-      from: (await this.inSchema((tx) => loadCheckpoint(tx, this.name))) ?? 'start',
+      from: (await this.inSchema((tx) => loadCheckpoint(tx, 'projection_checkpoints', this.name))) ?? 'start',
       filter: { streamPrefixes: [EXECUTION_STREAM_PREFIX, WORKFLOW_STREAM_PREFIX] },
       // Under a backlog, fewer and larger transactions: 2,000 events per batch projected 1,000
       // ten-node executions about 15% sooner than 500 did.
@@ -95,7 +96,7 @@ export class ProjectionRunner {
     return this.inSchema(async (tx) => {
       const projected = await projectExecutionsIn(tx);
       await projectWorkflows(tx, workflowEvents);
-      await saveCheckpoint(tx, this.name, position);
+      await saveCheckpoint(tx, 'projection_checkpoints', this.name, position);
       return projected;
     });
   }
@@ -125,7 +126,7 @@ export class ProjectionRunner {
   }
 
   private skipped(executionId: string, cause: unknown): void {
-    this.onError(new Error(`execution ${executionId}: its events could not be projected and were skipped`, { cause }));
+    this.onError(new Error(`execution ${executionId}: its events could not be projected and were skipped`, { cause }), { executionId });
   }
 
   /** A transaction whose unqualified table names are those of `schema`, when one is set. */

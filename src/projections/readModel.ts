@@ -144,25 +144,6 @@ export class ReadModel {
     return rows.map(workflowView);
   }
 
-  /** Webhook path -> the workflow owning it, leaving out the workflow being validated. */
-  async webhookPathsInUse(excludingWorkflowId: string): Promise<Map<string, string>> {
-    const { rows } = await this.db.query<{ path: string; workflow_id: string }>(
-      'SELECT path, workflow_id FROM workflow_webhook WHERE workflow_id <> $1 ORDER BY path, workflow_id',
-      [excludingWorkflowId],
-    );
-    return new Map(rows.map((row) => [row.path, row.workflow_id]));
-  }
-
-  /** The trigger a POST to /webhooks/<path> starts; the oldest workflow wins should two claim it. */
-  async findWebhook(path: string): Promise<{ workflowId: string; nodeId: string } | null> {
-    const { rows } = await this.db.query<{ workflow_id: string; node_id: string }>(
-      `SELECT h.workflow_id, h.node_id FROM workflow_webhook h JOIN workflow w ON w.id = h.workflow_id
-       WHERE h.path = $1 ORDER BY w.created_at, h.workflow_id, h.node_id LIMIT 1`,
-      [path],
-    );
-    return rows[0] ? { workflowId: rows[0].workflow_id, nodeId: rows[0].node_id } : null;
-  }
-
   private async views(executions: readonly FlowExecutionRow[]): Promise<ExecutionView[]> {
     if (executions.length === 0) return [];
     const ids = executions.map((execution) => execution.id);

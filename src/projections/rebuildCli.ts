@@ -1,6 +1,5 @@
 import { ConfigError, loadConfig } from '../config.js';
 import { openCliConnections } from './cliConnections.js';
-import { migrateProjections } from './migrate.js';
 import { rebuildProjections } from './rebuild.js';
 
 /**
@@ -13,7 +12,6 @@ async function main(): Promise<void> {
   const { db, store, close } = await openCliConnections(loadConfig(), online ? 'Rebuilding online' : 'Rebuilding', { migrate: true });
   try {
     const began = Date.now();
-    await migrateProjections(db);
     await rebuildProjections(db, store, { online });
     const { rows } = await db.query<{ workflows: number; executions: number }>(
       'SELECT (SELECT count(*)::int FROM workflow) AS workflows, (SELECT count(*)::int FROM flow_execution) AS executions',

@@ -1,4 +1,4 @@
-import { toExecutionEvent } from '../commands/executionCommandHandler.js';
+import { toExecutionEvent } from '../domain/execution/events.js';
 import { DomainError } from '../domain/errors.js';
 import { executionStreamId, type ExecutionEvent } from '../domain/execution/events.js';
 import { foldExecution } from '../domain/execution/evolve.js';

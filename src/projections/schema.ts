@@ -19,21 +19,6 @@ export const workflow = pgTable('workflow', {
   updatedAt: timestamptz('updated_at').notNull(),
 });
 
-/**
- * Webhook triggers of the latest workflow versions, for routing and the uniqueness check. Not
- * unique by path: validation keeps paths unique, but two concurrent creations may both pass it,
- * and the projection must never get stuck on a constraint.
- */
-export const workflowWebhook = pgTable(
-  'workflow_webhook',
-  {
-    workflowId: text('workflow_id').notNull(),
-    nodeId: text('node_id').notNull(),
-    path: text('path').notNull(),
-  },
-  (table) => [primaryKey({ columns: [table.workflowId, table.nodeId] }), index('workflow_webhook_path').on(table.path)],
-);
-
 export const flowExecution = pgTable(
   'flow_execution',
   {
@@ -123,4 +108,4 @@ export const projectionCheckpoints = pgTable('projection_checkpoints', {
  * Every read-model table, in the order the projection writes them: whoever locks them all (an
  * online rebuild's swap) does so in this order, so as never to deadlock with it.
  */
-export const READ_MODEL_TABLES = ['flow_execution', 'node_execution_state', 'execution_dependency', 'workflow', 'workflow_webhook', 'projection_checkpoints'] as const;
+export const READ_MODEL_TABLES = ['flow_execution', 'node_execution_state', 'execution_dependency', 'workflow', 'projection_checkpoints'] as const;

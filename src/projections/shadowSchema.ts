@@ -1,6 +1,6 @@
 import { quoteIdentifier as quote } from '../db/quoteIdentifier.js';
 import type { SqlClient, SqlExecutor } from '../db/sqlClient.js';
-import { loadCheckpoint } from './checkpoints.js';
+import { loadCheckpoint } from '../eventstore/checkpoints.js';
 import { READ_MODEL } from './projectionRunner.js';
 import { READ_MODEL_TABLES } from './schema.js';
 
@@ -54,7 +54,7 @@ export async function swapInShadow(db: SqlClient, liveCheckpoint: string | null)
   const swapped = await db.transaction(async (tx) => {
     const live = READ_MODEL_TABLES.map((table) => `${quote(LIVE)}.${quote(table)}`);
     await tx.query(`LOCK TABLE ${live.join(', ')} IN ACCESS EXCLUSIVE MODE`);
-    if ((await loadCheckpoint(tx, READ_MODEL)) !== liveCheckpoint) return false;
+    if ((await loadCheckpoint(tx, 'projection_checkpoints', READ_MODEL)) !== liveCheckpoint) return false;
     await tx.query(`DROP SCHEMA IF EXISTS ${quote(RETIRED_SCHEMA)} CASCADE`);
     await tx.query(`CREATE SCHEMA ${quote(RETIRED_SCHEMA)}`);
     for (const table of live) await tx.query(`ALTER TABLE ${table} SET SCHEMA ${quote(RETIRED_SCHEMA)}`);

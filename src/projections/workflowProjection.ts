@@ -23,22 +23,9 @@ const WORKFLOW_COLUMNS: ReadonlyArray<ColumnSpec<WorkflowRow>> = [
   ['updated_at', 'timestamptz'],
 ];
 
-interface WebhookRow {
-  workflow_id: string;
-  node_id: string;
-  path: string;
-}
-
-const WEBHOOK_COLUMNS: ReadonlyArray<ColumnSpec<WebhookRow>> = [
-  ['workflow_id', 'text'],
-  ['node_id', 'text'],
-  ['path', 'text'],
-];
-
 /**
  * Every workflow event holds the whole workflow, so a batch writes only each workflow's last
- * one; a version the row already has or passed changes nothing (replays). The webhook routes of
- * a workflow are replaced along with its row.
+ * one; a version the row already has or passed changes nothing (replays).
  */
 export async function projectWorkflows(tx: SqlExecutor, events: readonly RecordedEvent[]): Promise<void> {
   if (events.length === 0) return;
@@ -47,16 +34,9 @@ export async function projectWorkflows(tx: SqlExecutor, events: readonly Recorde
     WORKFLOW_COLUMNS,
     latestRows(events),
     `ON CONFLICT (id) DO UPDATE SET ${excludedSet(WORKFLOW_COLUMNS, ['id', 'created_at'])}
-     WHERE workflow.version < EXCLUDED.version RETURNING id, definition`,
+     WHERE workflow.version < EXCLUDED.version`,
   );
-  const { rows: written } = await tx.query<{ id: string; definition: WorkflowRow['definition'] }>(text, params);
-  if (written.length === 0) return;
-  await tx.query('DELETE FROM workflow_webhook WHERE workflow_id = ANY($1::text[])', [written.map((row) => row.id)]);
-  const webhooks = written.flatMap((row) => webhookRows(row.id, row.definition));
-  if (webhooks.length > 0) {
-    const insert = insertRows('workflow_webhook', WEBHOOK_COLUMNS, webhooks);
-    await tx.query(insert.text, insert.params);
-  }
+  await tx.query(text, params);
 }
 
 function latestRows(events: readonly RecordedEvent[]): WorkflowRow[] {
@@ -70,11 +50,4 @@ function latestRows(events: readonly RecordedEvent[]): WorkflowRow[] {
     rows.set(id, { id, name, version, definition: { nodes, connections, settings }, created_at: createdAt, updated_at: at });
   }
   return [...rows.values()];
-}
-
-function webhookRows(workflowId: string, definition: WorkflowRow['definition']): WebhookRow[] {
-  return definition.nodes.flatMap((node) => {
-    const path = webhookPathOf(node);
-    return path === undefined ? [] : [{ workflow_id: workflowId, node_id: node.id, path }];
-  });
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ExecutionCommandHandler, type CommandContext } from '../commands/executionCommandHandler.js';
-import { WorkflowCommandHandler, type WebhookPathLookup } from '../commands/workflowCommandHandler.js';
+import { WorkflowCommandHandler } from '../commands/workflowCommandHandler.js';
 import type { SqlClient } from '../db/sqlClient.js';
 import { DomainError } from '../domain/errors.js';
 import type { ExecutionState } from '../domain/execution/state.js';
@@ -25,6 +25,7 @@ import { WorkQueue } from './workQueue/workQueue.js';
 import { WorkQueueStore } from './workQueue/workQueueStore.js';
 import { TriggerSources } from './triggers/triggerSources.js';
 import { DEFAULT_IDEMPOTENCY_WINDOW_MS, IdempotentStarts } from './idempotency/idempotentStarts.js';
+import type { ErrorReporter } from '../errors/errorReporter.js';
 
 const DEFAULT_LEASE_MS = 60_000;
 /**
@@ -45,8 +46,6 @@ export interface EngineOptions {
   leaseMs?: number;
   /** Bounds of `http` nodes (request timeout, response size, address rules); default HTTP_NODE_DEFAULTS. */
   http?: Partial<HttpNodeOptions>;
-  /** Default: the engine's own WebhookRegistry. */
-  webhookPaths?: WebhookPathLookup;
   /** Longest chain of executions started by execution.* events (a self-triggering workflow stops there); default 100. */
   maxEventChainDepth?: number;
   /** How long an idempotency key answers with the execution it started; default 24 hours. */
@@ -59,7 +58,7 @@ export interface EngineOptions {
   expressionBindings?: ExpressionBindings;
   /** Where the nodes' `log` goes (pino-shaped); default: nowhere. */
   logger?: LogSink;
-  onError?: (error: unknown) => void;
+  onError?: ErrorReporter;
 }
 
 /** The part of a pino logger the nodes' logs need. */
@@ -121,7 +120,7 @@ export class Engine {
     this.nodeTypes = new NodeTypeRegistry(builtinNodeTypes(httpOptions(options.http)), options.nodeTypes);
     const capabilities = this.nodeTypes.capabilities;
     this.executions = new ExecutionCommandHandler(options.store, capabilities, clock);
-    this.workflows = new WorkflowCommandHandler(options.store, capabilities, clock, options.webhookPaths ?? ((id) => this.triggers.webhooks.pathsInUse(id)));
+    this.workflows = new WorkflowCommandHandler(options.store, capabilities, clock, (id) => this.triggers.webhooks.pathsInUse(id));
     this.admission = new Admission({ store: options.store, db: options.db, handler: this.executions, clock, onError, nodeTypes: capabilities });
     this.idempotentStarts = new IdempotentStarts({
       db: options.db,
@@ -168,12 +167,6 @@ export class Engine {
 
   /** Starts following the log, the timers and the triggers; unfinished executions wait for `recover`. */
   async open(): Promise<void> {
-    await RuntimeStore.migrate(this.options.db);
-    await TimerStore.migrate(this.options.db);
-    await WorkQueueStore.migrate(this.options.db);
-    await Admission.migrate(this.options.db);
-    await TriggerSources.migrate(this.options.db);
-    await IdempotentStarts.migrate(this.options.db);
     await this.admission.start();
     this.idempotentStarts.start();
     await this.triggers.start();

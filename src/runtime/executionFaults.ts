@@ -2,6 +2,7 @@ import type { ExecutionCommandHandler } from '../commands/executionCommandHandle
 import { isDatabaseFault } from '../db/databaseFaults.js';
 import { DomainError } from '../domain/errors.js';
 import { ConcurrencyError } from '../eventstore/eventStore.js';
+import type { ErrorReporter } from '../errors/errorReporter.js';
 
 /** Worth the same unit of work again: a lost connection, or appends of other processes that kept winning the race. */
 const isRetryable = (error: unknown): boolean => isDatabaseFault(error) || error instanceof ConcurrencyError;
@@ -33,7 +34,7 @@ export class ExecutionFault extends Error {
 export class ExecutionFaults {
   constructor(
     private readonly handler: ExecutionCommandHandler,
-    private readonly onError: (error: unknown) => void,
+    private readonly onError: ErrorReporter,
   ) {}
 
   /** Runs one execution's work: its fault fails the execution; refusals and database faults reach the caller as before. */
@@ -53,14 +54,14 @@ export class ExecutionFaults {
    * while failing it reaches the caller, which retries its unit of work.
    */
   async fail(executionId: string, where: string, cause: unknown, reason = `the engine failed handling this execution (${where})`): Promise<boolean> {
-    this.onError(new ExecutionFault(executionId, where, cause));
+    this.onError(new ExecutionFault(executionId, where, cause), { executionId });
     const error = `INTERNAL_ERROR: ${reason}; the server log has the details under execution ${executionId}`;
     try {
       await this.handler.handle(executionId, { type: 'FailExecution', data: { code: 'INTERNAL_ERROR', error } }, { causationId: 'bulkhead' });
       return true;
     } catch (failure) {
       if (isRetryable(failure)) throw failure;
-      this.onError(new ExecutionFault(executionId, 'failing the execution', failure));
+      this.onError(new ExecutionFault(executionId, 'failing the execution', failure), { executionId });
       return false;
     }
   }

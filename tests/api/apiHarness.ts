@@ -2,12 +2,10 @@ import type { AddressInfo } from 'node:net';
 import { createClient, type Client } from 'graphql-ws';
 import { afterEach } from 'vitest';
 import WebSocket from 'ws';
-import type { PgliteClient } from '../../src/db/pgliteClient.js';
-import type { PostgresClient } from '../../src/db/postgresClient.js';
 import { buildServer, type ServerOptions } from '../../src/api/server.js';
 import type { FastifyInstance } from 'fastify';
-import { createPostgresEventStore, migrateEventStore } from '../../src/eventstore/postgresEventStore.js';
-import { migrateProjections } from '../../src/projections/migrate.js';
+import { createPostgresEventStore } from '../../src/eventstore/postgresEventStore.js';
+import { migrate } from '../../src/db/migrator.js';
 import { ProjectionRunner } from '../../src/projections/projectionRunner.js';
 import { ReadModel } from '../../src/projections/readModel.js';
 import { Engine, type EngineOptions } from '../../src/runtime/engine.js';
@@ -40,10 +38,8 @@ export interface ApiOptions extends Pick<ServerOptions, 'coalesceMs' | 'queryBou
 }
 
 export async function startApi(backend: Backend, { engine: engineOptions, ...options }: ApiOptions = {}): Promise<Api> {
-  // The backends are always one of the two clients; migrations need the concrete one.
-  const db = backend.db as PgliteClient | PostgresClient;
-  await migrateEventStore(db);
-  await migrateProjections(db);
+  const db = backend.db;
+  await migrate(db);
   const store = createPostgresEventStore(db);
   const readModelQueries: string[] = [];
   const readModel = new ReadModel({

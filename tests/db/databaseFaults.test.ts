@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDatabaseFault } from '../../src/db/databaseFaults.js';
-import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 
 /** The errors PostgreSQL and pg really produce, told apart: a lost connection, or the work's own error. */
 describe('isDatabaseFault', () => {

@@ -3,7 +3,7 @@ import { isDatabaseFault } from '../../src/db/databaseFaults.js';
 import { createPgliteClient } from '../../src/db/pgliteClient.js';
 import { createPostgresClient, type PostgresClient } from '../../src/db/postgresClient.js';
 import type { SqlClient } from '../../src/db/sqlClient.js';
-import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 
 function sqlClientContract(name: string, open: () => Promise<SqlClient>, release: () => Promise<void> = async () => {}) {
   describe(name, () => {

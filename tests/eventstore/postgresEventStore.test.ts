@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresClient, type PostgresClient } from '../../src/db/postgresClient.js';
-import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { ANY, ConcurrencyError, type EventStore, type NewEvent, NO_STREAM, type RecordedEvent } from '../../src/eventstore/eventStore.js';
-import { appendToStream, createPostgresEventStore, migrateEventStore, type PostgresEventStoreOptions } from '../../src/eventstore/postgresEventStore.js';
+import { migrate } from '../../src/db/migrator.js';
+import { appendToStream, createPostgresEventStore, type PostgresEventStoreOptions } from '../../src/eventstore/postgresEventStore.js';
 import { decodePosition } from '../../src/eventstore/postgresRows.js';
 import { eventStoreContract } from './eventStoreContract.js';
 import { sqlSubject } from './sqlSubject.js';
@@ -150,7 +151,7 @@ describe('PostgreSQL event store, one read of the log for every follower', () =>
 });
 
 /**
- * A fresh database with the event store's schema for one describe block, migrated twice at once
+ * A fresh database with every table for one describe block, migrated twice at once
  * (migrations must be safe to run concurrently), and a store on it made with `options`.
  */
 function useEventStoreDatabase(options: PostgresEventStoreOptions = {}) {
@@ -158,7 +159,7 @@ function useEventStoreDatabase(options: PostgresEventStoreOptions = {}) {
   beforeAll(async () => {
     context.database = await createTestDatabase();
     context.client = createPostgresClient(context.database.url);
-    await Promise.all([migrateEventStore(context.client), migrateEventStore(context.client)]);
+    await Promise.all([migrate(context.client), migrate(context.client)]);
     context.store = createPostgresEventStore(context.client, options);
   });
   afterAll(async () => {

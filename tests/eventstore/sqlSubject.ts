@@ -1,11 +1,12 @@
 import type { SqlClient } from '../../src/db/sqlClient.js';
 import type { ExpectedVersion, NewEvent } from '../../src/eventstore/eventStore.js';
-import { appendToStream, createPostgresEventStore, migrateEventStore } from '../../src/eventstore/postgresEventStore.js';
+import { migrate } from '../../src/db/migrator.js';
+import { appendToStream, createPostgresEventStore } from '../../src/eventstore/postgresEventStore.js';
 import type { ContractSubject } from './eventStoreContract.js';
 
 /** The contract's subject on a SQL client; `release` runs after the store and client are closed. */
 export async function sqlSubject(client: SqlClient, release?: () => Promise<void>): Promise<ContractSubject> {
-  await migrateEventStore(client);
+  await migrate(client);
   const store = createPostgresEventStore(client);
   return {
     store,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../src/db/testDatabase.js';
+import { createTestDatabase } from '../support/testDatabase.js';
 
 const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url));
 

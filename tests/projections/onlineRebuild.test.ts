@@ -19,7 +19,7 @@ const EXECUTIONS = 12;
 async function liveIndexes(backend: Backend): Promise<string[]> {
   const { rows } = await backend.db.query<{ name: string }>(
     `SELECT indexname AS name FROM pg_indexes WHERE schemaname = 'public' AND tablename IN
-       ('flow_execution', 'node_execution_state', 'execution_dependency', 'workflow', 'workflow_webhook', 'projection_checkpoints') ORDER BY 1`,
+       ('flow_execution', 'node_execution_state', 'execution_dependency', 'workflow', 'projection_checkpoints') ORDER BY 1`,
   );
   return rows.map((row) => row.name);
 }

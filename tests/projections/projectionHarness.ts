@@ -1,8 +1,5 @@
-import type { PgliteClient } from '../../src/db/pgliteClient.js';
-import type { PostgresClient } from '../../src/db/postgresClient.js';
 import type { SqlExecutor } from '../../src/db/sqlClient.js';
 import type { NodeDefinition, WorkflowDefinition } from '../../src/domain/workflow/workflow.js';
-import { migrateProjections } from '../../src/projections/migrate.js';
 import { ProjectionRunner, type ProjectionRunnerOptions } from '../../src/projections/projectionRunner.js';
 import { ReadModel } from '../../src/projections/readModel.js';
 import type { Backend } from '../support/backends.js';
@@ -19,10 +16,8 @@ export interface ProjectionHarness {
 }
 
 export async function createProjectionHarness(backend: Backend, options: Partial<ProjectionRunnerOptions> = {}): Promise<ProjectionHarness> {
-  // Both backends' clients are one of the two; Backend only promises a SqlClient.
-  await migrateProjections(backend.db as PostgresClient | PgliteClient);
   const readModel = new ReadModel(backend.db);
-  const h = await createHarness(backend, { webhookPaths: (id) => readModel.webhookPathsInUse(id) });
+  const h = await createHarness(backend);
   const runners: ProjectionRunner[] = [];
   const newRunner = (extra: Partial<ProjectionRunnerOptions> = {}) => {
     const runner = new ProjectionRunner({ db: backend.db, store: h.store, ...options, ...extra });
@@ -56,7 +51,6 @@ export const flow = (nodes: NodeDefinition[], edges: Array<[string, string, stri
 export async function readModelRows(db: SqlExecutor): Promise<Record<string, unknown[]>> {
   const tables: Record<string, string> = {
     workflow: 'id',
-    workflow_webhook: 'workflow_id, node_id',
     flow_execution: 'id',
     node_execution_state: 'execution_id, node_id',
     execution_dependency: 'execution_id, node_id, depends_on_node_id',

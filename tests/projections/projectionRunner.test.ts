@@ -1,17 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toExecutionEvent } from '../../src/commands/executionCommandHandler.js';
+import { toExecutionEvent } from '../../src/domain/execution/events.js';
 import { foldExecution } from '../../src/domain/execution/evolve.js';
-import type { PgliteClient } from '../../src/db/pgliteClient.js';
-import type { PostgresClient } from '../../src/db/postgresClient.js';
 import { executionViewFromState } from '../../src/projections/executionView.js';
-import { migrateProjections } from '../../src/projections/migrate.js';
+import { migrate, readMigrations } from '../../src/db/migrator.js';
 import type { ExecutionChange } from '../../src/projections/projectionRunner.js';
 import { BACKENDS, type Backend } from '../support/backends.js';
 import { createProjectionHarness, flow, readModelRows, type ProjectionHarness } from './projectionHarness.js';
 
 /** The migrations drizzle-kit generated: each is applied once. */
-const journal = JSON.parse(readFileSync(new URL('../../drizzle/meta/_journal.json', import.meta.url), 'utf8')) as { entries: unknown[] };
 
 const linear = flow(
   [
@@ -58,11 +54,10 @@ describe.each(BACKENDS)('projection runner on $name', ({ create }) => {
     await p.h.run(linear);
     await p.runner.caughtUp();
     const before = await readModelRows(backend.db);
-    const db = backend.db as PostgresClient | PgliteClient;
-    await Promise.all([migrateProjections(db), migrateProjections(db)]);
+    await Promise.all([migrate(backend.db), migrate(backend.db)]);
     expect(await readModelRows(backend.db)).toEqual(before);
-    const { rows } = await backend.db.query<{ applied: number }>('SELECT count(*)::int AS applied FROM drizzle.__drizzle_migrations');
-    expect(rows[0]!.applied).toBe(journal.entries.length);
+    const { rows } = await backend.db.query<{ applied: number }>('SELECT count(*)::int AS applied FROM schema_migrations');
+    expect(rows[0]!.applied).toBe(readMigrations().length);
   });
 
   it('leaves rows and checkpoint untouched when a batch fails after writing, then applies it exactly once', async () => {

@@ -7,6 +7,7 @@ import { RuntimeStore } from '../../src/runtime/processManager/runtimeStore.js';
 import { BACKENDS } from '../support/backends.js';
 import { appendStream, endlessDelay, endlessRetryDelay, startedEvent } from '../support/craftedStreams.js';
 import { useHarness } from '../support/engineHarness.js';
+import type { ErrorContext } from '../../src/errors/errorReporter.js';
 
 const healthy = {
   name: 'healthy',
@@ -34,8 +35,8 @@ const expectInternalError = (state: ExecutionState) => {
 };
 
 describe.each(BACKENDS.filter((backend) => backend.name === 'postgres'))('runtime bulkheads on $name', ({ create }) => {
-  const errors: unknown[] = [];
-  const h = useHarness(create, { onError: (error) => errors.push(error) });
+  const reports: Array<{ error: unknown; context?: ErrorContext }> = [];
+  const h = useHarness(create, { onError: (error, context) => reports.push({ error, context }) });
 
   it.each([
     ['a delay of 1e300 ms (its timer is no date, in the process manager batch)', endlessDelay],
@@ -53,9 +54,11 @@ describe.each(BACKENDS.filter((backend) => backend.name === 'postgres'))('runtim
       expect(state.nodes.get('join')!.output).toEqual({ wait: { start: { n } }, shape: { n } });
     }
     expectInternalError(await h.waitFor(poisonous));
-    const logged = errors.filter((error): error is ExecutionFault => error instanceof ExecutionFault && error.executionId === poisonous);
+    const logged = reports.filter(({ error }) => error instanceof ExecutionFault && error.executionId === poisonous);
     expect(logged.length).toBeGreaterThan(0);
-    expect(logged[0]!.stack).toMatch(/RangeError/);
+    expect((logged[0]!.error as Error).stack).toMatch(/RangeError/);
+    // The report names the execution, for the log line's child logger.
+    expect(logged[0]!.context).toEqual({ executionId: poisonous });
 
     // The runtime goes on: the batch and its checkpoint moved past the poison.
     const after = await h.engine.startTrigger(workflow.id, 'start', { n: 50 });

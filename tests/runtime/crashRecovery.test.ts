@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { freePort, launchServer, type ServerProcess, killAll, poll as pollUntil } from '../support/serverProcess.js';
 
 interface LoggedEvent {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { freePort, launchServer, poll, postGraphQL, type ServerProcess } from '../support/serverProcess.js';
 
 const EXECUTIONS = 200;

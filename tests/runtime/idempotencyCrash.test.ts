@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { freePort, launchServer, type ServerProcess, killAll } from '../support/serverProcess.js';
 
 const KEYS = Array.from({ length: 60 }, (_, i) => `crash-key-${i}`);

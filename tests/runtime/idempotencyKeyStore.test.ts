@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../../src/db/migrator.js';
 import { IdempotencyKeyStore } from '../../src/runtime/idempotency/idempotencyKeyStore.js';
 import { BACKENDS, type Backend } from '../support/backends.js';
 
@@ -9,7 +10,7 @@ describe.each(BACKENDS)('idempotency keys on $name', ({ create }) => {
   let keys: IdempotencyKeyStore;
   beforeAll(async () => {
     backend = await create();
-    await Promise.all([IdempotencyKeyStore.migrate(backend.db), IdempotencyKeyStore.migrate(backend.db)]);
+    await migrate(backend.db);
     keys = new IdempotencyKeyStore(backend.db);
   }, 120_000);
   afterAll(async () => {

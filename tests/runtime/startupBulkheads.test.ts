@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresClient, type PostgresClient } from '../../src/db/postgresClient.js';
-import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { createPostgresEventStore } from '../../src/eventstore/postgresEventStore.js';
-import { migrateEventStore } from '../../src/eventstore/postgresSchema.js';
+import { migrate } from '../../src/db/migrator.js';
 import type { EventStore } from '../../src/eventstore/eventStore.js';
 import { MAX_RECOVERIES } from '../../src/runtime/processManager/processManager.js';
 import { appendStream, endlessDelay, startedEvent } from '../support/craftedStreams.js';
@@ -29,7 +29,7 @@ describe('a server started on a log that holds a poisonous execution', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     db = createPostgresClient(database.url);
-    await migrateEventStore(db);
+    await migrate(db);
     store = createPostgresEventStore(db);
   });
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../src/db/testDatabase.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { TIMER_LEASE_MS } from '../../src/runtime/timers/timers.js';
 import { freePort, launchServer, type ServerProcess, killAll, poll as pollUntil } from '../support/serverProcess.js';
 

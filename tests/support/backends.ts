@@ -1,7 +1,7 @@
 import { createPgliteClient } from '../../src/db/pgliteClient.js';
 import { createPostgresClient } from '../../src/db/postgresClient.js';
 import type { SqlClient } from '../../src/db/sqlClient.js';
-import { createTestDatabase } from '../../src/db/testDatabase.js';
+import { createTestDatabase } from './testDatabase.js';
 
 /** A fresh database on one of the two engines the product runs on, and how to get rid of it. */
 export interface Backend {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { TERMINAL_EXECUTION_STATUSES } from '../../src/domain/execution/events.js';
 import type { ExecutionState } from '../../src/domain/execution/state.js';
 import type { WorkflowDefinition } from '../../src/domain/workflow/workflow.js';
-import { migrateEventStore } from '../../src/eventstore/postgresSchema.js';
+import { migrate } from '../../src/db/migrator.js';
 import { createPostgresEventStore } from '../../src/eventstore/postgresEventStore.js';
 import type { EventStore, RecordedEvent } from '../../src/eventstore/eventStore.js';
 import { executionStreamId } from '../../src/domain/execution/events.js';
@@ -24,7 +24,7 @@ export interface Harness {
 }
 
 export async function createHarness(backend: Backend, options: Partial<EngineOptions> = {}): Promise<Harness> {
-  await migrateEventStore(backend.db);
+  await migrate(backend.db);
   const store = createPostgresEventStore(backend.db);
   const engines: Engine[] = [];
   const newEngine = (extra: Partial<EngineOptions> = {}) => {

@@ -158,3 +158,6 @@ export const TERMINAL_EXECUTION_STATUSES: ReadonlySet<ExecutionStatus> = new Set
 
 export const executionStreamId = (executionId: string): string => `execution-${executionId}`;
 export const EXECUTION_STREAM_PREFIX = 'execution-';
+
+/** An event of an execution's stream as stored (a RecordedEvent), as the domain knows it: the type says what its data holds. */
+export const toExecutionEvent = (event: { type: string; data: unknown }): ExecutionEvent => ({ type: event.type, data: event.data }) as ExecutionEvent;

@@ -81,10 +81,6 @@ export class Admission {
     });
   }
 
-  static migrate(db: SqlClient): Promise<void> {
-    return SlotStore.migrate(db);
-  }
-
   async start(): Promise<void> {
     await this.feed.start();
     this.sweepTimer = setInterval(() => this.scheduleSweep(), SWEEP_INTERVAL_MS);

@@ -1,9 +1,6 @@
 import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
 import { admissible, type QueuedSlot } from './queueOrder.js';
 
-// Serialises concurrent migrations of several processes: CREATE ... IF NOT EXISTS still races.
-const MIGRATION_LOCK = 7_240_118_303;
-
 export type SlotState = 'QUEUED' | 'RUNNING' | 'DONE';
 
 export interface Reservation {
@@ -52,27 +49,6 @@ const toSlot = (row: Row): SlotRow => ({
  */
 export class SlotStore {
   constructor(private readonly db: SqlClient) {}
-
-  static async migrate(db: SqlClient): Promise<void> {
-    await db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await tx.query(`CREATE TABLE IF NOT EXISTS execution_slots (
-        execution_id text PRIMARY KEY,
-        workflow_id text NOT NULL,
-        trigger_node_id text NOT NULL,
-        trigger_type text NOT NULL,
-        state text NOT NULL,
-        confirmed boolean NOT NULL,
-        max_concurrent integer,
-        seq bigserial,
-        version integer NOT NULL,
-        updated_at timestamptz NOT NULL
-      )`);
-      await tx.query('CREATE INDEX IF NOT EXISTS execution_slots_workflow ON execution_slots (workflow_id, state, seq)');
-      // The per-user limit (settings.maxConcurrentExecutionsPerUser): rows written before it have neither.
-      await tx.query('ALTER TABLE execution_slots ADD COLUMN IF NOT EXISTS user_id text, ADD COLUMN IF NOT EXISTS max_per_user integer');
-    });
-  }
 
   /**
    * Takes a slot for a new execution, or a place at the end of the queue when its workflow or its

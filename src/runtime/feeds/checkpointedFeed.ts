@@ -1,13 +1,13 @@
 import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
 import type { EventStore, RecordedEvent, Subscription, SubscriptionFilter } from '../../eventstore/eventStore.js';
-import { loadRuntimeCheckpoint, saveRuntimeCheckpoint } from '../processManager/runtimeCheckpoints.js';
+import { loadCheckpoint, saveCheckpoint } from '../../eventstore/checkpoints.js';
 
 const CAUGHT_UP_TIMEOUT_MS = 5_000;
 
 export interface FeedOptions {
   store: EventStore;
   db: SqlClient;
-  /** Key of the checkpoint in `runtime_checkpoints` (created by RuntimeStore.migrate). */
+  /** Key of the checkpoint in `runtime_checkpoints`. */
   name: string;
   filter: SubscriptionFilter;
   /**
@@ -31,12 +31,12 @@ export class CheckpointedFeed {
   async start(): Promise<void> {
     if (this.subscription) return;
     const { store, db, name, filter, onError } = this.options;
-    const from = (await loadRuntimeCheckpoint(db, name)) ?? 'start';
+    const from = (await loadCheckpoint(db, 'runtime_checkpoints', name)) ?? 'start';
     this.subscription = store.subscribe({
       from,
       filter,
       batchSize: 500,
-      handler: (events) => this.options.handle(events, (tx) => saveRuntimeCheckpoint(tx, name, events.at(-1)!.position)),
+      handler: (events) => this.options.handle(events, (tx) => saveCheckpoint(tx, 'runtime_checkpoints', name, events.at(-1)!.position)),
       onError,
     });
   }

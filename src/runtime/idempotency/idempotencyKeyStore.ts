@@ -1,8 +1,5 @@
 import type { SqlClient } from '../../db/sqlClient.js';
 
-// Serialises concurrent migrations of several processes: CREATE ... IF NOT EXISTS still races.
-const MIGRATION_LOCK = 7_240_118_304;
-
 /**
  * The `idempotency_keys` table: (workflow, key) -> the execution that key starts, and when the
  * key was first used. A key is claimed before its execution starts, so a process that dies in
@@ -10,20 +7,6 @@ const MIGRATION_LOCK = 7_240_118_304;
  */
 export class IdempotencyKeyStore {
   constructor(private readonly db: SqlClient) {}
-
-  static async migrate(db: SqlClient): Promise<void> {
-    await db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await tx.query(`CREATE TABLE IF NOT EXISTS idempotency_keys (
-        workflow_id text NOT NULL,
-        key text NOT NULL,
-        execution_id text NOT NULL,
-        created_at timestamptz NOT NULL,
-        PRIMARY KEY (workflow_id, key)
-      )`);
-      await tx.query('CREATE INDEX IF NOT EXISTS idempotency_keys_created_at ON idempotency_keys (created_at)');
-    });
-  }
 
   /**
    * The execution id the key stands for: `executionId` when the key is new or its last use is not

@@ -32,10 +32,6 @@ export class IdempotentStarts {
     this.keys = new IdempotencyKeyStore(options.db);
   }
 
-  static migrate(db: SqlClient): Promise<void> {
-    return IdempotencyKeyStore.migrate(db);
-  }
-
   start(): void {
     this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();

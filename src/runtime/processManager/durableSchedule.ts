@@ -1,4 +1,5 @@
-import { toExecutionEvent, type ExecutionCommandHandler } from '../../commands/executionCommandHandler.js';
+import { type ExecutionCommandHandler } from '../../commands/executionCommandHandler.js';
+import { toExecutionEvent } from '../../domain/execution/events.js';
 import type { SqlExecutor } from '../../db/sqlClient.js';
 import type { ExecutionEvent } from '../../domain/execution/events.js';
 import type { NodeTypeLookup } from '../../domain/workflow/nodeCapabilities.js';

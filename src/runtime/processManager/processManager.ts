@@ -7,6 +7,7 @@ import type { DurableSchedule } from './durableSchedule.js';
 import { isExecutionFault, type ExecutionFaults } from '../executionFaults.js';
 import type { NodeRunner } from '../runner/nodeRunner.js';
 import type { RuntimeStore } from './runtimeStore.js';
+import type { ErrorReporter } from '../../errors/errorReporter.js';
 
 /** Events after which some idle node may have become ready (or the execution may be done). */
 const READINESS_EVENTS = new Set<ExecutionEvent['type']>([
@@ -64,7 +65,7 @@ export class ProcessManager {
     private readonly runner: NodeRunner,
     private readonly schedule: DurableSchedule,
     private readonly faults: ExecutionFaults,
-    private readonly onError: (error: unknown) => void = () => {},
+    private readonly onError: ErrorReporter = () => {},
   ) {}
 
   /** Follows the event log from the checkpoint; unfinished executions are resumed by `recover`. */
@@ -99,7 +100,7 @@ export class ProcessManager {
         else await this.recoverOne(executionId);
       } catch (error) {
         // A lost connection: this one stays counted and unresumed until the next start.
-        this.onError(error);
+        this.onError(error, { executionId });
       }
     }
   }
@@ -190,7 +191,7 @@ export class ProcessManager {
     }
     const ending = Promise.allSettled(jobs)
       .then(() => this.runtimeStore.endRecovery(executionId))
-      .catch(this.onError)
+      .catch((error: unknown) => this.onError(error, { executionId }))
       .finally(() => this.ending.delete(ending));
     this.ending.add(ending);
   }

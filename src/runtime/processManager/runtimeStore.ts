@@ -1,5 +1,5 @@
 import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
-import { loadRuntimeCheckpoint, saveRuntimeCheckpoint } from './runtimeCheckpoints.js';
+import { loadCheckpoint, saveCheckpoint } from '../../eventstore/checkpoints.js';
 
 /**
  * What the runtime keeps besides events: its subscription checkpoint and the executions it has
@@ -13,14 +13,8 @@ export class RuntimeStore {
     private readonly name: string,
   ) {}
 
-  static async migrate(db: SqlClient): Promise<void> {
-    await db.query('CREATE TABLE IF NOT EXISTS runtime_checkpoints (name text PRIMARY KEY, position text NOT NULL)');
-    await db.query('CREATE TABLE IF NOT EXISTS runtime_active_executions (name text NOT NULL, execution_id text NOT NULL, PRIMARY KEY (name, execution_id))');
-    await db.query('CREATE TABLE IF NOT EXISTS runtime_recoveries (name text NOT NULL, execution_id text NOT NULL, unfinished integer NOT NULL, PRIMARY KEY (name, execution_id))');
-  }
-
   checkpoint(): Promise<string | null> {
-    return loadRuntimeCheckpoint(this.db, this.name);
+    return loadCheckpoint(this.db, 'runtime_checkpoints', this.name);
   }
 
   async activeExecutions(): Promise<string[]> {
@@ -68,7 +62,7 @@ export class RuntimeStore {
       if (finished.length > 0) {
         await tx.query('DELETE FROM runtime_active_executions WHERE name = $1 AND execution_id = ANY($2::text[])', [this.name, finished]);
       }
-      await saveRuntimeCheckpoint(tx, this.name, position);
+      await saveCheckpoint(tx, 'runtime_checkpoints', this.name, position);
     });
   }
 }

@@ -15,6 +15,7 @@ import type { ExpressionEvaluator } from '../expressions/expressionPool.js';
 import { attemptScope, type AttemptScope, type ExpressionBindings } from './attemptScope.js';
 import { resolveParameters } from './resolveParameters.js';
 import { Semaphore } from './semaphore.js';
+import type { ErrorReporter } from '../../errors/errorReporter.js';
 
 export interface NodeJob {
   executionId: string;
@@ -42,7 +43,7 @@ export interface NodeRunnerOptions {
    * this bound is far above `concurrency`: the more of them wait on one append, the fewer commits.
    */
   computeConcurrency: number;
-  onError?: (error: unknown, job: NodeJob) => void;
+  onError?: ErrorReporter;
   /** Fails the execution of a job whose handling failed (an error other than a refusal or a lost connection). */
   faults?: ExecutionFaults;
 }
@@ -82,7 +83,7 @@ export class NodeRunner {
   ) {
     this.slots = new Semaphore(options.concurrency);
     this.computeSlots = new Semaphore(options.computeConcurrency);
-    this.outage = new OutageReporter((error, job) => options.onError?.(error, job));
+    this.outage = new OutageReporter((error, job) => options.onError?.(error, { executionId: job.executionId, nodeId: job.nodeId }));
   }
 
   /** Resolves when the job has settled (at once when the runner stops, with the job in hand when it is). */

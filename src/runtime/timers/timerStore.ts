@@ -20,20 +20,6 @@ interface TimerRow {
 export class TimerStore {
   constructor(private readonly db: SqlClient) {}
 
-  static async migrate(db: SqlClient): Promise<void> {
-    await db.query(`CREATE TABLE IF NOT EXISTS timers (
-      id text PRIMARY KEY,
-      kind text NOT NULL,
-      execution_id text NOT NULL,
-      node_id text NOT NULL,
-      attempt integer NOT NULL,
-      due_at timestamptz NOT NULL,
-      locked_until timestamptz
-    )`);
-    await db.query('CREATE INDEX IF NOT EXISTS timers_due_at ON timers (due_at)');
-    await db.query('CREATE INDEX IF NOT EXISTS timers_node ON timers (execution_id, node_id)');
-  }
-
   /** Deletes what was cleared, then sets the timers; a timer set again with another due time is unlocked. */
   static async apply(tx: SqlExecutor, changes: TableChanges<Timer>): Promise<void> {
     await changes.deleteCleared(tx, 'timers');

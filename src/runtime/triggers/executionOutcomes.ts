@@ -1,4 +1,4 @@
-import { toExecutionEvent } from '../../commands/executionCommandHandler.js';
+import { toExecutionEvent } from '../../domain/execution/events.js';
 import type { SqlClient } from '../../db/sqlClient.js';
 import { EXECUTION_STREAM_PREFIX } from '../../domain/execution/events.js';
 import { foldExecution } from '../../domain/execution/evolve.js';
@@ -7,6 +7,7 @@ import type { EventStore, RecordedEvent } from '../../eventstore/eventStore.js';
 import { isEventTriggerType } from '../../nodes/triggerEvent.js';
 import { CheckpointedFeed } from '../feeds/checkpointedFeed.js';
 import type { EventTriggers } from './eventTriggers.js';
+import type { ErrorReporter } from '../../errors/errorReporter.js';
 
 /** The event every ending execution emits, by how it ended. */
 const OUTCOME_EVENTS: Readonly<Record<string, string>> = {
@@ -31,7 +32,7 @@ export interface ExecutionOutcomesOptions {
   events: EventTriggers;
   /** Longest chain of executions started by outcome events; a workflow that starts itself on completion loops until here. */
   maxChainDepth: number;
-  onError: (error: unknown) => void;
+  onError: ErrorReporter;
 }
 
 /**
@@ -77,7 +78,9 @@ export class ExecutionOutcomes {
     const name = OUTCOME_EVENTS[ending.type]!;
     const outcome = outcomeOf(await this.stateAt(ending));
     if (outcome.chainDepth > this.options.maxChainDepth) {
-      this.options.onError(new Error(`${name} of execution ${outcome.executionId} starts nothing: the event chain is ${this.options.maxChainDepth} executions long`));
+      this.options.onError(new Error(`${name} of execution ${outcome.executionId} starts nothing: the event chain is ${this.options.maxChainDepth} executions long`), {
+        executionId: outcome.executionId,
+      });
       return;
     }
     await this.options.events.emit(name, outcome, { sourceId: ending.id, context: { causationId: ending.id } });

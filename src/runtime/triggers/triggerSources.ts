@@ -6,7 +6,6 @@ import { EventTriggers } from './eventTriggers.js';
 import { ExecutionOutcomes } from './executionOutcomes.js';
 import { Scheduler } from './scheduler.js';
 import { TriggerCatalog } from './triggerCatalog.js';
-import { migrateTriggerTables } from './triggerTables.js';
 import { WebhookRegistry } from './webhookRegistry.js';
 import { WebhookTrigger } from './webhookTrigger.js';
 
@@ -37,10 +36,6 @@ export class TriggerSources {
     this.webhook = new WebhookTrigger(this.webhooks, workflows, start);
     this.events = new EventTriggers(db, this.catalog, workflows, start);
     this.outcomes = new ExecutionOutcomes({ store, db, events: this.events, maxChainDepth: options.maxEventChainDepth, onError });
-  }
-
-  static migrate(db: SqlClient): Promise<void> {
-    return migrateTriggerTables(db);
   }
 
   async start(): Promise<void> {

@@ -22,19 +22,6 @@ type JobKey = Pick<ExternalJob, 'executionId' | 'nodeId' | 'attempt'>;
 export class WorkQueueStore {
   constructor(private readonly db: SqlClient) {}
 
-  static async migrate(db: SqlClient): Promise<void> {
-    await db.query(`CREATE TABLE IF NOT EXISTS external_jobs (
-      execution_id text NOT NULL,
-      node_id text NOT NULL,
-      attempt integer NOT NULL,
-      queue text NOT NULL,
-      available_at timestamptz NOT NULL,
-      reserved_until timestamptz,
-      PRIMARY KEY (execution_id, node_id)
-    )`);
-    await db.query('CREATE INDEX IF NOT EXISTS external_jobs_queue ON external_jobs (queue, available_at)');
-  }
-
   static async apply(tx: SqlExecutor, changes: TableChanges<ExternalJob>): Promise<void> {
     await changes.deleteCleared(tx, 'external_jobs');
     const jobs = changes.rows;

@@ -1,1 +1,0 @@
-ALTER TABLE "node_execution_state" ADD COLUMN "error_code" text;
