@@ -106,7 +106,7 @@ describe('the execution viewer in Chromium against a server process', () => {
       expect((await server.gql(STATUS, { id: executionId })).execution.status).toBe('COMPLETED');
 
       // The time slider: after the second event (ExecutionStarted, then the trigger queued) nothing has completed.
-      await expect.poll(() => page.locator('.event-log tbody tr').count(), { timeout: WAIT_MS }).toBeGreaterThan(5);
+      await expect.poll(() => page.locator('.event-log .event-row[data-event-number]').count(), { timeout: WAIT_MS }).toBeGreaterThan(5);
       await page.locator('input[type="range"][name="event"]').fill('2');
       await expect.poll(() => nodeStatus(page, 'wait3'), { timeout: WAIT_MS }).not.toBe('COMPLETED');
       expect(await executionStatus(page)).not.toBe('COMPLETED');
