@@ -34,7 +34,11 @@ export class UpdateBatcher {
   private scheduled = false;
   readonly stats: ApplyStats = { frames: 0, nodesApplied: 0, lastApplyMs: 0, maxApplyMs: 0, totalApplyMs: 0, lastFrameMs: 0, maxFrameMs: 0 };
 
-  constructor(private readonly apply: (batch: Batch) => void) {
+  constructor(
+    private readonly apply: (batch: Batch) => void,
+    /** Told after each frame's writes, with the timings so far. */
+    private readonly measured: (stats: ApplyStats, nodes: number) => void,
+  ) {
     window.cascadeViewerStats = this.stats;
   }
 
@@ -59,6 +63,7 @@ export class UpdateBatcher {
     stats.lastApplyMs = applied;
     stats.maxApplyMs = Math.max(stats.maxApplyMs, applied);
     stats.totalApplyMs += applied;
+    this.measured(stats, batch.nodes.size);
     requestAnimationFrame(() => {
       stats.lastFrameMs = performance.now() - start;
       stats.maxFrameMs = Math.max(stats.maxFrameMs, stats.lastFrameMs);

@@ -52,7 +52,11 @@ class ExecutionScreen {
     HTMLButtonElement
   >;
   private readonly message = h('p', { class: 'error', role: 'alert' });
-  private readonly batcher = new UpdateBatcher((batch) => this.apply(batch));
+  private readonly batcher = new UpdateBatcher(
+    (batch) => this.apply(batch),
+    (stats, nodes) =>
+      (this.stats.textContent = `${stats.frames} live updates applied; the last one, ${nodes} nodes, in ${stats.lastApplyMs.toFixed(2)} ms (slowest ${stats.maxApplyMs.toFixed(2)} ms)`),
+  );
   private readonly dag: DagView;
   /** The slider's event while looking at the past; null while live. */
   private viewing: number | null = null;
@@ -146,8 +150,6 @@ class ExecutionScreen {
     this.gantt.tick(Date.now(), !FINISHED.has(this.summary.status));
     this.fetchEvents();
     if (this.selected && batch.nodes.has(this.selected) && this.viewing === null) this.refreshInspector();
-    const stats = this.batcher.stats;
-    this.stats.textContent = `${stats.frames} updates applied; the last one, ${batch.nodes.size} nodes, in ${stats.lastApplyMs.toFixed(2)} ms (slowest ${stats.maxApplyMs.toFixed(2)} ms)`;
   }
 
   private paintAll(nodes: Iterable<NodeState>, summary: ExecutionSummary): void {
