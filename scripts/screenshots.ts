@@ -73,7 +73,7 @@ async function main(): Promise<void> {
       (status) => status === 'COMPLETED',
       60_000,
     );
-    await page.locator('[data-node-id="approve"]').click();
+    await page.locator('[data-node-id="ship"]').click();
     await page.locator('.inspector h2').waitFor();
     await snap(page, 'viewer-execution-inspector');
     await page.goto(`${server.url}/executions`);
