@@ -15,6 +15,7 @@ import { LiveSinks, type SubscriptionContext } from './live/liveSinks.js';
 import type { SlowSubscriberLimits } from './live/socketSink.js';
 import { createResolvers } from './resolvers.js';
 import { assertResolversMatch, readSchemaSource } from './schema.js';
+import { viewerRoutes } from './viewerRoutes.js';
 import { webhookRoutes } from './webhookRoutes.js';
 
 export interface ServerOptions extends ApiDeps {
@@ -80,6 +81,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   // An encapsulated plugin: it swaps the body parsers for raw buffers on its own routes only.
   app.register(webhookRoutes, { engine: options.engine, bodyLimit });
   app.register(graphiqlRoutes);
+  app.register(viewerRoutes);
   app.get('/health', { config: { rateLimit: false } }, async (_, reply) => {
     const report = await checkHealth(options);
     return reply.code(report.status === 'ok' ? 200 : 503).send(report);

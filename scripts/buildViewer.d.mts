@@ -1,0 +1,2 @@
+/** Bundles src/viewer into dist/viewer (app.js, viewer.css, index.html). */
+export function buildViewer(): Promise<void>;

@@ -1,0 +1,111 @@
+import { gql } from '../api.js';
+import { duration, h, json } from '../dom.js';
+import { parseJson } from '../jsonInput.js';
+import { navigate } from '../navigation.js';
+import { errorText } from '../pages/page.js';
+import { NODE_AT, NODE_NOW, RERUN, RETRY, SKIP, type Causation, type NodeDetail } from './executionModel.js';
+import type { Attempt } from './gantt.js';
+
+interface Context {
+  executionId: string;
+  /** The slider's event, or null when live. */
+  eventNumber: number | null;
+  attempts: Attempt[];
+  /** After a control acted: the page follows the execution live again. */
+  acted: () => void;
+}
+
+function section(title: string, ...content: Array<Node | string>): HTMLElement {
+  return h('section', {}, h('h3', {}, title), ...content);
+}
+
+const pre = (value: unknown): HTMLPreElement => h('pre', {}, json(value));
+
+function causationText(causation: Causation): HTMLElement {
+  const rule = `${causation.decision}${causation.decidedAtEvent ? ` at event ${causation.decidedAtEvent}` : ''}; rule ${causation.triggerRule}${causation.ruleHeld === null ? '' : causation.ruleHeld ? ' held' : ' did not hold'}`;
+  const dependencies = causation.dependencies.map((dep) => h('li', {}, `${dep.nodeId}: ${dep.status}${dep.settledAtEvent ? ` (settled at event ${dep.settledAtEvent})` : ''}`));
+  const edges = causation.incomingEdges.map((edge) =>
+    h('li', {}, `from ${edge.source}${edge.sourceOutput ? ` [${edge.sourceOutput}]` : ''}: ${edge.active ? 'active' : 'inactive'}`),
+  );
+  const skipped = causation.skippedByNodes.length ? h('p', {}, `skipped because of: ${causation.skippedByNodes.join(', ')}`) : null;
+  return h('div', { class: 'causation' }, h('p', {}, rule), skipped ?? '', h('ul', {}, ...dependencies, ...edges));
+}
+
+function attemptList(attempts: Attempt[]): HTMLElement {
+  if (!attempts.length) return h('p', {}, 'none started');
+  return h('ol', {}, ...attempts.map((each) => h('li', {}, `attempt ${each.attempt}: ${each.outcome}, ${duration((each.endedAt ?? Date.now()) - each.startedAt)}`)));
+}
+
+/** The node's controls: Retry, Skip (with an output, or none), Rerun from it with an edited input. */
+function controls(context: Context, node: NodeDetail, message: HTMLElement): HTMLElement {
+  const skipOutput = h('textarea', { name: 'skipOutput', rows: 2, placeholder: 'output (JSON, optional)', spellcheck: 'false' });
+  const rerunInput = h('textarea', { name: 'rerunInput', rows: 4, spellcheck: 'false' });
+  rerunInput.value = node.input === null || node.input === undefined ? '' : JSON.stringify(node.input, null, 2);
+  const act = (query: string, variables: Record<string, unknown>, then?: (data: unknown) => void) => {
+    message.textContent = '';
+    gql(query, { id: context.executionId, nodeId: node.nodeId, ...variables }).then(
+      (data) => {
+        if (then) return then(data);
+        message.textContent = 'done';
+        context.acted();
+      },
+      (error: unknown) => (message.textContent = errorText(error)),
+    );
+  };
+  const button = (label: string, onClick: () => void) => h('button', { type: 'button', onClick }, label);
+  return h(
+    'div',
+    { class: 'node-controls' },
+    button('Retry', () => act(RETRY, {})),
+    h(
+      'div',
+      {},
+      skipOutput,
+      button('Skip', () => {
+        const output = parseJson(skipOutput.value);
+        if (!output.ok) return void (message.textContent = output.message);
+        act(SKIP, output.value === undefined ? {} : { output: output.value });
+      }),
+    ),
+    h(
+      'div',
+      {},
+      h('label', {}, 'Rerun input (JSON) ', rerunInput),
+      button('Rerun', () => {
+        const data = parseJson(rerunInput.value);
+        if (!data.ok) return void (message.textContent = data.message);
+        act(RERUN, data.value === undefined ? {} : { data: data.value }, (answer) =>
+          navigate(`/executions/${encodeURIComponent((answer as { rerunFromNode: { id: string } }).rerunFromNode.id)}`),
+        );
+      }),
+    ),
+  );
+}
+
+/** The selected node: its state (at the slider's event), attempts, causation and controls. */
+export async function inspect(target: HTMLElement, nodeId: string, context: Context): Promise<void> {
+  const query = context.eventNumber === null ? NODE_NOW : NODE_AT;
+  const data = await gql<{ execution: { nodeStates: NodeDetail[] } | null; nodeCausation: Causation }>(query, {
+    id: context.executionId,
+    nodeId,
+    eventNumber: context.eventNumber,
+  });
+  const node = data.execution?.nodeStates.find((each) => each.nodeId === nodeId);
+  if (!node) return void target.replaceChildren(h('p', {}, `node ${nodeId} is not part of this execution`));
+  const message = h('p', { class: 'error', role: 'alert' });
+  target.replaceChildren(
+    h('h2', {}, `Node ${nodeId} `, h('span', { class: `badge status-${node.status}`, 'data-inspected-status': node.status }, node.status)),
+    h(
+      'p',
+      {},
+      `attempt ${node.attempt}, ${duration(node.durationMs)}${node.reusedFrom ? `, result reused from ${node.reusedFrom}` : ''}${node.message ? `, ${node.message}` : ''}`,
+    ),
+    node.error ? section('Error', h('pre', { class: 'error' }, `${node.error}${node.errorCode ? ` (${node.errorCode})` : ''}`)) : '',
+    node.skipReason ? section('Skip reason', h('p', {}, node.skipReason)) : '',
+    section('Input', pre(node.input)),
+    section('Output', pre(node.output), node.outputName ? h('p', {}, `output taken: ${node.outputName}`) : ''),
+    section('Attempts', attemptList(context.attempts)),
+    section('Causation', causationText(data.nodeCausation)),
+    section('Controls', controls(context, node, message), message),
+  );
+}
