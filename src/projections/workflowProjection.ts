@@ -2,7 +2,6 @@ import type { SqlExecutor } from '../db/sqlClient.js';
 import type { Workflow } from '../domain/workflow/workflow.js';
 import type { WorkflowEvent } from '../domain/workflow/workflowEvents.js';
 import type { RecordedEvent } from '../eventstore/eventStore.js';
-import { webhookPathOf } from '../nodes/triggerWebhook.js';
 import { excludedSet, insertRows, type ColumnSpec } from './insertRows.js';
 
 interface WorkflowRow {
