@@ -94,7 +94,9 @@ function classify(error: GraphQLErrorLike, { bodyLimit, maxTokens }: RequestLimi
   if (original === undefined || original === null) return [described('BAD_USER_INPUT', error.message)];
   // A field's error: GraphQL over HTTP answers 200 whatever the code.
   if (original instanceof DomainError || original instanceof ApiError) {
-    return [{ message: original.message, extensions: { ...original.details, code: original.code }, statusCode: WHOLE_REQUEST_CODES.has(original.code) ? statusOf(original.code) : 200 }];
+    return [
+      { message: original.message, extensions: { ...original.details, code: original.code }, statusCode: WHOLE_REQUEST_CODES.has(original.code) ? statusOf(original.code) : 200 },
+    ];
   }
   if (original instanceof ConcurrencyError) {
     return [{ message: original.message, extensions: { code: original.code }, statusCode: 200 }];
