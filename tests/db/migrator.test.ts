@@ -155,7 +155,8 @@ describe('the migrator on PostgreSQL', () => {
 
     const { workflow_webhook: dropped, ...kept } = before;
     expect(dropped).toBeDefined();
-    expect(await allRows(db)).toEqual(kept);
+    // Columns that later migrations add (with no value for old rows) are not data that was there.
+    expect(await allRows(db)).toMatchObject(kept);
     const { rows: drizzle } = await db.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = 'drizzle'");
     expect(drizzle).toEqual([]);
 
