@@ -228,7 +228,8 @@ export class NodeRunner {
     };
     return runAhead({
       computesInProcess: (typeName) => computed(typeName) !== null,
-      outcome: (nodeId, attempt, state) => this.outcome({ ...job, nodeId, attempt }, { ...computed(state.graph.nodes.get(nodeId)!.type)!, state, controller, leased: false }),
+      outcome: (nodeId, attempt, state, signal) =>
+        this.outcome({ ...job, nodeId, attempt }, { ...computed(state.graph.nodes.get(nodeId)!.type)!, state, controller: following(signal), leased: false }),
       start: (nodeId, attempt) => this.startCommand({ ...job, nodeId, attempt }, null),
       signal: controller.signal,
     });
@@ -320,6 +321,14 @@ interface Attempt {
   controller: AbortController;
   /** Started under a lease before it runs (a type with side effects): its progress is recorded. */
   leased: boolean;
+}
+
+/** A controller that aborts with `signal`: a run-ahead's attempt stops with its job or its budget. */
+function following(signal: AbortSignal): AbortController {
+  const controller = new AbortController();
+  if (signal.aborted) controller.abort(signal.reason);
+  else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  return controller;
 }
 
 const unknownType = (type: string) => new PermanentNodeError(`node type ${type} is not registered in this process`, 'UNKNOWN_NODE_TYPE');

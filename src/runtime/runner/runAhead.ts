@@ -10,9 +10,10 @@ import { attemptBound } from './attemptBound.js';
  */
 export const MAX_RUN_AHEAD = 64;
 /**
- * Longest a commit waits for its run-ahead (plus the evaluation under way): the stream's other
- * commands (a pause, a cancel, a worker's completion) queue behind it, and an expression may take
- * up to its time bound. 64 steps take about 15 ms here at rest; the margin is for a loaded machine.
+ * Longest a commit waits for its run-ahead: the stream's other commands (a pause, a cancel, a
+ * worker's completion) queue behind it. An evaluation still under way then is aborted and its node
+ * left to its own job, so that one slow expression (up to its time bound) never holds the commit.
+ * 64 steps take about 15 ms here at rest; the margin is for a loaded machine.
  */
 export const RUN_AHEAD_BUDGET_MS = 1000;
 
@@ -21,8 +22,8 @@ const QUEUE_READY: ExecutionCommand = { type: 'QueueReadyNodes' };
 export interface RunAheadOptions {
   /** Whether a node of this type is computed in process, before its start is recorded. */
   computesInProcess(type: string): boolean;
-  /** The attempt's outcome (CompleteNode, FailNode, or ReleaseNode when the runtime stops). */
-  outcome(nodeId: string, attempt: number, state: ExecutionState): Promise<ExecutionCommand>;
+  /** The attempt's outcome (CompleteNode, FailNode, or ReleaseNode when the runtime stops), computed until `signal` aborts. */
+  outcome(nodeId: string, attempt: number, state: ExecutionState, signal: AbortSignal): Promise<ExecutionCommand>;
   start(nodeId: string, attempt: number): ExecutionCommand;
   /** The job's signal: once it aborts (cancelled, stopping, the job's own bound), nothing more runs ahead. */
   signal: AbortSignal;
@@ -48,9 +49,10 @@ export function runAhead(options: RunAheadOptions): RunAhead {
       const { nodeId, attempt } = event.data;
       const node = state.graph.nodes.get(nodeId);
       if (!node || !options.computesInProcess(node.type) || attemptBound(state, nodeId, Date.now())) continue;
-      const outcome = await options.outcome(nodeId, attempt, state);
-      // An outcome of an aborted job is the abort's, not the node's.
-      if (options.signal.aborted || outcome.type === 'ReleaseNode') break;
+      const budget = AbortSignal.any([options.signal, AbortSignal.timeout(Math.max(0, Math.ceil(until - performance.now())))]);
+      const outcome = await options.outcome(nodeId, attempt, state, budget);
+      // An outcome of an aborted job, or past the budget, is the abort's, not the node's.
+      if (budget.aborted || outcome.type === 'ReleaseNode') break;
       left -= 1;
       groups.push([options.start(nodeId, attempt), outcome, QUEUE_READY]);
     }
