@@ -18,12 +18,15 @@ interface Update {
   changedNodes?: Array<{ nodeId: string; status: string }>;
 }
 
-/** `start`, a `gate` that waits for the test (an external node), then `length` noops one after the other. */
+/**
+ * `start`, a `gate` that waits for the test (an external node), then `length` noops one after the
+ * other, each with a timeoutMs so that none runs ahead: every step is a commit and a message of its own.
+ */
 const gated = (length: number) => {
   const nodes = [
     { id: 'start', type: 'trigger.manual' },
     { id: 'gate', type: 'external', parameters: { queue: 'live' } },
-    ...Array.from({ length }, (_, i) => ({ id: `n${i}`, type: 'noop' })),
+    ...Array.from({ length }, (_, i) => ({ id: `n${i}`, type: 'noop', timeoutMs: 600_000 })),
   ];
   return { name: 'live', nodes, connections: nodes.slice(1).map((node, i) => ({ source: nodes[i]!.id, target: node.id })) };
 };
