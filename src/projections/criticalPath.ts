@@ -5,30 +5,6 @@
 
 export type Dependencies = ReadonlyMap<string, readonly string[]>;
 
-/** Kahn's algorithm, seeded in the given order; dependencies outside `nodeIds` are ignored. */
-export function topologicalOrder(nodeIds: readonly string[], dependencies: Dependencies): string[] {
-  const waitingFor = new Map(nodeIds.map((id) => [id, 0]));
-  const dependents = new Map<string, string[]>();
-  for (const id of nodeIds) {
-    for (const upstream of dependencies.get(id) ?? []) {
-      if (!waitingFor.has(upstream)) continue;
-      waitingFor.set(id, waitingFor.get(id)! + 1);
-      const list = dependents.get(upstream) ?? [];
-      list.push(id);
-      dependents.set(upstream, list);
-    }
-  }
-  const order = nodeIds.filter((id) => waitingFor.get(id) === 0);
-  for (let index = 0; index < order.length; index++) {
-    for (const next of dependents.get(order[index]!) ?? []) {
-      const left = waitingFor.get(next)! - 1;
-      waitingFor.set(next, left);
-      if (left === 0) order.push(next);
-    }
-  }
-  return order;
-}
-
 export interface HeaviestPath {
   /** From the first node that weighs anything to the last; empty when nothing weighs. */
   path: string[];

@@ -1,6 +1,6 @@
 import { SETTLED_NODE_STATUSES, type ExecutionStatus, type NodeStatus } from '../domain/execution/events.js';
 import type { ExecutionState, NodeState } from '../domain/execution/state.js';
-import { topologicalOrder } from './criticalPath.js';
+import { topologicalOrder } from '../domain/workflow/graph.js';
 import { elapsedMs, estimateRemainingMs, executionMetrics } from './executionMetrics.js';
 import { dependencyEdge, dependencyRows, isoOrNull, isoTimestamp, nodeOrdinals, nodeSnapshotFromRow, type FlowExecutionRow, type NodeStateRow } from './executionRows.js';
 import type { Adjacency, DependencyEdge, DurationHistory, ExecutionFields, ExecutionSnapshot, ExecutionView, NodeSnapshot, NodeStateView } from './executionViewTypes.js';

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ExecutionEvent } from '../../src/domain/execution/events.js';
 import { foldExecution } from '../../src/domain/execution/evolve.js';
 import type { ExecutionState } from '../../src/domain/execution/state.js';
-import { heaviestPath, topologicalOrder } from '../../src/projections/criticalPath.js';
+import { topologicalOrder } from '../../src/domain/workflow/graph.js';
+import { heaviestPath } from '../../src/projections/criticalPath.js';
 import { executionViewFromState } from '../../src/projections/executionView.js';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');

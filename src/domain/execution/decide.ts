@@ -2,7 +2,7 @@ import { DomainError, invalidState } from '../errors.js';
 import { isTriggerOf, type NodeTypeLookup } from '../workflow/nodeCapabilities.js';
 import type { ExecutionCommand } from './commands.js';
 import { SETTLED_NODE_STATUSES, TERMINAL_EXECUTION_STATUSES, type ExecutionEvent, type ExecutionStarted, type NodeStatus } from './events.js';
-import { buildExecutionGraph, reachableFrom } from './executionGraph.js';
+import { buildGraph, reachableFrom } from '../workflow/graph.js';
 import { readinessOf } from './readiness.js';
 import { forcedByRerun, rerunEvents } from './rerun.js';
 import { retryDelayMs, retryPolicyOf } from './retryPolicy.js';
@@ -65,7 +65,7 @@ function startExecution(command: Command<'StartExecution'>, state: ExecutionStat
   const trigger = workflow.nodes.find((node) => node.id === triggerNodeId);
   if (!trigger) throw new DomainError('NOT_FOUND', `workflow ${workflow.id} has no node ${triggerNodeId}`);
   if (!isTriggerOf(nodeTypes, trigger.type)) throw new DomainError('BAD_USER_INPUT', `node ${triggerNodeId} is a ${trigger.type}, not a trigger`);
-  const affected = reachableFrom(buildExecutionGraph(workflow.nodes, workflow.connections), triggerNodeId);
+  const affected = reachableFrom(buildGraph(workflow.nodes, workflow.connections), [triggerNodeId]);
   const started: ExecutionStarted = {
     type: 'ExecutionStarted',
     data: {
@@ -272,7 +272,7 @@ function skipNode(command: Command<'SkipNode'>, state: ExecutionState, at: strin
 
 function reopen(state: ExecutionState, nodeId: string, at: string): ExecutionEvent[] {
   const resets = new Set(
-    [...reachableFrom(state.graph, nodeId)].filter((id) => {
+    [...reachableFrom(state.graph, [nodeId])].filter((id) => {
       const status = state.nodes.get(id)!.status;
       return id === nodeId || (SETTLED_NODE_STATUSES.has(status) && status !== 'COMPLETED');
     }),

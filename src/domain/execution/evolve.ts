@@ -1,5 +1,5 @@
 import { SETTLED_NODE_STATUSES as SETTLED, type ExecutionEvent, type ExecutionStarted, type NodeReused, type NodeStatus } from './events.js';
-import { buildExecutionGraph } from './executionGraph.js';
+import { buildGraph } from '../workflow/graph.js';
 import { idleNode, type ExecutionState, type NodeState } from './state.js';
 
 /**
@@ -32,7 +32,7 @@ function started({ data }: ExecutionStarted): ExecutionState {
     status: data.waitsForSlot ? 'QUEUED' : 'RUNNING',
     settings: data.settings,
     recovery: data.settings.recovery ?? {},
-    graph: buildExecutionGraph(data.nodes, data.connections),
+    graph: buildGraph(data.nodes, data.connections),
     nodes: new Map(data.nodes.map((node) => [node.id, idleNode(node.id)])),
     candidates: new Set([data.triggerNodeId, ...(data.rerunFrom ? [data.rerunFrom.nodeId] : [])]),
     unsettledDependencies: new Map(data.nodes.map((node) => [node.id, 0])),

@@ -1,6 +1,6 @@
 import { DomainError, invalidState } from '../errors.js';
 import { TERMINAL_EXECUTION_STATUSES, type ExecutionEvent, type ExecutionStarted, type NodeReused, type ReusedStatus } from './events.js';
-import { buildExecutionGraph, reachableFrom } from './executionGraph.js';
+import { buildGraph, reachableFrom } from '../workflow/graph.js';
 import type { Readiness } from './readiness.js';
 import type { ExecutionState, NodeState } from './state.js';
 
@@ -26,9 +26,9 @@ export function rerunEvents(started: ExecutionStarted, request: RerunRequest): E
   if (!TERMINAL_EXECUTION_STATUSES.has(original.status)) {
     throw invalidState(`execution ${original.id} is ${original.status}: only a finished execution can be re-run`, { status: original.status });
   }
-  const graph = buildExecutionGraph(started.data.nodes, started.data.connections);
+  const graph = buildGraph(started.data.nodes, started.data.connections);
   if (!graph.nodes.has(nodeId)) throw new DomainError('NOT_FOUND', `the re-run workflow has no node ${nodeId} downstream of ${started.data.triggerNodeId}`);
-  const runsAgain = reachableFrom(graph, nodeId);
+  const runsAgain = reachableFrom(graph, [nodeId]);
   const reused = reusableNodes(original).filter((node) => graph.nodes.has(node.nodeId) && !runsAgain.has(node.nodeId));
   return [asRerun(started, request), ...reused.map((node) => reusedEvent(original.id, node, started.data.at))];
 }

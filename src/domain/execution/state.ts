@@ -1,6 +1,6 @@
 import type { RecoverySettings, WorkflowSettings } from '../workflow/workflow.js';
 import type { ExecutionStatus, NodeStatus, RerunFrom } from './events.js';
-import type { ExecutionGraph } from './executionGraph.js';
+import type { Graph } from '../workflow/graph.js';
 
 export interface NodeState {
   nodeId: string;
@@ -44,7 +44,7 @@ export interface ExecutionState {
   status: ExecutionStatus;
   settings: WorkflowSettings;
   recovery: RecoverySettings;
-  graph: ExecutionGraph;
+  graph: Graph;
   nodes: Map<string, NodeState>;
   /** Idle nodes whose upstream changed since readiness was last decided for them. */
   candidates: Set<string>;

@@ -3,59 +3,104 @@ import type { Connection, NodeDefinition, WorkflowDefinition } from './workflow.
 
 const NONE: readonly never[] = [];
 
-export class CyclicGraphError extends Error {
-  constructor(readonly nodes: readonly string[]) {
-    super(`Graph has a cycle among: ${nodes.join(', ')}`);
-    this.name = 'CyclicGraphError';
+/**
+ * The one graph model: a definition's adjacency, indexed once so every lookup is O(degree).
+ * Executions keep it in their state, validation and the views read it. Connections to unknown
+ * nodes are left out and a duplicated node id keeps its first definition: validation reports
+ * both, and the graph stays usable for the rest of the checks.
+ */
+export interface Graph {
+  /** By id, in definition order. */
+  nodes: ReadonlyMap<string, NodeDefinition>;
+  incoming: ReadonlyMap<string, readonly Connection[]>;
+  outgoing: ReadonlyMap<string, readonly Connection[]>;
+  /** Distinct upstream node ids, in connection order. */
+  dependencies: ReadonlyMap<string, readonly string[]>;
+  /** Distinct downstream node ids, in connection order. */
+  dependents: ReadonlyMap<string, readonly string[]>;
+}
+
+export function buildGraph(nodes: readonly NodeDefinition[], connections: readonly Connection[]): Graph {
+  const byId = new Map<string, NodeDefinition>();
+  for (const node of nodes) if (!byId.has(node.id)) byId.set(node.id, node);
+  const lists = <T>() => new Map<string, T[]>([...byId.keys()].map((id) => [id, []]));
+  const [incoming, outgoing] = [lists<Connection>(), lists<Connection>()];
+  const [dependencies, dependents] = [lists<string>(), lists<string>()];
+  const seenPairs = new Set<string>();
+  for (const connection of connections) {
+    const { source, target } = connection;
+    if (!byId.has(source) || !byId.has(target)) continue;
+    outgoing.get(source)!.push(connection);
+    incoming.get(target)!.push(connection);
+    const pair = JSON.stringify([source, target]);
+    if (seenPairs.has(pair)) continue;
+    seenPairs.add(pair);
+    dependencies.get(target)!.push(source);
+    dependents.get(source)!.push(target);
   }
+  return { nodes: byId, incoming, outgoing, dependencies, dependents };
+}
+
+/** Every known node reachable from any of `startIds`, the starts included. */
+export function reachableFrom(graph: Graph, startIds: Iterable<string>): Set<string> {
+  const reached = new Set<string>();
+  const queue: string[] = [];
+  for (const id of startIds) {
+    if (graph.nodes.has(id) && !reached.has(id)) {
+      reached.add(id);
+      queue.push(id);
+    }
+  }
+  for (let head = 0; head < queue.length; head++) {
+    for (const next of graph.dependents.get(queue[head]!) ?? NONE) {
+      if (reached.has(next)) continue;
+      reached.add(next);
+      queue.push(next);
+    }
+  }
+  return reached;
 }
 
 /**
- * Adjacency of a definition, built once so every query is proportional to its answer.
- * Connections to unknown nodes are left out and a duplicated node id keeps its first definition:
- * validation reports both, and the graph stays usable for the rest of the checks.
+ * Kahn's order of `nodeIds`, seeded in their order (ties keep it, so the result is deterministic);
+ * dependencies outside `nodeIds` are ignored, and nodes on a cycle are left out.
  */
+export function topologicalOrder(nodeIds: readonly string[], dependencies: ReadonlyMap<string, readonly string[]>): string[] {
+  const waitingFor = new Map(nodeIds.map((id) => [id, 0]));
+  const dependents = new Map<string, string[]>();
+  for (const id of nodeIds) {
+    for (const upstream of dependencies.get(id) ?? NONE) {
+      if (!waitingFor.has(upstream)) continue;
+      waitingFor.set(id, waitingFor.get(id)! + 1);
+      const list = dependents.get(upstream) ?? [];
+      list.push(id);
+      dependents.set(upstream, list);
+    }
+  }
+  const order = nodeIds.filter((id) => waitingFor.get(id) === 0);
+  for (let index = 0; index < order.length; index++) {
+    for (const next of dependents.get(order[index]!) ?? NONE) {
+      const left = waitingFor.get(next)! - 1;
+      waitingFor.set(next, left);
+      if (left === 0) order.push(next);
+    }
+  }
+  return order;
+}
+
+/** The graph as validation asks about it: by node, with the triggers the node types name. */
 export class WorkflowGraph {
-  private readonly nodesById = new Map<string, NodeDefinition>();
-  private readonly ids: string[] = [];
-  private readonly triggerIds: string[] = [];
-  private readonly incomingById = new Map<string, Connection[]>();
-  private readonly outgoingById = new Map<string, Connection[]>();
-  private readonly dependenciesById = new Map<string, string[]>();
-  private readonly dependentsById = new Map<string, string[]>();
+  readonly graph: Graph;
+  private readonly ids: string[];
+  private readonly triggerIds: string[];
 
   constructor(
     definition: Pick<WorkflowDefinition, 'nodes' | 'connections'>,
     private readonly nodeTypes: NodeTypeLookup,
   ) {
-    for (const node of definition.nodes) this.addNode(node);
-    const seenPairs = new Set<string>();
-    for (const connection of definition.connections) this.addConnection(connection, seenPairs);
-  }
-
-  private addNode(node: NodeDefinition): void {
-    if (this.nodesById.has(node.id)) return;
-    this.nodesById.set(node.id, node);
-    this.ids.push(node.id);
-    if (isTriggerOf(this.nodeTypes, node.type)) this.triggerIds.push(node.id);
-    this.incomingById.set(node.id, []);
-    this.outgoingById.set(node.id, []);
-    this.dependenciesById.set(node.id, []);
-    this.dependentsById.set(node.id, []);
-  }
-
-  private addConnection(connection: Connection, seenPairs: Set<string>): void {
-    const { source, target } = connection;
-    const incoming = this.incomingById.get(target);
-    const outgoing = this.outgoingById.get(source);
-    if (incoming === undefined || outgoing === undefined) return;
-    incoming.push(connection);
-    outgoing.push(connection);
-    const pair = JSON.stringify([source, target]);
-    if (seenPairs.has(pair)) return;
-    seenPairs.add(pair);
-    this.dependenciesById.get(target)?.push(source);
-    this.dependentsById.get(source)?.push(target);
+    this.graph = buildGraph(definition.nodes, definition.connections);
+    this.ids = [...this.graph.nodes.keys()];
+    this.triggerIds = this.ids.filter((id) => this.isTrigger(id));
   }
 
   /** Node ids in definition order. */
@@ -64,15 +109,15 @@ export class WorkflowGraph {
   }
 
   has(id: string): boolean {
-    return this.nodesById.has(id);
+    return this.graph.nodes.has(id);
   }
 
   node(id: string): NodeDefinition | undefined {
-    return this.nodesById.get(id);
+    return this.graph.nodes.get(id);
   }
 
   isTrigger(id: string): boolean {
-    const node = this.nodesById.get(id);
+    const node = this.graph.nodes.get(id);
     return node !== undefined && isTriggerOf(this.nodeTypes, node.type);
   }
 
@@ -81,71 +126,23 @@ export class WorkflowGraph {
     return this.triggerIds;
   }
 
-  /** Distinct upstream node ids. */
   dependencies(id: string): readonly string[] {
-    return this.dependenciesById.get(id) ?? NONE;
+    return this.graph.dependencies.get(id) ?? NONE;
   }
 
-  /** Distinct downstream node ids. */
   dependents(id: string): readonly string[] {
-    return this.dependentsById.get(id) ?? NONE;
+    return this.graph.dependents.get(id) ?? NONE;
   }
 
   incoming(id: string): readonly Connection[] {
-    return this.incomingById.get(id) ?? NONE;
+    return this.graph.incoming.get(id) ?? NONE;
   }
 
   outgoing(id: string): readonly Connection[] {
-    return this.outgoingById.get(id) ?? NONE;
+    return this.graph.outgoing.get(id) ?? NONE;
   }
 
-  /** The nodes an execution started at `startId` involves: itself and everything downstream. */
-  downstreamClosure(startId: string): Set<string> {
-    return this.reachableFrom([startId]);
-  }
-
-  /** Every known node reachable from any of `startIds`, the starts included. */
   reachableFrom(startIds: Iterable<string>): Set<string> {
-    const reached = new Set<string>();
-    const queue: string[] = [];
-    for (const id of startIds) {
-      if (this.has(id) && !reached.has(id)) {
-        reached.add(id);
-        queue.push(id);
-      }
-    }
-    for (let head = 0; head < queue.length; head++) {
-      for (const next of this.dependents(queue[head] as string)) {
-        if (reached.has(next)) continue;
-        reached.add(next);
-        queue.push(next);
-      }
-    }
-    return reached;
-  }
-
-  /**
-   * Kahn's order of `subset` (default: all nodes), counting only edges inside it; ties keep
-   * definition order so the result is deterministic. Throws CyclicGraphError on a cycle.
-   */
-  topologicalOrder(subset?: ReadonlySet<string>): string[] {
-    const members = subset === undefined ? this.ids : this.ids.filter((id) => subset.has(id));
-    const inside = subset === undefined ? (id: string) => this.has(id) : (id: string) => subset.has(id);
-    const pending = new Map<string, number>();
-    for (const id of members) pending.set(id, this.dependencies(id).filter(inside).length);
-    const order = members.filter((id) => pending.get(id) === 0);
-    for (let head = 0; head < order.length; head++) {
-      for (const next of this.dependents(order[head] as string)) {
-        const remaining = pending.get(next);
-        if (remaining === undefined) continue;
-        pending.set(next, remaining - 1);
-        if (remaining === 1) order.push(next);
-      }
-    }
-    if (order.length < members.length) {
-      const ordered = new Set(order);
-      throw new CyclicGraphError(members.filter((id) => !ordered.has(id)));
-    }
-    return order;
+    return reachableFrom(this.graph, startIds);
   }
 }
