@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { MAX_RATE_LIMIT_PER_MINUTE } from '../src/api/guards/requestRate.js';
 import { createPostgresClient } from '../src/db/postgresClient.js';
 import { createTestDatabase } from '../tests/support/testDatabase.js';
 import type { WorkflowDefinition } from '../src/domain/workflow/workflow.js';
@@ -39,7 +40,15 @@ async function startServer(databaseUrl: string): Promise<Server> {
   execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/buildIfStale.mjs', import.meta.url))], { stdio: 'inherit' });
   const port = await freePort();
   const child = spawn(process.execPath, [SERVER_ENTRY], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...(API_KEY ? { CASCADE_ADMIN_KEY: API_KEY } : {}) },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_MINUTE: String(MAX_RATE_LIMIT_PER_MINUTE),
+      ...(API_KEY ? { CASCADE_ADMIN_KEY: API_KEY } : {}),
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const httpUrl = `http://127.0.0.1:${port}`;

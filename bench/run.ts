@@ -84,7 +84,6 @@ async function main(): Promise<void> {
   const live500 = await inFreshEnv((env) => liveUpdates(env, 500));
   const rebuilt = await inFreshEnv((env) => rebuild(env, REBUILD_EVENTS));
   const memory = peakMemory();
-  const e2e = await endToEnd();
 
   const rows: Array<[string, string, string]> = [
     ['baseline: raw PostgreSQL single-row commits/s', baseline.toFixed(0), '(reference)'],
@@ -108,9 +107,11 @@ async function main(): Promise<void> {
       `${(rebuilt.eventsPerSecond / baseline).toFixed(2)} x baseline (target >= 20,000)`,
     ],
     ['peak RSS, 10,000-node execution (MB)', memory.peakRssMb.toFixed(0), 'target <= 300'],
-    ...endToEndRows(e2e),
   ];
+  // Printed before the end-to-end part starts, so that a failure there loses none of these.
   printRows(rows);
+  const e2e = await endToEnd();
+  printRows(endToEndRows(e2e));
 
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
   const results = {
