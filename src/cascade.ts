@@ -15,6 +15,8 @@ import { ProjectionRunner } from './projections/projectionRunner.js';
 import { ReadModel } from './projections/readModel.js';
 import { RetentionJob } from './projections/retention.js';
 import { Engine } from './runtime/engine.js';
+import { loadSecretKeys } from './secrets/secretsKeyFile.js';
+import { SecretStore } from './secrets/secretStore.js';
 
 /** The environment's settings as typed fields (DATABASE_URL is `databaseUrl`, ...), plus the node types. */
 export interface CascadeOptions extends Settings {
@@ -61,6 +63,7 @@ export async function startCascade(options: CascadeOptions = {}): Promise<Cascad
   await migrate(db);
   const store = openEventStore(config, db);
   const readModel = new ReadModel(db);
+  const secrets = new SecretStore(db, await loadSecretKeys(config));
   const projections = new ProjectionRunner({ store, db, onError: logErrors(logger, 'projection error') });
   const engine = new Engine({
     store,
@@ -70,6 +73,7 @@ export async function startCascade(options: CascadeOptions = {}): Promise<Cascad
     expressionTimeoutMs: config.expressionTimeoutMs,
     http: { timeoutMs: config.httpNodeTimeoutMs, maxResponseBytes: config.httpNodeMaxResponseBytes, blockPrivate: config.httpNodeBlockPrivate },
     nodeTypes,
+    secrets,
     logger,
     onError: logErrors(logger, 'runtime error'),
   });
@@ -77,7 +81,7 @@ export async function startCascade(options: CascadeOptions = {}): Promise<Cascad
   await projections.start();
   await engine.open();
   retention?.start();
-  const app = buildServer({ engine, readModel, projections, store, db, logger, queryBounds: config.queryBounds, rateLimitPerMinute: config.rateLimitPerMinute });
+  const app = buildServer({ engine, readModel, projections, store, db, secrets, logger, queryBounds: config.queryBounds, rateLimitPerMinute: config.rateLimitPerMinute });
   await app.listen({ port: config.port, host: config.host });
   // Resuming comes after listening: whatever an unfinished execution does, the server answers.
   const recovery = engine.recover().catch((err: unknown) => logger.error({ err }, 'recovery error'));

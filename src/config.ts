@@ -1,3 +1,4 @@
+import { SecretKeys } from './secrets/secretKeys.js';
 import { resolve } from 'node:path';
 import { QUERY_BOUND_DEFAULTS, QUERY_BOUND_MAXIMA, QUERY_BOUND_VARIABLES, type QueryBounds } from './api/guards/queryBounds.js';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE, MAX_RATE_LIMIT_PER_MINUTE } from './api/guards/requestRate.js';
@@ -34,6 +35,8 @@ export interface Config {
   queryBounds: QueryBounds;
   /** Requests per minute per token, client address or webhook path (RATE_LIMIT_PER_MINUTE). */
   rateLimitPerMinute: number;
+  /** CASCADE_SECRETS_KEY: the keys of the secrets (the first encrypts); null: the data directory's own on the embedded default, no secrets with DATABASE_URL. */
+  secretsKey: string | null;
 }
 
 /** An hour: a request that takes longer belongs to an external worker, not to a node holding a slot. */
@@ -97,6 +100,18 @@ function logLevel(env: Env, problems: string[]): LogLevel {
   return 'info';
 }
 
+/** Checked here, so that a bad key stops the start with the other problems; the message never quotes it. */
+function secretsKey(env: Env, problems: string[]): string | null {
+  const raw = read(env, 'CASCADE_SECRETS_KEY') ?? null;
+  if (raw === null) return null;
+  try {
+    new SecretKeys(raw);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  return raw;
+}
+
 /** The variable each setting is read from: startCascade's options are checked by the same rules. */
 export const ENVIRONMENT_NAMES: Readonly<Record<Exclude<keyof Config, 'queryBounds'>, string>> = {
   databaseUrl: 'DATABASE_URL',
@@ -113,6 +128,7 @@ export const ENVIRONMENT_NAMES: Readonly<Record<Exclude<keyof Config, 'queryBoun
   httpNodeMaxResponseBytes: 'HTTP_NODE_MAX_RESPONSE_BYTES',
   httpNodeBlockPrivate: 'HTTP_NODE_BLOCK_PRIVATE',
   rateLimitPerMinute: 'RATE_LIMIT_PER_MINUTE',
+  secretsKey: 'CASCADE_SECRETS_KEY',
 };
 
 type Setting = string | number | boolean | null | undefined;
@@ -150,6 +166,7 @@ export function loadConfig(env: Env = process.env): Config {
     httpNodeBlockPrivate: boolean(env, 'HTTP_NODE_BLOCK_PRIVATE', problems),
     queryBounds: queryBounds(env, problems),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1, MAX_RATE_LIMIT_PER_MINUTE, problems) ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
+    secretsKey: secretsKey(env, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -3,6 +3,7 @@ import type { EventStore } from '../eventstore/eventStore.js';
 import type { ProjectionRunner } from '../projections/projectionRunner.js';
 import type { ReadModel } from '../projections/readModel.js';
 import type { Engine } from '../runtime/engine.js';
+import type { SecretStore } from '../secrets/secretStore.js';
 
 /** What the API serves from: the write side (engine, store), the read side, and the database. */
 export interface ApiDeps {
@@ -10,6 +11,8 @@ export interface ApiDeps {
   readModel: ReadModel;
   projections: ProjectionRunner;
   store: EventStore;
+  /** The same store the engine reads `$secrets` from. */
+  secrets: SecretStore;
   /** Only for the health check. */
   db: SqlClient;
 }

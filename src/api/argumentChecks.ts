@@ -2,8 +2,8 @@ import { jsonProblem } from '../domain/jsonHygiene.js';
 import { MAX_ID_LENGTH, MAX_MESSAGE_LENGTH } from '../domain/limits.js';
 import { ApiError } from './errors.js';
 
-/** Free-text arguments; every other string argument is an id, a name or a cursor. */
-const MESSAGE_ARGUMENTS: ReadonlySet<string> = new Set(['error', 'message']);
+/** Free-text arguments (and a secret's value); every other string argument is an id, a name or a cursor. */
+const MESSAGE_ARGUMENTS: ReadonlySet<string> = new Set(['error', 'message', 'value']);
 
 /**
  * The door of every query, mutation and subscription: each argument (variables and inline

@@ -1,4 +1,5 @@
 import { validateWorkflow } from '../domain/workflow/validateWorkflow.js';
+import type { NodeDefinition } from '../domain/workflow/workflow.js';
 import type { ApiDeps } from './apiDeps.js';
 import { toDefinition, type WorkflowInput } from './workflowInput.js';
 
@@ -21,9 +22,18 @@ export function workflowResolvers({ engine, readModel }: Pick<ApiDeps, 'engine' 
       validateWorkflow: async (_: unknown, { input, workflowId }: { input: WorkflowInput; workflowId?: string | null }) =>
         validateWorkflow(toDefinition(input), { nodeTypes: engine.nodeTypes.capabilities, webhookPathsInUse: await engine.triggers.webhooks.pathsInUse(workflowId ?? '') }),
     },
+    Node: {
+      parameters: ({ type, parameters }: NodeDefinition) => withoutWriteOnly(parameters, engine.nodeTypes.get(type)?.definition.writeOnlyParameters),
+    },
     Mutation: {
       createWorkflow: (_: unknown, { input }: { input: WorkflowInput }) => engine.workflows.create(toDefinition(input)),
       updateWorkflow: (_: unknown, { id, input }: { id: string; input: WorkflowInput }) => engine.workflows.update(id, toDefinition(input)),
     },
   };
+}
+
+/** The parameters as answered: a write-only one (a webhook's secret) is left out, whoever asks. */
+function withoutWriteOnly(parameters: NodeDefinition['parameters'], writeOnly: readonly string[] | undefined): NodeDefinition['parameters'] {
+  if (!parameters || !writeOnly?.some((name) => name in parameters)) return parameters;
+  return Object.fromEntries(Object.entries(parameters).filter(([name]) => !writeOnly.includes(name)));
 }

@@ -33,6 +33,8 @@ export const REQUEST_ERRORS = {
   RATE_LIMITED: { status: 429, message: 'Too many requests in the last minute (RATE_LIMIT_PER_MINUTE)' },
   INTERNAL_SERVER_ERROR: { status: 500, message: 'Internal server error' },
   NOT_IMPLEMENTED: { status: 501, message: 'Not implemented yet' },
+  /** setSecret on a server with no CASCADE_SECRETS_KEY (PostgreSQL deployments must set one). */
+  SECRETS_UNAVAILABLE: { status: 503, message: 'Secrets need CASCADE_SECRETS_KEY on this server' },
   DATABASE_UNAVAILABLE: { status: 503, message: 'The database is unavailable for the moment; try again' },
 } as const satisfies Record<string, RequestError>;
 

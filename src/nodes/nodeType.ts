@@ -80,6 +80,8 @@ export interface NodeType {
   /** Timer types: how long after its start an attempt completes, from its resolved parameters. */
   readonly waitMs?: (parameters: Record<string, unknown>) => number;
   readonly webhookPath?: (node: NodeDefinition) => string | undefined;
+  /** Parameters the API takes and never answers (a webhook's HMAC secret). */
+  readonly writeOnlyParameters?: readonly string[];
 }
 
 export const DEFAULT_OUTPUTS: readonly string[] = ['default'];

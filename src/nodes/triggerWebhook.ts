@@ -40,4 +40,5 @@ export const webhookTrigger: NodeType = {
   runs: 'trigger',
   execute: emitTriggerData,
   webhookPath: webhookPathOf,
+  writeOnlyParameters: ['secret'],
 };

@@ -13,6 +13,8 @@ import type { ExpressionEvaluator } from './expressions/expressionPool.js';
 import { HTTP_NODE_DEFAULTS, type HttpNodeOptions } from '../nodes/http.js';
 import type { NodeLog, NodeType } from '../nodes/nodeType.js';
 import { builtinNodeTypes, NodeTypeRegistry } from '../nodes/registry.js';
+import { DEFAULT_TENANT } from '../domain/tenants.js';
+import type { SecretStore } from '../secrets/secretStore.js';
 import { NO_SECRETS, type ExpressionBindings } from './runner/attemptScope.js';
 import { ProcessManager } from './processManager/processManager.js';
 import { RuntimeStore } from './processManager/runtimeStore.js';
@@ -54,8 +56,8 @@ export interface EngineOptions {
   expressionTimeoutMs?: number;
   /** Node types besides the built-ins (defineNodeType). */
   nodeTypes?: readonly NodeType[];
-  /** The `$variables` of every expression; default `$secrets` = {} (the secrets store's hook). */
-  expressionBindings?: ExpressionBindings;
+  /** What `$secrets` holds in parameter expressions; none: `$secrets` is {}. */
+  secrets?: SecretStore;
   /** Where the nodes' `log` goes (pino-shaped); default: nowhere. */
   logger?: LogSink;
   onError?: ErrorReporter;
@@ -146,7 +148,7 @@ export class Engine {
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
       nodeTypes: this.nodeTypes,
       expressions: this.expressions,
-      bindings: options.expressionBindings ?? NO_SECRETS,
+      bindings: options.secrets ? secretBindings(options.secrets) : NO_SECRETS,
       log: nodeLog(options.logger ?? SILENT),
       computeConcurrency: COMPUTE_CONCURRENCY,
       onError,
@@ -237,4 +239,9 @@ export class Engine {
     if (!workflow) throw new DomainError('NOT_FOUND', `workflow ${workflowId} not found`);
     return this.admission.activeTriggers(workflow);
   }
+}
+
+/** Read when an attempt's expression first mentions `$secrets`, so that a changed secret counts from the next attempt. */
+function secretBindings(store: SecretStore): ExpressionBindings {
+  return async () => ({ secrets: await store.values(DEFAULT_TENANT) });
 }

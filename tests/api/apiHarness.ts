@@ -9,6 +9,8 @@ import { migrate } from '../../src/db/migrator.js';
 import { ProjectionRunner } from '../../src/projections/projectionRunner.js';
 import { ReadModel } from '../../src/projections/readModel.js';
 import { Engine, type EngineOptions } from '../../src/runtime/engine.js';
+import { newSecretKey, SecretKeys } from '../../src/secrets/secretKeys.js';
+import { SecretStore } from '../../src/secrets/secretStore.js';
 import type { Backend } from '../support/backends.js';
 
 export interface GraphQLResponse<T = any> {
@@ -49,10 +51,11 @@ export async function startApi(backend: Backend, { engine: engineOptions, ...opt
     },
   });
   const projections = new ProjectionRunner({ store, db });
-  const engine = new Engine({ ...engineOptions, store, db });
+  const secrets = new SecretStore(db, new SecretKeys(newSecretKey()));
+  const engine = new Engine({ secrets, ...engineOptions, store, db });
   await projections.start();
   await engine.start();
-  const app = buildServer({ engine, readModel, projections, store, db, ...options });
+  const app = buildServer({ engine, readModel, projections, store, db, secrets, ...options });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const clients: Client[] = [];

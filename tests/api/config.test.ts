@@ -27,7 +27,14 @@ describe('loadConfig', () => {
       httpNodeBlockPrivate: false,
       queryBounds: { maxDepth: 20, maxAliases: 50, maxCost: 1000, maxTokens: 20_000 },
       rateLimitPerMinute: 1200,
+      secretsKey: null,
     });
+  });
+
+  it('refuses a CASCADE_SECRETS_KEY that is not a list of 32-byte base64 keys, without quoting it', () => {
+    const bad = 'c2hvcnQ=,not-a-key-at-all';
+    expect(() => loadConfig({ CASCADE_SECRETS_KEY: bad })).toThrow(/CASCADE_SECRETS_KEY must be a comma-separated list/);
+    expect(() => loadConfig({ CASCADE_SECRETS_KEY: bad })).not.toThrow(/not-a-key-at-all/);
   });
 
   it('reads the GraphQL bounds, the request rate and HTTP_NODE_BLOCK_PRIVATE, refusing values past their maxima', () => {

@@ -9,9 +9,11 @@ import type { ExpressionEvaluator } from '../expressions/expressionPool.js';
  * store (DESIGN section 8): its values live only in memory while the expression runs, and never
  * in events, since what is recorded is the parameters as written.
  */
-export type ExpressionBindings = (execution: AttemptExecution) => Record<string, unknown>;
+export type ExpressionBindings = (execution: AttemptExecution) => Promise<{ secrets: Record<string, string> }>;
 
-export const NO_SECRETS: ExpressionBindings = () => ({ secrets: {} });
+export const NO_SECRETS: ExpressionBindings = async () => ({ secrets: {} });
+
+const NO_VARIABLES = { secrets: {} };
 
 /** What one attempt's expressions see: `{ trigger, input, nodes, execution }`, under the engine's bounds. */
 export interface AttemptScope {
@@ -20,6 +22,8 @@ export interface AttemptScope {
   input: Record<string, unknown>;
   nodes(): Record<string, unknown>;
   evaluate(expression: string): Promise<unknown>;
+  /** The secret values this attempt's expressions were given so far: masked out of what it records. */
+  secretsRead(): string[];
 }
 
 function completedOutputs(state: ExecutionState): Record<string, unknown> {
@@ -45,14 +49,24 @@ export function attemptScope(
   const trigger = state.triggerData;
   const input = state.nodes.get(nodeId)!.input ?? {};
   const nodes = () => completedOutputs(state);
+  // Loaded once per attempt, and only for an expression that mentions them: most read none.
+  let variables: ReturnType<ExpressionBindings> | undefined;
+  let secrets: Record<string, string> = {};
+  const variablesOf = async (expression: string) => {
+    if (!expression.includes('$secrets')) return NO_VARIABLES;
+    variables ??= bindings(execution);
+    const loaded = await variables;
+    secrets = loaded.secrets;
+    return loaded;
+  };
   const evaluate = async (expression: string) => {
     const context = { trigger, input, nodes: expression.includes('nodes') ? nodes() : {}, execution };
     try {
-      return await evaluator.evaluate(expression, context, signal, bindings(execution));
+      return await evaluator.evaluate(expression, context, signal, await variablesOf(expression));
     } catch (error) {
       if (!(error instanceof ExpressionError)) throw error;
       throw error.limit ? new PermanentNodeError(error.detail, 'EXPRESSION_LIMIT') : new PermanentNodeError(error.message);
     }
   };
-  return { execution, trigger, input, nodes, evaluate };
+  return { execution, trigger, input, nodes, evaluate, secretsRead: () => Object.values(secrets) };
 }

@@ -12,6 +12,7 @@ import { CodedNodeError, PermanentNodeError } from '../../nodes/nodeErrors.js';
 import type { NodeExecute, NodeLog } from '../../nodes/nodeType.js';
 import type { NodeTypeRegistry, RegisteredNodeType } from '../../nodes/registry.js';
 import type { ExpressionEvaluator } from '../expressions/expressionPool.js';
+import { maskSecrets } from '../../secrets/secretMask.js';
 import { attemptScope, type AttemptScope, type ExpressionBindings } from './attemptScope.js';
 import { resolveParameters } from './resolveParameters.js';
 import { Semaphore } from './semaphore.js';
@@ -248,9 +249,9 @@ export class NodeRunner {
   /** What the attempt ended as: completed, failed, or handed back because this runtime stops. */
   private async outcome(job: NodeJob, { type, execute, state, controller, leased }: Attempt): Promise<ExecutionCommand> {
     const { nodeId, attempt } = job;
+    const { signal } = controller;
+    const scope = this.scope(job, state, signal);
     try {
-      const { signal } = controller;
-      const scope = this.scope(job, state, signal);
       const parameters = await resolveParameters(type, state.graph.nodes.get(nodeId)!.parameters, scope);
       const reportProgress = (progress: number | null, message: string | null = null) => (leased ? this.report(job, progress, message) : Promise.resolve());
       const log = this.options.log(job, type.type);
@@ -259,11 +260,12 @@ export class NodeRunner {
       // An output the log cannot hold would fail the append and leave the attempt unsettled for ever.
       const invalid = jsonProblem(result.output ?? null, MAX_NODE_OUTPUT_DEPTH);
       if (invalid !== null) throw new PermanentNodeError(`output ${invalid}`, 'INVALID_OUTPUT');
-      return { type: 'CompleteNode', data: { nodeId, attempt, output: result.output ?? null, outputName: result.outputName ?? null } };
+      const output = maskSecrets(result.output ?? null, scope.secretsRead());
+      return { type: 'CompleteNode', data: { nodeId, attempt, output, outputName: result.outputName ?? null } };
     } catch (caught) {
       const error: unknown = controller.signal.aborted ? controller.signal.reason : caught;
       if (error instanceof Stopping) return { type: 'ReleaseNode', data: { nodeId, attempt, reason: error.message } };
-      return failure(job, error);
+      return failure(job, error, scope.secretsRead());
     }
   }
 
@@ -334,9 +336,9 @@ function following(signal: AbortSignal): AbortController {
 const unknownType = (type: string) => new PermanentNodeError(`node type ${type} is not registered in this process`, 'UNKNOWN_NODE_TYPE');
 
 /** A failed attempt as its command: coded errors say whether to retry, any other error is retried by policy. */
-function failure(job: NodeJob, error: unknown): ExecutionCommand {
-  // Error texts may quote what a server sent (a NUL in a body): kept, made storable.
-  const message = storableString(error instanceof Error ? error.message : String(error));
+function failure(job: NodeJob, error: unknown, secrets: readonly string[] = []): ExecutionCommand {
+  // Error texts may quote what a server sent (a NUL in a body): kept, made storable; and may quote a secret (a URL): masked.
+  const message = maskSecrets(storableString(error instanceof Error ? error.message : String(error)), secrets);
   const { retryable, code } = error instanceof CodedNodeError ? error : { retryable: true, code: null };
   return { type: 'FailNode', data: { nodeId: job.nodeId, attempt: job.attempt, error: message, retryable, errorCode: code } };
 }
