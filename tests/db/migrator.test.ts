@@ -33,6 +33,7 @@ const TABLES = [
   'schedules',
   'schedule_firings',
   'idempotency_keys',
+  'secrets',
   'schema_migrations',
 ];
 
