@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookRoutes } from '../../src/api/webhookRoutes.js';
 import type { SqlExecutor } from '../../src/db/sqlClient.js';
 import { DomainError } from '../../src/domain/errors.js';
@@ -40,10 +40,6 @@ async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, ti
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// Chains start executions from the completion feed, and the replay test re-handles every
-// completion of the file: on a busy CI machine that took longer than the default 30 s.
-vi.setConfig({ testTimeout: 120_000 });
 
 describe.each(BACKENDS)('triggers on $name', ({ create }) => {
   let backend: Backend;

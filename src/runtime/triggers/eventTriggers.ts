@@ -40,8 +40,13 @@ export class EventTriggers {
     return Promise.all(listeners.map((listener) => this.startListener(listener, data, options)));
   }
 
-  /** Whether any trigger listens to `name` at all: emitting can be skipped when none does. */
+  /**
+   * Whether any trigger listens to `name` at all: emitting can be skipped when none does. The
+   * catalog catches up first, as for emit: a listener created before the event was committed
+   * must count (an execution.completed right after its listener's createWorkflow was skipped).
+   */
   async hasListeners(name: string): Promise<boolean> {
+    await this.catalog.caughtUp();
     const { rows } = await this.db.query('SELECT 1 FROM event_triggers WHERE event_name = $1 LIMIT 1', [name]);
     return rows.length > 0;
   }
