@@ -5,8 +5,8 @@ import { SecretStore } from './secretStore.js';
 
 /**
  * `npm run secrets:reencrypt`: after a rotation (CASCADE_SECRETS_KEY=new,old), seals every secret
- * with the first key, so that the old one can leave the list. Safe beside running servers: each
- * row is replaced in one transaction, and any key of the list opens it meanwhile.
+ * with the first key, so that the old one can leave the list. Safe beside running servers: the rows
+ * are locked and replaced in one transaction, and any key of the list opens them meanwhile.
  */
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -26,15 +26,16 @@ export function buildGraph(nodes: readonly NodeDefinition[], connections: readon
   const lists = <T>() => new Map<string, T[]>([...byId.keys()].map((id) => [id, []]));
   const [incoming, outgoing] = [lists<Connection>(), lists<Connection>()];
   const [dependencies, dependents] = [lists<string>(), lists<string>()];
-  const seenPairs = new Set<string>();
+  // Targets already linked from each source: a second connection of a pair (another branch label) adds no dependency.
+  const linked = new Map<string, Set<string>>();
   for (const connection of connections) {
     const { source, target } = connection;
     if (!byId.has(source) || !byId.has(target)) continue;
     outgoing.get(source)!.push(connection);
     incoming.get(target)!.push(connection);
-    const pair = JSON.stringify([source, target]);
-    if (seenPairs.has(pair)) continue;
-    seenPairs.add(pair);
+    const targets = linked.get(source) ?? new Set<string>();
+    if (targets.has(target)) continue;
+    linked.set(source, targets.add(target));
     dependencies.get(target)!.push(source);
     dependents.get(source)!.push(target);
   }

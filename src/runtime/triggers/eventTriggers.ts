@@ -41,14 +41,15 @@ export class EventTriggers {
   }
 
   /**
-   * Whether any trigger listens to `name` at all: emitting can be skipped when none does. The
+   * Which of `names` any trigger listens to at all: emitting the others can be skipped. The
    * catalog catches up first, as for emit: a listener created before the event was committed
    * must count (an execution.completed right after its listener's createWorkflow was skipped).
+   * One wait and one query, however many names.
    */
-  async hasListeners(name: string): Promise<boolean> {
+  async listenedNames(names: readonly string[]): Promise<Set<string>> {
     await this.catalog.caughtUp();
-    const { rows } = await this.db.query('SELECT 1 FROM event_triggers WHERE event_name = $1 LIMIT 1', [name]);
-    return rows.length > 0;
+    const { rows } = await this.db.query<{ event_name: string }>('SELECT DISTINCT event_name FROM event_triggers WHERE event_name = ANY($1::text[])', [names]);
+    return new Set(rows.map((row) => row.event_name));
   }
 
   /** Triggers of that event, less those narrowed to another workflow's events. */

@@ -67,11 +67,9 @@ export class ExecutionOutcomes {
     return this.feed.stop();
   }
 
-  /** The outcome events of a batch that some trigger listens to: one lookup per name, not per event. */
-  private async listenedNames(events: RecordedEvent[]): Promise<Set<string>> {
-    const names = new Set(events.map((event) => OUTCOME_EVENTS[event.type]!));
-    const listened = await Promise.all([...names].map(async (name) => ((await this.options.events.hasListeners(name)) ? [name] : [])));
-    return new Set(listened.flat());
+  /** The outcome events of a batch that some trigger listens to: one lookup per batch, not per event. */
+  private listenedNames(events: RecordedEvent[]): Promise<Set<string>> {
+    return this.options.events.listenedNames([...new Set(events.map((event) => OUTCOME_EVENTS[event.type]!))]);
   }
 
   private async emit(ending: RecordedEvent): Promise<void> {
