@@ -3,13 +3,10 @@ import { on, once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { buildServer } from '../src/api/server.js';
-import { ReadModel } from '../src/projections/readModel.js';
 import type { SqlClient } from '../src/db/sqlClient.js';
 import type { WorkflowDefinition } from '../src/domain/workflow/workflow.js';
 import type { LiveClientsInput, LiveClientsMessage, Received } from './liveClients.js';
-import { percentile, waitForAll, type BenchEnv } from './support.js';
-import { SecretStore } from '../src/secrets/secretStore.js';
+import { benchServer, percentile, waitForAll, type BenchEnv } from './support.js';
 
 const STATUS_EVENT: Record<string, string> = { QUEUED: 'NodeQueued', RUNNING: 'NodeStarted', COMPLETED: 'NodeCompleted' };
 
@@ -34,14 +31,7 @@ export const steadyChain = (length: number): WorkflowDefinition => {
  * in a child process, so that the server and the clients each have an event loop of their own.
  */
 export async function liveUpdates(env: BenchEnv, subscribers: number): Promise<{ subscribers: number; messages: number; p50Ms: number; p99Ms: number }> {
-  const app = buildServer({
-    engine: env.engine,
-    readModel: new ReadModel(env.db),
-    projections: env.projections,
-    store: env.store,
-    db: env.db,
-    secrets: new SecretStore(env.db, null),
-  });
+  const app = benchServer(env);
   await app.listen({ port: 0, host: '127.0.0.1' });
   try {
     const workflow = await env.engine.workflows.create(steadyChain(20));

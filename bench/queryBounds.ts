@@ -1,9 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
-import { buildServer } from '../src/api/server.js';
-import { ReadModel } from '../src/projections/readModel.js';
-import { createBenchEnv, percentile } from './support.js';
-import { SecretStore } from '../src/secrets/secretStore.js';
+import { benchServer, createBenchEnv, percentile } from './support.js';
 
 /**
  * `npm run bench:guards`: how fast hostile GraphQL documents are refused (QUERY_TOO_COMPLEX) and
@@ -62,15 +59,7 @@ async function timeWs(url: string, query: string): Promise<number[]> {
 
 async function main(): Promise<void> {
   const env = await createBenchEnv();
-  const app = buildServer({
-    engine: env.engine,
-    readModel: new ReadModel(env.db),
-    projections: env.projections,
-    store: env.store,
-    db: env.db,
-    secrets: new SecretStore(env.db, null),
-    rateLimitPerMinute: 60_000,
-  });
+  const app = benchServer(env, { rateLimitPerMinute: 60_000 });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   try {

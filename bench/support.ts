@@ -1,3 +1,7 @@
+import type { FastifyInstance } from 'fastify';
+import { buildServer, type ServerOptions } from '../src/api/server.js';
+import { ReadModel } from '../src/projections/readModel.js';
+import { SecretStore } from '../src/secrets/secretStore.js';
 import { createPostgresClient, type PostgresClient } from '../src/db/postgresClient.js';
 import { createTestDatabase } from '../tests/support/testDatabase.js';
 import { createPostgresEventStore } from '../src/eventstore/postgresEventStore.js';
@@ -16,6 +20,12 @@ export interface BenchEnv {
 }
 
 export const POOL_SIZE = 10;
+
+/** The API over the bench's engine, as the server process builds it (no secrets key: `$secrets` is empty). */
+export function benchServer(env: BenchEnv, options: Pick<ServerOptions, 'rateLimitPerMinute'> = {}): FastifyInstance {
+  const { engine, projections, store, db } = env;
+  return buildServer({ engine, readModel: new ReadModel(db), projections, store, db, secrets: new SecretStore(db, null), ...options });
+}
 
 export async function createBenchEnv(): Promise<BenchEnv> {
   const database = await createTestDatabase();
