@@ -34,6 +34,7 @@ const TABLES = [
   'schedule_firings',
   'idempotency_keys',
   'secrets',
+  'tenants',
   'schema_migrations',
 ];
 
