@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { SqlClient } from '../src/db/sqlClient.js';
 import type { WorkflowDefinition } from '../src/domain/workflow/workflow.js';
 import type { LiveClientsInput, LiveClientsMessage, Received } from './liveClients.js';
-import { benchServer, percentile, waitForAll, type BenchEnv } from './support.js';
+import { BENCH_KEY, benchServer, percentile, waitForAll, type BenchEnv } from './support.js';
 
 const STATUS_EVENT: Record<string, string> = { QUEUED: 'NodeQueued', RUNNING: 'NodeStarted', COMPLETED: 'NodeCompleted' };
 
@@ -38,7 +38,7 @@ export async function liveUpdates(env: BenchEnv, subscribers: number): Promise<{
     const started = await env.engine.startTrigger(workflow.id, 'start', {});
     await env.projections.caughtUp();
     const url = `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}/graphql`;
-    const received = await inClientProcesses([{ url, executionId: started.id, subscribers }], () => openGate(env));
+    const received = await inClientProcesses([{ url, executionId: started.id, subscribers, apiKey: BENCH_KEY }], () => openGate(env));
     await waitForAll(env.store, [started.id]);
     const latencies = frameLatencies(received, await recordedTimes(env.db, started.id));
     return { subscribers, messages: received.reduce((sum, each) => sum + each.length, 0), p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
-import { benchServer, createBenchEnv, percentile } from './support.js';
+import { benchHeaders, benchServer, createBenchEnv, percentile } from './support.js';
 
 /**
  * `npm run bench:guards`: how fast hostile GraphQL documents are refused (QUERY_TOO_COMPLEX) and
@@ -22,7 +22,7 @@ async function timeHttp(url: string, query: string): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const started = performance.now();
-    const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+    const response = await fetch(`${url}/graphql`, { method: 'POST', headers: benchHeaders, body: JSON.stringify({ query }) });
     const body = (await response.json()) as { errors?: Array<{ extensions: { code: string } }> };
     if (body.errors?.[0]?.extensions.code !== 'QUERY_TOO_COMPLEX') throw new Error(`not refused: ${JSON.stringify(body).slice(0, 200)}`);
     times.push(performance.now() - started);
@@ -33,7 +33,7 @@ async function timeHttp(url: string, query: string): Promise<number[]> {
 async function timeWs(url: string, query: string): Promise<number[]> {
   const socket = new WebSocket(`${url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
   await new Promise((resolve) => socket.once('open', resolve));
-  socket.send(JSON.stringify({ type: 'connection_init' }));
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: benchHeaders.authorization } }));
   await new Promise((resolve) => socket.once('message', resolve));
   const times: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {

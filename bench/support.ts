@@ -9,6 +9,8 @@ import type { EventStore } from '../src/eventstore/eventStore.js';
 import { Engine } from '../src/runtime/engine.js';
 import { migrate } from '../src/db/migrator.js';
 import { ProjectionRunner } from '../src/projections/projectionRunner.js';
+import { createAuth, NO_JWT } from '../src/auth/auth.js';
+import { bootstrapAdminKey } from '../src/auth/bootstrap.js';
 
 /** A fresh PostgreSQL database with the engine running on it, like a server process would have. */
 export interface BenchEnv {
@@ -21,10 +23,17 @@ export interface BenchEnv {
 
 export const POOL_SIZE = 10;
 
+/** The ADMIN key benchServer's API knows (made when it gets ready): every bench client sends it, as a real client must. */
+export const BENCH_KEY = 'csk_bench-admin-key';
+export const benchHeaders = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` };
+
 /** The API over the bench's engine, as the server process builds it (no secrets key: `$secrets` is empty). */
 export function benchServer(env: BenchEnv, options: Pick<ServerOptions, 'rateLimitPerMinute'> = {}): FastifyInstance {
   const { engine, projections, store, db } = env;
-  return buildServer({ engine, readModel: new ReadModel(db), projections, store, db, secrets: new SecretStore(db, null), ...options });
+  const auth = createAuth(db, NO_JWT, (error) => console.error('audit log error', error));
+  const app = buildServer({ engine, readModel: new ReadModel(db), projections, store, db, secrets: new SecretStore(db, null), auth, ...options });
+  app.addHook('onReady', async () => void (await bootstrapAdminKey(auth.keys, { adminKey: BENCH_KEY, databaseUrl: 'bench', dataDir: '' })));
+  return app;
 }
 
 export async function createBenchEnv(): Promise<BenchEnv> {

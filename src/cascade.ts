@@ -17,6 +17,8 @@ import { RetentionJob } from './projections/retention.js';
 import { Engine } from './runtime/engine.js';
 import { loadSecretKeys } from './secrets/secretsKeyFile.js';
 import { SecretStore } from './secrets/secretStore.js';
+import { createAuth } from './auth/auth.js';
+import { adminKeyPath, bootstrapAdminKey } from './auth/bootstrap.js';
 
 /** The environment's settings as typed fields (DATABASE_URL is `databaseUrl`, ...), plus the node types. */
 export interface CascadeOptions extends Settings {
@@ -77,11 +79,30 @@ export async function startCascade(options: CascadeOptions = {}): Promise<Cascad
     logger,
     onError: logErrors(logger, 'runtime error'),
   });
+  const auth = createAuth(db, { jwksUrl: config.jwtJwksUrl, secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience }, logErrors(logger, 'audit log error'));
+  const madeKey = await bootstrapAdminKey(auth.keys, config);
+  if (madeKey !== null) {
+    // Printed once, on the one start that made it: there is no other way to learn it (but the file).
+    const where = config.databaseUrl === null ? ` (also in ${adminKeyPath(config.dataDir)})` : '';
+    logger.warn({ adminKey: madeKey }, `created the first admin key${where}: send it as Authorization: Bearer <key>`);
+  }
   const retention = config.retentionDays ? new RetentionJob({ db, retentionDays: config.retentionDays, onError: logErrors(logger, 'retention error') }) : null;
   await projections.start();
   await engine.open();
   retention?.start();
-  const app = buildServer({ engine, readModel, projections, store, db, secrets, logger, queryBounds: config.queryBounds, rateLimitPerMinute: config.rateLimitPerMinute });
+  const app = buildServer({
+    engine,
+    readModel,
+    projections,
+    store,
+    db,
+    secrets,
+    auth,
+    logger,
+    queryBounds: config.queryBounds,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    graphiql: config.graphiql,
+  });
   await app.listen({ port: config.port, host: config.host });
   // Resuming comes after listening: whatever an unfinished execution does, the server answers.
   const recovery = engine.recover().catch((err: unknown) => logger.error({ err }, 'recovery error'));

@@ -37,6 +37,17 @@ export interface Config {
   rateLimitPerMinute: number;
   /** CASCADE_SECRETS_KEY: the keys of the secrets (the first encrypts); null: the data directory's own on the embedded default, no secrets with DATABASE_URL. */
   secretsKey: string | null;
+  /** CASCADE_ADMIN_KEY: an ADMIN key of the tenant default with this value exists once the server has started. */
+  adminKey: string | null;
+  /** AUTH_JWKS_URL: JWTs are verified with this JSON Web Key Set. */
+  jwtJwksUrl: string | null;
+  /** AUTH_JWT_SECRET: JWTs are verified with this HMAC secret (HS256/384/512). */
+  jwtSecret: string | null;
+  /** AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE: a JWT must name them (when set). */
+  jwtIssuer: string | null;
+  jwtAudience: string | null;
+  /** GRAPHIQL=false: no GraphiQL page. */
+  graphiql: boolean;
 }
 
 /** An hour: a request that takes longer belongs to an external worker, not to a node holding a slot. */
@@ -112,6 +123,23 @@ function secretsKey(env: Env, problems: string[]): string | null {
   return raw;
 }
 
+/** Short keys are guessable; the bootstrap key opens everything. */
+const MIN_ADMIN_KEY = 8;
+/** HS256 wants at least its own 256 bits of key. */
+const MIN_JWT_SECRET = 32;
+
+function minLength(env: Env, name: string, min: number, problems: string[]): string | null {
+  const raw = read(env, name) ?? null;
+  if (raw !== null && raw.length < min) problems.push(`${name} must be at least ${min} characters`);
+  return raw;
+}
+
+/** One way to verify JWTs, and issuer or audience only with one. */
+function jwtProblems(config: Pick<Config, 'jwtJwksUrl' | 'jwtSecret' | 'jwtIssuer' | 'jwtAudience'>, problems: string[]): void {
+  if (config.jwtJwksUrl && config.jwtSecret) problems.push('set AUTH_JWKS_URL or AUTH_JWT_SECRET, not both');
+  if (!config.jwtJwksUrl && !config.jwtSecret && (config.jwtIssuer || config.jwtAudience)) problems.push('AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE need AUTH_JWKS_URL or AUTH_JWT_SECRET');
+}
+
 /** The variable each setting is read from: startCascade's options are checked by the same rules. */
 export const ENVIRONMENT_NAMES: Readonly<Record<Exclude<keyof Config, 'queryBounds'>, string>> = {
   databaseUrl: 'DATABASE_URL',
@@ -129,6 +157,12 @@ export const ENVIRONMENT_NAMES: Readonly<Record<Exclude<keyof Config, 'queryBoun
   httpNodeBlockPrivate: 'HTTP_NODE_BLOCK_PRIVATE',
   rateLimitPerMinute: 'RATE_LIMIT_PER_MINUTE',
   secretsKey: 'CASCADE_SECRETS_KEY',
+  adminKey: 'CASCADE_ADMIN_KEY',
+  jwtJwksUrl: 'AUTH_JWKS_URL',
+  jwtSecret: 'AUTH_JWT_SECRET',
+  jwtIssuer: 'AUTH_JWT_ISSUER',
+  jwtAudience: 'AUTH_JWT_AUDIENCE',
+  graphiql: 'GRAPHIQL',
 };
 
 type Setting = string | number | boolean | null | undefined;
@@ -167,7 +201,14 @@ export function loadConfig(env: Env = process.env): Config {
     queryBounds: queryBounds(env, problems),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1, MAX_RATE_LIMIT_PER_MINUTE, problems) ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
     secretsKey: secretsKey(env, problems),
+    adminKey: minLength(env, 'CASCADE_ADMIN_KEY', MIN_ADMIN_KEY, problems),
+    jwtJwksUrl: url(env, 'AUTH_JWKS_URL', ['https:', 'http:'], problems),
+    jwtSecret: minLength(env, 'AUTH_JWT_SECRET', MIN_JWT_SECRET, problems),
+    jwtIssuer: read(env, 'AUTH_JWT_ISSUER') ?? null,
+    jwtAudience: read(env, 'AUTH_JWT_AUDIENCE') ?? null,
+    graphiql: read(env, 'GRAPHIQL') === undefined ? true : boolean(env, 'GRAPHIQL', problems),
   };
+  jwtProblems(config, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

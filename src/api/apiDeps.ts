@@ -1,3 +1,4 @@
+import type { Auth } from '../auth/auth.js';
 import type { SqlClient } from '../db/sqlClient.js';
 import type { EventStore } from '../eventstore/eventStore.js';
 import type { ProjectionRunner } from '../projections/projectionRunner.js';
@@ -13,6 +14,8 @@ export interface ApiDeps {
   store: EventStore;
   /** The same store the engine reads `$secrets` from. */
   secrets: SecretStore;
-  /** Only for the health check. */
+  /** API keys, the authenticator and the audit log (src/auth). */
+  auth: Auth;
+  /** The health check; a WORKER key's queue check. */
   db: SqlClient;
 }

@@ -7,6 +7,9 @@ import type { ExecutionView, NodeStateView } from '../projections/executionViewT
 import type { ListExecutionsOptions } from '../projections/readModel.js';
 import type { ApiDeps } from './apiDeps.js';
 import { ApiError } from './errors.js';
+import { actorOf } from '../auth/actor.js';
+import { identityOf, type IdentityContext } from '../auth/identity.js';
+import { mayUseQueue } from '../auth/permissions.js';
 
 type NodeArgs = { executionId: string; nodeId: string };
 
@@ -36,9 +39,16 @@ function checkFilter(args: ListExecutionsOptions): ListExecutionsOptions {
  */
 type WorkerArgs = NodeArgs & { attempt?: number | null };
 
-export function executionResolvers({ engine, readModel }: Pick<ApiDeps, 'engine' | 'readModel'>) {
+export function executionResolvers({ engine, readModel, db }: Pick<ApiDeps, 'engine' | 'readModel' | 'db'>) {
   const view = (state: ExecutionState) => executionViewFromState(state);
-  const command = async (executionId: string, each: ExecutionCommand) => view((await engine.executions.handle(executionId, each)).state);
+  const command = async (executionId: string, each: ExecutionCommand, context: unknown) => view((await engine.executions.handle(executionId, each, actorOf(context))).state);
+  // A WORKER key limited to queues learns nothing of a job on another queue: it is answered as an unknown one.
+  const onOwnQueue = async ({ executionId, nodeId }: NodeArgs, context: unknown) => {
+    const identity = identityOf(context as IdentityContext);
+    if (mayUseQueue(identity, '')) return;
+    const { rows } = await db.query<{ queue: string }>('SELECT queue FROM external_jobs WHERE execution_id = $1 AND node_id = $2', [executionId, nodeId]);
+    if (rows[0] && !mayUseQueue(identity, rows[0].queue)) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
+  };
 
   return {
     Query: {
@@ -55,30 +65,37 @@ export function executionResolvers({ engine, readModel }: Pick<ApiDeps, 'engine'
       startTrigger: async (
         _: unknown,
         { workflowId, triggerNodeId, data, idempotencyKey }: { workflowId: string; triggerNodeId: string; data?: unknown; idempotencyKey?: string | null },
-      ) => view(await engine.startTrigger(workflowId, triggerNodeId, data ?? null, {}, idempotencyKey)),
-      emitEvent: async (_: unknown, { name, data }: { name: string; data?: unknown }) => (await engine.emitEvent(name, data ?? null)).map(view),
-      pauseExecution: (_: unknown, { id }: { id: string }) => command(id, { type: 'PauseExecution' }),
-      resumeExecution: (_: unknown, { id }: { id: string }) => command(id, { type: 'ResumeExecution' }),
-      cancelExecution: (_: unknown, { id }: { id: string }) => command(id, { type: 'CancelExecution', data: { reason: 'cancelled by user' } }),
-      retryNode: (_: unknown, { executionId, nodeId }: NodeArgs) => command(executionId, { type: 'RetryNode', data: { nodeId } }),
+        context: unknown,
+      ) => view(await engine.startTrigger(workflowId, triggerNodeId, data ?? null, actorOf(context), idempotencyKey)),
+      emitEvent: async (_: unknown, { name, data }: { name: string; data?: unknown }, context: unknown) => (await engine.emitEvent(name, data ?? null, actorOf(context))).map(view),
+      pauseExecution: (_: unknown, { id }: { id: string }, context: unknown) => command(id, { type: 'PauseExecution' }, context),
+      resumeExecution: (_: unknown, { id }: { id: string }, context: unknown) => command(id, { type: 'ResumeExecution' }, context),
+      cancelExecution: (_: unknown, { id }: { id: string }, context: unknown) => command(id, { type: 'CancelExecution', data: { reason: 'cancelled by user' } }, context),
+      retryNode: (_: unknown, { executionId, nodeId }: NodeArgs, context: unknown) => command(executionId, { type: 'RetryNode', data: { nodeId } }, context),
       // An absent output skips the node; an explicit one (even null) completes it with that output.
-      skipNode: (_: unknown, { executionId, nodeId, output }: NodeArgs & { output?: unknown }) =>
-        command(executionId, { type: 'SkipNode', data: { nodeId, ...(output === undefined ? {} : { output }) } }),
+      skipNode: (_: unknown, { executionId, nodeId, output }: NodeArgs & { output?: unknown }, context: unknown) =>
+        command(executionId, { type: 'SkipNode', data: { nodeId, ...(output === undefined ? {} : { output }) } }, context),
       // Worker calls decide on the latest state (another process may have moved the attempt on).
-      completeNode: async (_: unknown, { executionId, nodeId, output, outputName, attempt }: WorkerArgs & { output?: unknown; outputName?: string | null }) =>
+      completeNode: async (_: unknown, { executionId, nodeId, output, outputName, attempt }: WorkerArgs & { output?: unknown; outputName?: string | null }, context: unknown) =>
+        (await onOwnQueue({ executionId, nodeId }, context)) ??
         nodeOf(view(await engine.workQueue.complete({ executionId, nodeId, attempt: attempt ?? undefined }, { output: output ?? null, outputName })), nodeId),
-      failNode: async (_: unknown, { executionId, nodeId, error, retryable, attempt }: WorkerArgs & { error: string; retryable?: boolean | null }) =>
+      failNode: async (_: unknown, { executionId, nodeId, error, retryable, attempt }: WorkerArgs & { error: string; retryable?: boolean | null }, context: unknown) =>
+        (await onOwnQueue({ executionId, nodeId }, context)) ??
         nodeOf(view(await engine.workQueue.fail({ executionId, nodeId, attempt: attempt ?? undefined }, { error, retryable: retryable ?? true })), nodeId),
       reportNodeProgress: async (
         _: unknown,
         { executionId, nodeId, progress, message, leaseMs, attempt }: WorkerArgs & { progress?: number | null; message?: string | null; leaseMs?: number | null },
+        context: unknown,
       ) =>
+        (await onOwnQueue({ executionId, nodeId }, context)) ??
         nodeOf(
           view(await engine.workQueue.reportProgress({ executionId, nodeId, attempt: attempt ?? undefined }, { progress: progress ?? null, message: message ?? null, leaseMs })),
           nodeId,
         ),
-      claimNodes: (_: unknown, { queue, workerId, max, leaseMs }: { queue: string; workerId: string; max?: number | null; leaseMs?: number | null }) =>
-        engine.workQueue.claim(queue, workerId, { max: max ?? undefined, leaseMs: leaseMs ?? undefined }),
+      claimNodes: (_: unknown, { queue, workerId, max, leaseMs }: { queue: string; workerId: string; max?: number | null; leaseMs?: number | null }, context: unknown) => {
+        if (!mayUseQueue(identityOf(context as IdentityContext), queue)) throw new ApiError('FORBIDDEN', `this key may not claim from queue ${queue}`);
+        return engine.workQueue.claim(queue, workerId, { max: max ?? undefined, leaseMs: leaseMs ?? undefined });
+      },
     },
   };
 }

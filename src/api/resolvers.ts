@@ -2,7 +2,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ApiDeps } from './apiDeps.js';
 import { checkedRoot } from './argumentChecks.js';
 import { executionResolvers } from './executionResolvers.js';
+import { authResolvers } from './authResolvers.js';
 import { checkHealth } from './health.js';
+import { payloadResolvers } from './payloadResolvers.js';
 import { historyResolvers } from './historyResolvers.js';
 import { JSONScalar } from './schema.js';
 import { subscriptionResolvers, type SinkFor } from './subscriptionResolvers.js';
@@ -15,12 +17,13 @@ const merged = (parts: Array<Record<string, unknown>>): Record<string, unknown> 
 /** Every resolver of schema.graphql, one area per module, merged; each checks its arguments first (argumentChecks). */
 export function createResolvers(deps: ApiDeps, live: { updates: ExecutionUpdates; sinkFor: SinkFor }, log: FastifyBaseLogger) {
   const workflows = workflowResolvers(deps);
-  const areas = [workflows, executionResolvers(deps), historyResolvers(deps), secretResolvers(deps)];
+  const areas = [workflows, executionResolvers(deps), historyResolvers(deps), secretResolvers(deps), authResolvers(deps)];
   return {
     JSON: JSONScalar,
     Node: workflows.Node,
-    Query: checkedRoot({ health: () => checkHealth(deps), ...merged(areas.map((area) => area.Query)) }),
-    Mutation: checkedRoot(merged(areas.map((area) => area.Mutation))),
+    ...payloadResolvers,
+    Query: checkedRoot('Query', { health: () => checkHealth(deps), ...merged(areas.map((area) => area.Query)) }, deps.auth.audit),
+    Mutation: checkedRoot('Mutation', merged(areas.map((area) => area.Mutation)), deps.auth.audit),
     ...subscriptionResolvers({ engine: deps.engine, ...live, log }),
   };
 }

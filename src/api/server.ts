@@ -16,6 +16,9 @@ import type { SlowSubscriberLimits } from './live/socketSink.js';
 import { createResolvers } from './resolvers.js';
 import { assertResolversMatch, readSchemaSource } from './schema.js';
 import { viewerRoutes } from './viewerRoutes.js';
+import { httpAuthentication } from '../auth/httpAuthentication.js';
+import { socketAuthentication } from '../auth/socketAuthentication.js';
+import { identityOf, type IdentityContext } from '../auth/identity.js';
 import { webhookRoutes } from './webhookRoutes.js';
 
 export interface ServerOptions extends ApiDeps {
@@ -30,6 +33,8 @@ export interface ServerOptions extends ApiDeps {
   rateLimitPerMinute?: number;
   /** When a subscriber that does not read its socket gets coalesced messages, and when it is dropped. */
   slowSubscribers?: Partial<SlowSubscriberLimits>;
+  /** GRAPHIQL=false: no /graphiql page (404). */
+  graphiql?: boolean;
 }
 
 declare module 'fastify' {
@@ -55,6 +60,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     format: (result, context) => errorFormatter(result, context as Parameters<typeof errorFormatter>[1]).response,
     limits: options.slowSubscribers,
     log: app.log,
+    // Subscribers share a message only if they may see the same of it.
+    visibility: (context) => (identityOf(context as IdentityContext).canViewPayloads ? 'payloads' : 'no-payloads'),
   });
   const resolvers = createResolvers(options, { updates, sinkFor: (context, info) => sinks.sinkFor(context, info) }, app.log);
   const schema = readSchemaSource();
@@ -65,6 +72,11 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   // Registered here rather than by mercurius, so that its socket server is the root's, which
   // boundedDocuments screens; a message is at most as large as a request body.
   app.register(fastifyWebsocket, { options: { maxPayload: bodyLimit } });
+  httpAuthentication(app, options.auth);
+  let socketIdentity: ReturnType<typeof socketAuthentication> | undefined;
+  app.after(() => {
+    socketIdentity = socketAuthentication(app.websocketServer, options.auth);
+  });
   // mercurius gets the SDL, not a built schema: under a bundler the ESM and CommonJS builds of
   // graphql may both load, and mercurius' instanceof checks only know its own.
   app.register(mercurius, {
@@ -73,14 +85,18 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     path: '/graphql',
     graphiql: false,
     // The socket in the context lets the live feed write shared messages straight to it (live/socketSink.ts).
-    subscription: { keepAlive: KEEP_ALIVE_MS, context: (socket): Omit<SubscriptionContext, 'id'> => ({ socket }) },
+    subscription: {
+      keepAlive: KEEP_ALIVE_MS,
+      context: async (socket): Promise<Omit<SubscriptionContext, 'id'> & IdentityContext> => ({ socket, ...(await socketIdentity?.(socket)) }),
+    },
+    context: (request) => ({ identity: request.identity, requestId: request.id }),
     errorFormatter,
     graphql: { parseOptions: { maxTokens: queryBounds.maxTokens } },
   });
   app.register(boundedDocuments, { bounds: queryBounds });
   // An encapsulated plugin: it swaps the body parsers for raw buffers on its own routes only.
   app.register(webhookRoutes, { engine: options.engine, bodyLimit });
-  app.register(graphiqlRoutes);
+  if (options.graphiql !== false) app.register(graphiqlRoutes);
   app.register(viewerRoutes);
   app.get('/health', { config: { rateLimit: false } }, async (_, reply) => {
     const report = await checkHealth(options);
@@ -90,5 +106,6 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.decorate('liveSinks', sinks);
   // Subscribers get a proper `complete` before their sockets close with the server.
   app.addHook('preClose', async () => updates.close());
+  app.addHook('onClose', async () => options.auth.audit.flushed());
   return app;
 }

@@ -3,7 +3,9 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { DomainError } from '../domain/errors.js';
 import type { ApiDeps } from './apiDeps.js';
 import { checkArguments } from './argumentChecks.js';
-import { toCodedGraphQLError } from './errors.js';
+import { ApiError, toCodedGraphQLError } from './errors.js';
+import { identityOf, type IdentityContext } from '../auth/identity.js';
+import { FIELD_ROLES, mayCall } from '../auth/permissions.js';
 import type { ExecutionUpdate, ExecutionUpdates, Sink } from './live/executionUpdates.js';
 import type { SubscriptionContext } from './live/liveSinks.js';
 
@@ -14,8 +16,9 @@ export type SinkFor = (context: SubscriptionContext, info: GraphQLResolveInfo) =
 const asIs = (update: ExecutionUpdate) => update;
 
 /** Errors at subscribe time bypass mercurius' error formatter: they must carry their code already. */
-async function coded<T>(log: FastifyBaseLogger, args: Record<string, unknown>, start: () => Promise<T>): Promise<T> {
+async function coded<T>(log: FastifyBaseLogger, field: string, context: unknown, args: Record<string, unknown>, start: () => Promise<T>): Promise<T> {
   try {
+    if (!mayCall(identityOf(context as IdentityContext), field)) throw new ApiError('FORBIDDEN', `${field} needs the role ${FIELD_ROLES[field] ?? 'ADMIN'}`);
     checkArguments(args);
     return await start();
   } catch (error) {
@@ -33,12 +36,12 @@ export function subscriptionResolvers({ engine, updates, sinkFor, log }: Pick<Ap
     Subscription: {
       executionUpdated: {
         subscribe: (_: unknown, args: { executionId: string }, context: unknown, info: GraphQLResolveInfo) =>
-          coded(log, args, () => updates.execution(args.executionId, sinkFor(context as SubscriptionContext, info))),
+          coded(log, 'executionUpdated', context, args, () => updates.execution(args.executionId, sinkFor(context as SubscriptionContext, info))),
         resolve: asIs,
       },
       workflowExecutions: {
         subscribe: (_: unknown, args: { workflowId: string }, context: unknown, info: GraphQLResolveInfo) =>
-          coded(log, args, async () => {
+          coded(log, 'workflowExecutions', context, args, async () => {
             const { workflowId } = args;
             if (!(await engine.workflows.get(workflowId))) throw new DomainError('NOT_FOUND', `workflow ${workflowId} not found`);
             return updates.workflow(workflowId, sinkFor(context as SubscriptionContext, info));

@@ -1,5 +1,6 @@
 import { validateWorkflow } from '../domain/workflow/validateWorkflow.js';
 import type { NodeDefinition } from '../domain/workflow/workflow.js';
+import { actorOf } from '../auth/actor.js';
 import type { ApiDeps } from './apiDeps.js';
 import { toDefinition, type WorkflowInput } from './workflowInput.js';
 
@@ -26,8 +27,8 @@ export function workflowResolvers({ engine, readModel }: Pick<ApiDeps, 'engine' 
       parameters: ({ type, parameters }: NodeDefinition) => withoutWriteOnly(parameters, engine.nodeTypes.get(type)?.definition.writeOnlyParameters),
     },
     Mutation: {
-      createWorkflow: (_: unknown, { input }: { input: WorkflowInput }) => engine.workflows.create(toDefinition(input)),
-      updateWorkflow: (_: unknown, { id, input }: { id: string; input: WorkflowInput }) => engine.workflows.update(id, toDefinition(input)),
+      createWorkflow: (_: unknown, { input }: { input: WorkflowInput }, context: unknown) => engine.workflows.create(toDefinition(input), actorOf(context)),
+      updateWorkflow: (_: unknown, { id, input }: { id: string; input: WorkflowInput }, context: unknown) => engine.workflows.update(id, toDefinition(input), actorOf(context)),
     },
   };
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_TENANT } from '../domain/tenants.js';
+import { DomainError } from '../domain/errors.js';
 
 /** The roles a key or a JWT carries (DESIGN section 8), from the most to the least allowed. */
 export const ROLES = ['ADMIN', 'EDITOR', 'OPERATOR', 'VIEWER', 'WORKER'] as const;
@@ -23,9 +23,8 @@ export interface IdentityContext {
   identity?: Identity;
 }
 
-/** Until authentication lands (issue 13), a request without an identity acts as the default tenant's admin. */
-const UNAUTHENTICATED_DEFAULT: Identity = { tenantId: DEFAULT_TENANT, roles: ['ADMIN'], keyId: null, subject: 'anonymous', canViewPayloads: true, queues: null };
-
+/** The identity authentication put on the context; a context without one is a bug in the wiring, refused rather than guessed. */
 export function identityOf(context: IdentityContext): Identity {
-  return context.identity ?? UNAUTHENTICATED_DEFAULT;
+  if (!context.identity) throw new DomainError('UNAUTHENTICATED', 'no credential: send Authorization: Bearer <key or JWT>');
+  return context.identity;
 }

@@ -12,6 +12,8 @@ import { Engine, type EngineOptions } from '../../src/runtime/engine.js';
 import { newSecretKey, SecretKeys } from '../../src/secrets/secretKeys.js';
 import { SecretStore } from '../../src/secrets/secretStore.js';
 import type { Backend } from '../support/backends.js';
+import { createAuth, NO_JWT, type Auth } from '../../src/auth/auth.js';
+import type { JwtSettings } from '../../src/auth/jwtVerifier.js';
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -24,9 +26,15 @@ export interface Api {
   url: string;
   app: FastifyInstance;
   engine: Engine;
-  gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
-  /** A graphql-ws client on /graphql; closed with the harness. */
-  wsClient(): Client;
+  /** A GraphQL request with the admin key (or `key`: another key, null for none). */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, key?: string | null): Promise<GraphQLResponse<T>>;
+  /** A graphql-ws client on /graphql with the admin key (or `key`); closed with the harness. */
+  wsClient(key?: string | null): Client;
+  /** The ADMIN key of the tenant default the harness made at start. */
+  adminKey: string;
+  /** A new key (createApiKey's input), its secret answered. */
+  createKey(input: Record<string, unknown>): Promise<string>;
+  auth: Auth;
   /** Resolves once the read model has everything committed so far. */
   caughtUp(): Promise<void>;
   /** Every SQL statement the server's read model sent, in order (a counting wrapper around the real client). */
@@ -37,9 +45,11 @@ export interface Api {
 export interface ApiOptions extends Pick<ServerOptions, 'coalesceMs' | 'queryBounds' | 'rateLimitPerMinute' | 'slowSubscribers' | 'logger'> {
   /** Engine settings beyond the store and database (a clock, a window, ...). */
   engine?: Partial<EngineOptions>;
+  /** JWT verification (AUTH_JWT_*); default: none. */
+  jwt?: JwtSettings;
 }
 
-export async function startApi(backend: Backend, { engine: engineOptions, ...options }: ApiOptions = {}): Promise<Api> {
+export async function startApi(backend: Backend, { engine: engineOptions, jwt, ...options }: ApiOptions = {}): Promise<Api> {
   const db = backend.db;
   await migrate(db);
   const store = createPostgresEventStore(db);
@@ -55,26 +65,40 @@ export async function startApi(backend: Backend, { engine: engineOptions, ...opt
   const engine = new Engine({ secrets, ...engineOptions, store, db });
   await projections.start();
   await engine.start();
-  const app = buildServer({ engine, readModel, projections, store, db, secrets, ...options });
+  const auth = createAuth(db, jwt ?? NO_JWT, (error) => console.error('audit log error', error));
+  const { secret: adminKey } = await auth.keys.create({ name: 'harness admin', roles: ['ADMIN'], tenantId: 'default', canViewPayloads: true });
+  const app = buildServer({ engine, readModel, projections, store, db, secrets, auth, ...options });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const clients: Client[] = [];
-  return {
+  const api: Api = {
     url,
     app,
     engine,
-    async gql(query, variables) {
+    adminKey,
+    auth,
+    async gql(query, variables, key = adminKey) {
       const response = await fetch(`${url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...(key === null ? {} : { authorization: `Bearer ${key}` }) },
         body: JSON.stringify({ query, variables }),
       });
       return { status: response.status, ...((await response.json()) as object) };
     },
     caughtUp: () => projections.caughtUp(),
     readModelQueries,
-    wsClient() {
-      const client = createClient({ url: `${url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+    async createKey(input) {
+      const answer = await api.gql<{ createApiKey: { secret: string } }>('mutation ($input: ApiKeyInput!) { createApiKey(input: $input) { secret } }', { input });
+      if (!answer.data) throw new Error(`createApiKey failed: ${JSON.stringify(answer.errors)}`);
+      return answer.data.createApiKey.secret;
+    },
+    wsClient(key = adminKey) {
+      const client = createClient({
+        url: `${url.replace('http', 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        connectionParams: key === null ? {} : { authorization: `Bearer ${key}` },
+      });
       clients.push(client);
       return client;
     },
@@ -86,6 +110,7 @@ export async function startApi(backend: Backend, { engine: engineOptions, ...opt
       await store.close();
     },
   };
+  return api;
 }
 
 /** Collects every message of one subscription until it completes (or fails). */

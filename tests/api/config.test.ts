@@ -28,7 +28,23 @@ describe('loadConfig', () => {
       queryBounds: { maxDepth: 20, maxAliases: 50, maxCost: 1000, maxTokens: 20_000 },
       rateLimitPerMinute: 1200,
       secretsKey: null,
+      adminKey: null,
+      jwtJwksUrl: null,
+      jwtSecret: null,
+      jwtIssuer: null,
+      jwtAudience: null,
+      graphiql: true,
     });
+  });
+
+  it('checks the authentication settings: a short admin key or JWT secret, two ways to verify JWTs, an issuer without one, a bad GRAPHIQL', () => {
+    expect(() => loadConfig({ CASCADE_ADMIN_KEY: 'short' })).toThrow(/CASCADE_ADMIN_KEY must be at least 8 characters/);
+    expect(() => loadConfig({ AUTH_JWT_SECRET: 'too short' })).toThrow(/AUTH_JWT_SECRET must be at least 32 characters/);
+    expect(() => loadConfig({ AUTH_JWT_SECRET: 'x'.repeat(32), AUTH_JWKS_URL: 'https://issuer.example/jwks' })).toThrow(/not both/);
+    expect(() => loadConfig({ AUTH_JWT_ISSUER: 'me' })).toThrow(/need AUTH_JWKS_URL or AUTH_JWT_SECRET/);
+    expect(() => loadConfig({ AUTH_JWKS_URL: 'ftp://x' })).toThrow(/AUTH_JWKS_URL must be a URL/);
+    expect(() => loadConfig({ GRAPHIQL: 'no' })).toThrow(/GRAPHIQL must be true or false/);
+    expect(loadConfig({ GRAPHIQL: 'false', CASCADE_ADMIN_KEY: 'test-key' })).toMatchObject({ graphiql: false, adminKey: 'test-key' });
   });
 
   it('refuses a CASCADE_SECRETS_KEY that is not a list of 32-byte base64 keys, without quoting it', () => {

@@ -399,7 +399,7 @@ describe.each(BACKENDS)('GraphQL API on $name', ({ create }) => {
   it('refuses a body over 1 MiB with 413 and a JSON error', async () => {
     const response = await fetch(`${api.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${api.adminKey}` },
       body: JSON.stringify({ query: '{ workflows { id } }', variables: { padding: 'x'.repeat(1024 * 1024) } }),
     });
     expect(response.status).toBe(413);

@@ -57,7 +57,7 @@ describe.each(BACKENDS)('input limits over HTTP on $name', ({ create }) => {
   it('refuses a 10,000-deep array in variables and inline, with BAD_USER_INPUT and never a 500', async () => {
     const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
     const post = async (body: string) => {
-      const response = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const response = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${api.adminKey}` }, body });
       return { status: response.status, ...((await response.json()) as object) } as GraphQLResponse;
     };
     const variables = await post(`{"query":${JSON.stringify(START)},"variables":{"workflowId":"${manual}","data":${deep}}}`);

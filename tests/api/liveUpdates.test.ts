@@ -121,7 +121,7 @@ describe(`live updates through the server on ${postgres!.name}`, () => {
       slow.on('message', (data: Buffer) => slowMessages.push(data.toString()));
       const closed = new Promise<number>((resolve) => slow.on('close', resolve));
       await new Promise((resolve) => slow.once('open', resolve));
-      slow.send(JSON.stringify({ type: 'connection_init' }));
+      slow.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${api.adminKey}` } }));
       await poll(() => slowMessages.some((message) => message.includes('connection_ack'))).toBe(true);
       const everything = `subscription($id: ID!) { executionUpdated(executionId: $id) { status changedNodes { nodeId input output } } }`;
       slow.send(JSON.stringify({ id: 'slow', type: 'subscribe', payload: { query: everything, variables: { id } } }));

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,10 +50,13 @@ async function waitForHealth(running: Running): Promise<void> {
   }
 }
 
+/** The key the first start made and left in the data directory (the bootstrap of an embedded default). */
+let adminKey = '';
+
 async function gql(running: Running, query: string, variables: Record<string, unknown> = {}) {
   const response = await fetch(`${running.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await response.json()) as { data: any; errors?: unknown };
@@ -78,6 +81,7 @@ describe('main: the server as a process', () => {
   it('serves, runs a workflow, stops cleanly on SIGTERM and keeps its data across a restart', { timeout: 240_000 }, async () => {
     const first = launch({ DATA_DIR: dataDir, PORT: String(port) });
     await waitForHealth(first);
+    adminKey = (await readFile(join(dataDir, 'admin-key'), 'utf8')).trim();
     const graphiql = await fetch(`${first.url}/graphiql`);
     expect(graphiql.status).toBe(200);
     expect(graphiql.headers.get('content-type')).toMatch(/text\/html/);

@@ -35,6 +35,8 @@ const TABLES = [
   'idempotency_keys',
   'secrets',
   'tenants',
+  'api_keys',
+  'audit_log',
   'schema_migrations',
 ];
 

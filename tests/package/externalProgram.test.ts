@@ -24,9 +24,9 @@ const upper = defineNodeType({
   execute: async ({ parameters, attempt }) => ({ output: { text: parameters.text.toUpperCase(), attempt } }),
 });
 
-const cascade = await startCascade({ databaseUrl: process.env.DATABASE_URL, port: 0, host: '127.0.0.1', logLevel: 'warn', nodeTypes: [upper] });
+const cascade = await startCascade({ databaseUrl: process.env.DATABASE_URL, adminKey: 'program-admin-key', port: 0, host: '127.0.0.1', logLevel: 'warn', nodeTypes: [upper] });
 async function gql(query, variables = {}) {
-  const response = await fetch(cascade.url + '/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const response = await fetch(cascade.url + '/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer program-admin-key' }, body: JSON.stringify({ query, variables }) });
   const body = await response.json();
   if (body.errors) throw new Error(JSON.stringify(body.errors));
   return body.data;

@@ -11,6 +11,10 @@ export interface ServerProcess {
   gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<T>;
 }
 
+/** The ADMIN key every launched server is started with (CASCADE_ADMIN_KEY), and which the CLI and viewer tests sign in with. */
+export const TEST_ADMIN_KEY = 'test-key';
+const authorized = { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` };
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -27,7 +31,7 @@ export interface GraphQLAnswer {
 
 /** A GraphQL request that hands back what the server answered, errors included. */
 export async function postGraphQL(server: ServerProcess, query: string, variables: Record<string, unknown> = {}): Promise<GraphQLAnswer> {
-  const response = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const response = await fetch(`${server.url}/graphql`, { method: 'POST', headers: authorized, body: JSON.stringify({ query, variables }) });
   return { status: response.status, body: (await response.json()) as GraphQLAnswer['body'] };
 }
 
@@ -54,7 +58,7 @@ const LAUNCH_DEADLINE_MS = 60_000;
 /** Starts the server and resolves once its health check answers. */
 export async function launchServer(env: Record<string, string>): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', CASCADE_ADMIN_KEY: TEST_ADMIN_KEY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -67,7 +71,7 @@ export async function launchServer(env: Record<string, string>): Promise<ServerP
     output: () => output,
     exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
     async gql(query, variables = {}) {
-      const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+      const response = await fetch(`${url}/graphql`, { method: 'POST', headers: authorized, body: JSON.stringify({ query, variables }) });
       const body = (await response.json()) as { data: any; errors?: unknown[] };
       if (body.errors) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);
       return body.data;
