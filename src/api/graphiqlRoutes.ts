@@ -19,11 +19,26 @@ const require = createRequire(import.meta.url);
 /** A file of an installed package; through its package.json, since react's `exports` does not list its UMD builds. */
 const packageFile = (pkg: string, file: string): string => join(dirname(require.resolve(`${pkg}/package.json`)), file);
 
+// Every GraphQL request needs a key (DESIGN section 8): the page asks for one once per tab and
+// keeps it in sessionStorage (under the viewer's name, so one sign-in serves both), sending it as
+// the Authorization header and in graphql-ws' connection_init. The header editor can override it.
 // Subscriptions go over graphql-ws on the same path as queries.
 const START = `
+const KEY = 'cascade.apiKey';
+let apiKey = sessionStorage.getItem(KEY);
+if (!apiKey) {
+  apiKey = (window.prompt('Cascade API key (Authorization: Bearer <key>)') || '').trim();
+  if (apiKey) sessionStorage.setItem(KEY, apiKey);
+}
+const authorization = apiKey ? 'Bearer ' + apiKey : undefined;
 const url = new URL('/graphql', window.location.href);
 const subscriptionUrl = url.href.replace(/^http/, 'ws');
-const fetcher = GraphiQL.createFetcher({ url: url.href, subscriptionUrl });
+const fetcher = GraphiQL.createFetcher({
+  url: url.href,
+  subscriptionUrl,
+  headers: authorization ? { authorization } : {},
+  wsConnectionParams: authorization ? { authorization } : {},
+});
 ReactDOM.createRoot(document.getElementById('graphiql')).render(React.createElement(GraphiQL, { fetcher, shouldPersistHeaders: true }));
 `;
 

@@ -35,4 +35,12 @@ describe('GraphiQL works offline', () => {
     expect(start).toContain('GraphiQL.createFetcher');
     expect(start).not.toMatch(/https?:\/\//);
   });
+
+  it('asks for a key once per tab and sends it on HTTP and graphql-ws, while the page itself needs none', async () => {
+    const start = await (await fetch(`${api.url}/graphiql/start.js`)).text();
+    expect(start).toContain('window.prompt');
+    expect(start).toContain('sessionStorage');
+    expect(start).toMatch(/headers: authorization/);
+    expect(start).toMatch(/wsConnectionParams: authorization/);
+  });
 });
