@@ -79,7 +79,11 @@ export async function startCascade(options: CascadeOptions = {}): Promise<Cascad
     logger,
     onError: logErrors(logger, 'runtime error'),
   });
-  const auth = createAuth(db, { jwksUrl: config.jwtJwksUrl, secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience }, logErrors(logger, 'audit log error'));
+  const auth = createAuth(
+    db,
+    { jwksUrl: config.jwtJwksUrl, secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience },
+    logErrors(logger, 'audit log error'),
+  );
   const madeKey = await bootstrapAdminKey(auth.keys, config);
   if (madeKey !== null) {
     // Printed once, on the one start that made it: there is no other way to learn it (but the file).

@@ -137,7 +137,8 @@ function minLength(env: Env, name: string, min: number, problems: string[]): str
 /** One way to verify JWTs, and issuer or audience only with one. */
 function jwtProblems(config: Pick<Config, 'jwtJwksUrl' | 'jwtSecret' | 'jwtIssuer' | 'jwtAudience'>, problems: string[]): void {
   if (config.jwtJwksUrl && config.jwtSecret) problems.push('set AUTH_JWKS_URL or AUTH_JWT_SECRET, not both');
-  if (!config.jwtJwksUrl && !config.jwtSecret && (config.jwtIssuer || config.jwtAudience)) problems.push('AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE need AUTH_JWKS_URL or AUTH_JWT_SECRET');
+  if (!config.jwtJwksUrl && !config.jwtSecret && (config.jwtIssuer || config.jwtAudience))
+    problems.push('AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE need AUTH_JWKS_URL or AUTH_JWT_SECRET');
 }
 
 /** The variable each setting is read from: startCascade's options are checked by the same rules. */

@@ -26,14 +26,6 @@ export function checkArguments(args: Record<string, unknown>): void {
 
 type Resolver = (parent: unknown, args: Record<string, unknown>, ...rest: unknown[]) => unknown;
 
-/** The same resolver, with its arguments checked first. */
-export function withCheckedArguments<T extends Resolver>(resolve: T): T {
-  return ((parent, args, ...rest) => {
-    checkArguments(args);
-    return resolve(parent, args, ...rest);
-  }) as T;
-}
-
 /** The ids a mutation acted on, for the audit log: its id arguments, and the id of what it answered. */
 const TARGET_ARGUMENTS = ['id', 'workflowId', 'executionId', 'nodeId', 'queue', 'name'];
 function targetsOf(args: Record<string, unknown>, result: unknown): string[] {
@@ -58,7 +50,12 @@ export function checkedRoot(kind: 'Query' | 'Mutation', resolvers: Record<string
     (field: string, resolve: Resolver): Resolver =>
     async (parent, args, context, ...rest) => {
       const identity = (context as IdentityContext).identity;
-      const entry = { actor: identity?.subject ?? 'anonymous', tenantId: identity?.tenantId ?? DEFAULT_TENANT, action: field, requestId: (context as { requestId?: string }).requestId ?? null };
+      const entry = {
+        actor: identity?.subject ?? 'anonymous',
+        tenantId: identity?.tenantId ?? DEFAULT_TENANT,
+        action: field,
+        requestId: (context as { requestId?: string }).requestId ?? null,
+      };
       try {
         if (!mayCall(identityOf(context as IdentityContext), field)) throw new ApiError('FORBIDDEN', `${field} needs the role ${FIELD_ROLES[field] ?? 'ADMIN'}`);
         checkArguments(args);

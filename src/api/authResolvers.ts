@@ -24,7 +24,8 @@ function checkKeyInput(input: ApiKeyInput): void {
   if (name.length < 1 || name.length > MAX_KEY_NAME) throw new ApiError('BAD_USER_INPUT', `name must be 1 to ${MAX_KEY_NAME} characters`);
   if (input.roles.length === 0 || input.roles.some((role) => !ROLES.includes(role))) throw new ApiError('BAD_USER_INPUT', 'roles must name at least one role');
   if ((input.queues?.length ?? 0) > MAX_KEY_QUEUES) throw new ApiError('BAD_USER_INPUT', `queues must list at most ${MAX_KEY_QUEUES} queues`);
-  if (input.expiresAt && Number.isNaN(Date.parse(input.expiresAt))) throw new ApiError('BAD_USER_INPUT', `expiresAt must be an ISO-8601 timestamp, got ${JSON.stringify(input.expiresAt)}`);
+  if (input.expiresAt && Number.isNaN(Date.parse(input.expiresAt)))
+    throw new ApiError('BAD_USER_INPUT', `expiresAt must be an ISO-8601 timestamp, got ${JSON.stringify(input.expiresAt)}`);
 }
 
 /** createApiKey, revokeApiKey, apiKeys, me, auditLog: all within the caller's tenant, but a default-tenant ADMIN making keys for another. */
@@ -45,7 +46,8 @@ export function authResolvers({ auth, db }: Pick<ApiDeps, 'auth' | 'db'>) {
         if (tenantId !== identity.tenantId && identity.tenantId !== DEFAULT_TENANT) throw new ApiError('FORBIDDEN', 'keys of another tenant need an ADMIN of the tenant default');
         const { rows } = await db.query('SELECT 1 FROM tenants WHERE id = $1', [tenantId]);
         if (rows.length === 0) throw new DomainError('NOT_FOUND', `tenant ${tenantId} not found`);
-        if ((await keys.countActive(tenantId)) >= MAX_API_KEYS_PER_TENANT) throw new ApiError('BAD_USER_INPUT', `a tenant has at most ${MAX_API_KEYS_PER_TENANT} keys; revoke one first`);
+        if ((await keys.countActive(tenantId)) >= MAX_API_KEYS_PER_TENANT)
+          throw new ApiError('BAD_USER_INPUT', `a tenant has at most ${MAX_API_KEYS_PER_TENANT} keys; revoke one first`);
         return keys.create({ ...input, name: input.name.trim(), tenantId });
       },
       revokeApiKey: async (_: unknown, { id }: { id: string }, context: unknown) => {

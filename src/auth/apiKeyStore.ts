@@ -71,10 +71,10 @@ export class ApiKeyStore {
 
   /** Revokes a key of the tenant; null when the tenant has no such key. A revoked key stays revoked at its first time. */
   async revoke(tenantId: string, id: string): Promise<ApiKey | null> {
-    const { rows } = await this.db.query<KeyRow>(
-      `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
-      [tenantId, id],
-    );
+    const { rows } = await this.db.query<KeyRow>(`UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`, [
+      tenantId,
+      id,
+    ]);
     return rows[0] ? toKey(rows[0]) : null;
   }
 

@@ -78,9 +78,7 @@ export class AuditLog {
         const n = params.length;
         return `($${n - 5}, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
       });
-      await this.db
-        .query(`INSERT INTO audit_log (actor, tenant_id, action, target_ids, outcome, request_id) VALUES ${values.join(', ')}`, params)
-        .catch(this.onError);
+      await this.db.query(`INSERT INTO audit_log (actor, tenant_id, action, target_ids, outcome, request_id) VALUES ${values.join(', ')}`, params).catch(this.onError);
     }
   }
 
@@ -108,7 +106,15 @@ export class AuditLog {
     );
     const nodes = rows.slice(0, first);
     return {
-      nodes: nodes.map((row) => ({ at: new Date(row.at).toISOString(), actor: row.actor, tenantId: row.tenant_id, action: row.action, targetIds: row.target_ids, outcome: row.outcome, requestId: row.request_id })),
+      nodes: nodes.map((row) => ({
+        at: new Date(row.at).toISOString(),
+        actor: row.actor,
+        tenantId: row.tenant_id,
+        action: row.action,
+        targetIds: row.target_ids,
+        outcome: row.outcome,
+        requestId: row.request_id,
+      })),
       totalCount: total.rows[0]?.count ?? 0,
       pageInfo: { endCursor: nodes.at(-1)?.seq ?? null, hasNextPage: rows.length > first },
     };

@@ -27,7 +27,14 @@ export function httpAuthentication(app: FastifyInstance, { authenticator, audit 
       request.identity = identity;
       return;
     }
-    audit.record({ actor: 'anonymous', tenantId: 'default', action: `${request.method} ${request.routeOptions.url ?? request.url}`, targetIds: [], outcome: 'UNAUTHENTICATED', requestId: request.id });
+    audit.record({
+      actor: 'anonymous',
+      tenantId: 'default',
+      action: `${request.method} ${request.routeOptions.url ?? request.url}`,
+      targetIds: [],
+      outcome: 'UNAUTHENTICATED',
+      requestId: request.id,
+    });
     return reply
       .code(401)
       .header('www-authenticate', 'Bearer')

@@ -78,7 +78,8 @@ describe('the audit log, the actor of events, and JWTs', () => {
         started[user]!.push(answer.data.startTrigger.id);
       }
     }
-    const statuses = async (ids: string[]) => Promise.all(ids.map(async (each) => (await api.gql('query ($id: ID!) { execution(id: $id) { status } }', { id: each })).data.execution.status));
+    const statuses = async (ids: string[]) =>
+      Promise.all(ids.map(async (each) => (await api.gql('query ($id: ID!) { execution(id: $id) { status } }', { id: each })).data.execution.status));
     for (const user of ['alice', 'bob']) await expect.poll(() => statuses(started[user]!), { timeout: 20_000 }).toEqual(['RUNNING', 'QUEUED', 'QUEUED']);
     const events = await api.gql('query ($id: ID!) { executionEvents(executionId: $id) { userId } }', { id: started.bob![0] });
     expect(events.data.executionEvents[0].userId).toBe('bob');
