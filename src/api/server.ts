@@ -72,9 +72,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   // Registered here rather than by mercurius, so that its socket server is the root's, which
   // boundedDocuments screens; a message is at most as large as a request body.
   app.register(fastifyWebsocket, { options: { maxPayload: bodyLimit } });
-  httpAuthentication(app, options.auth);
   let socketIdentity: ReturnType<typeof socketAuthentication> | undefined;
+  // Once @fastify/websocket has made its socket server.
   app.after(() => {
+    httpAuthentication(app, options.auth);
     socketIdentity = socketAuthentication(app.websocketServer, options.auth);
   });
   // mercurius gets the SDL, not a built schema: under a bundler the ESM and CommonJS builds of

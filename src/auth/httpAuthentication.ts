@@ -18,14 +18,18 @@ const needsCredential = (request: FastifyRequest): boolean => request.routeOptio
 
 const MESSAGE = 'missing or invalid credentials: send Authorization: Bearer <API key or JWT>';
 
-/** An onRequest hook: no or bad credential is HTTP 401 with UNAUTHENTICATED as a GraphQL error, and an audit entry. */
+/**
+ * A preParsing hook: after the rate limit (a route-level onRequest hook, so it runs after every
+ * global one), before the body is read. No or bad credential is HTTP 401 with UNAUTHENTICATED as
+ * a GraphQL error, and an audit entry.
+ */
 export function httpAuthentication(app: FastifyInstance, { authenticator, audit }: Auth): void {
-  app.addHook('onRequest', async (request, reply) => {
-    if (!needsCredential(request)) return;
+  app.addHook('preParsing', async (request, reply, payload) => {
+    if (!needsCredential(request)) return payload;
     const identity = await authenticator.authenticate(request.headers.authorization);
     if (identity) {
       request.identity = identity;
-      return;
+      return payload;
     }
     audit.record({
       actor: 'anonymous',
@@ -35,9 +39,10 @@ export function httpAuthentication(app: FastifyInstance, { authenticator, audit 
       outcome: 'UNAUTHENTICATED',
       requestId: request.id,
     });
-    return reply
+    await reply
       .code(401)
       .header('www-authenticate', 'Bearer')
       .send({ data: null, errors: [{ message: MESSAGE, extensions: { code: 'UNAUTHENTICATED' } }] });
+    return payload;
   });
 }
