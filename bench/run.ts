@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { authentication, authenticationRows } from './authentication.js';
 import { baselineCommitsPerSecond } from './baseline.js';
 import { endToEnd, type EndToEndResult } from './endToEnd.js';
 import { liveUpdates } from './liveUpdates.js';
@@ -76,6 +77,13 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(e2e));
     return;
   }
+  // BENCH_ONLY=authentication: only the API with and without authentication.
+  if (process.env.BENCH_ONLY === 'authentication') {
+    const result = await inFreshEnv((env) => authentication(env));
+    printRows(authenticationRows(result));
+    console.log(JSON.stringify(result));
+    return;
+  }
   const baseline = await baselineCommitsPerSecond();
   const atRest = await inFreshEnv((env) => latencyAtRest(env));
   const load = await inFreshEnv((env) => throughput(env, EXECUTIONS));
@@ -84,6 +92,7 @@ async function main(): Promise<void> {
   const live500 = await inFreshEnv((env) => liveUpdates(env, 500));
   const rebuilt = await inFreshEnv((env) => rebuild(env, REBUILD_EVENTS));
   const memory = peakMemory();
+  const authenticated = await inFreshEnv((env) => authentication(env));
 
   const rows: Array<[string, string, string]> = [
     ['baseline: raw PostgreSQL single-row commits/s', baseline.toFixed(0), '(reference)'],
@@ -107,6 +116,7 @@ async function main(): Promise<void> {
       `${(rebuilt.eventsPerSecond / baseline).toFixed(2)} x baseline (target >= 20,000)`,
     ],
     ['peak RSS, 10,000-node execution (MB)', memory.peakRssMb.toFixed(0), 'target <= 300'],
+    ...authenticationRows(authenticated),
   ];
   // Printed before the end-to-end part starts, so that a failure there loses none of these.
   printRows(rows);
@@ -123,6 +133,7 @@ async function main(): Promise<void> {
     liveUpdates: [live1, live500],
     rebuild: rebuilt,
     memory,
+    authentication: authenticated,
     endToEnd: e2e,
   };
   writeFileSync(new URL('./results/latest.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);

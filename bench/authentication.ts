@@ -1,0 +1,106 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../src/api/server.js';
+import { createAuth, NO_JWT } from '../src/auth/auth.js';
+import { Authenticator } from '../src/auth/authenticator.js';
+import type { Identity } from '../src/auth/identity.js';
+import { ReadModel } from '../src/projections/readModel.js';
+import { SecretStore } from '../src/secrets/secretStore.js';
+import { benchHeaders, benchServer, type BenchEnv } from './support.js';
+
+/**
+ * Authenticated throughput against the same server with authentication taken out: requests over
+ * HTTP at a fixed concurrency, a cheap query (where the credential's cost shows most) and
+ * startTrigger. "Without" is the door open: every request acts as the default tenant's admin
+ * with no lookup, as before issue 13; roles are still checked and mutations still audited.
+ */
+const CONCURRENCY = 16;
+const QUERIES = 3_000;
+const STARTS = 600;
+const ROUNDS = 3;
+
+const ADMIN: Identity = { tenantId: 'default', roles: ['ADMIN'], keyId: null, subject: 'bench', canViewPayloads: true, queues: null };
+
+/** The authenticator with its lookups taken out: only for measuring what they cost. */
+class OpenDoor extends Authenticator {
+  override async authenticate(): Promise<Identity> {
+    return ADMIN;
+  }
+}
+
+function openServer(env: BenchEnv): FastifyInstance {
+  const { engine, projections, store, db } = env;
+  const auth = createAuth(db, NO_JWT, (error) => console.error('audit log error', error));
+  const open = { ...auth, authenticator: new OpenDoor(auth.keys, null) };
+  return buildServer({ engine, readModel: new ReadModel(db), projections, store, db, secrets: new SecretStore(db, null), auth: open, rateLimitPerMinute: 60_000 });
+}
+
+/** Requests per second: `total` POSTs of `body`, CONCURRENCY at a time. */
+async function rate(url: string, body: string, total: number): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  const client = async () => {
+    while (next < total) {
+      next++;
+      const response = await fetch(`${url}/graphql`, { method: 'POST', headers: benchHeaders, body });
+      const answer = (await response.json()) as { errors?: unknown[] };
+      if (answer.errors) throw new Error(`refused: ${JSON.stringify(answer.errors).slice(0, 200)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, client));
+  return total / ((performance.now() - started) / 1000);
+}
+
+export interface AuthenticationResult {
+  queriesPerSecond: { with: number; without: number };
+  startsPerSecond: { with: number; without: number };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+export async function authentication(env: BenchEnv): Promise<AuthenticationResult> {
+  const servers = { with: benchServer(env, { rateLimitPerMinute: 60_000 }), without: openServer(env) };
+  const urls: Record<string, string> = {};
+  for (const [name, app] of Object.entries(servers)) {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    urls[name] = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  }
+  try {
+    const workflow = await env.engine.workflows.create({
+      name: 'auth bench',
+      nodes: [
+        { id: 'start', type: 'trigger.manual' },
+        { id: 'done', type: 'noop' },
+      ],
+      connections: [{ source: 'start', target: 'done' }],
+    });
+    await env.projections.caughtUp();
+    const query = JSON.stringify({ query: 'query ($id: ID!) { workflow(id: $id) { id name } }', variables: { id: workflow.id } });
+    const start = JSON.stringify({ query: 'mutation ($id: ID!) { startTrigger(workflowId: $id, triggerNodeId: "start") { id } }', variables: { id: workflow.id } });
+    const runs = { queries: { with: [] as number[], without: [] as number[] }, starts: { with: [] as number[], without: [] as number[] } };
+    // Warm-up (JIT, the key cache, the pool), then the two in turn, so that the machine's noise falls on both.
+    for (const url of Object.values(urls)) await rate(url, query, 200);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const name of ['with', 'without'] as const) {
+        runs.queries[name].push(await rate(urls[name]!, query, QUERIES));
+        runs.starts[name].push(await rate(urls[name]!, start, STARTS));
+      }
+    }
+    return {
+      queriesPerSecond: { with: median(runs.queries.with), without: median(runs.queries.without) },
+      startsPerSecond: { with: median(runs.starts.with), without: median(runs.starts.without) },
+    };
+  } finally {
+    for (const app of Object.values(servers)) await app.close();
+  }
+}
+
+/** The rows of the table: each figure with and without, and their ratio (target: >= 0.95). */
+export function authenticationRows({ queriesPerSecond: q, startsPerSecond: s }: AuthenticationResult): Array<[string, string, string]> {
+  const row = (name: string, { with: on, without: off }: { with: number; without: number }): [string, string, string] => [
+    `${name} with / without authentication (req/s)`,
+    `${on.toFixed(0)} / ${off.toFixed(0)}`,
+    `${(on / off).toFixed(3)} (target >= 0.95)`,
+  ];
+  return [row('API: workflow query', q), row('API: startTrigger', s)];
+}
