@@ -2,8 +2,8 @@ import { jsonProblem } from '../domain/jsonHygiene.js';
 import { MAX_ID_LENGTH, MAX_MESSAGE_LENGTH } from '../domain/limits.js';
 import { ApiError } from './errors.js';
 import type { AuditLog } from '../auth/auditLog.js';
-import { identityOf, type IdentityContext } from '../auth/identity.js';
-import { FIELD_ROLES, mayCall } from '../auth/permissions.js';
+import type { IdentityContext } from '../auth/identity.js';
+import { checkMayCall } from '../auth/permissions.js';
 import { DEFAULT_TENANT } from '../domain/tenants.js';
 
 /** Free-text arguments (and a secret's value); every other string argument is an id, a name or a cursor. */
@@ -57,7 +57,7 @@ export function checkedRoot(kind: 'Query' | 'Mutation', resolvers: Record<string
         requestId: (context as { requestId?: string }).requestId ?? null,
       };
       try {
-        if (!mayCall(identityOf(context as IdentityContext), field)) throw new ApiError('FORBIDDEN', `${field} needs the role ${FIELD_ROLES[field] ?? 'ADMIN'}`);
+        checkMayCall(context, field);
         checkArguments(args);
         const result = await resolve(parent, args, context, ...rest);
         if (kind === 'Mutation') audit.record({ ...entry, targetIds: targetsOf(args, result), outcome: 'OK' });

@@ -3,9 +3,8 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { DomainError } from '../domain/errors.js';
 import type { ApiDeps } from './apiDeps.js';
 import { checkArguments } from './argumentChecks.js';
-import { ApiError, toCodedGraphQLError } from './errors.js';
-import { identityOf, type IdentityContext } from '../auth/identity.js';
-import { FIELD_ROLES, mayCall } from '../auth/permissions.js';
+import { toCodedGraphQLError } from './errors.js';
+import { checkMayCall } from '../auth/permissions.js';
 import type { ExecutionUpdate, ExecutionUpdates, Sink } from './live/executionUpdates.js';
 import type { SubscriptionContext } from './live/liveSinks.js';
 
@@ -18,7 +17,7 @@ const asIs = (update: ExecutionUpdate) => update;
 /** Errors at subscribe time bypass mercurius' error formatter: they must carry their code already. */
 async function coded<T>(log: FastifyBaseLogger, field: string, context: unknown, args: Record<string, unknown>, start: () => Promise<T>): Promise<T> {
   try {
-    if (!mayCall(identityOf(context as IdentityContext), field)) throw new ApiError('FORBIDDEN', `${field} needs the role ${FIELD_ROLES[field] ?? 'ADMIN'}`);
+    checkMayCall(context, field);
     checkArguments(args);
     return await start();
   } catch (error) {

@@ -1,4 +1,5 @@
-import type { Identity, Role } from './identity.js';
+import { DomainError } from '../domain/errors.js';
+import { identityOf, type Identity, type IdentityContext, type Role } from './identity.js';
 
 /** The ladder of DESIGN section 8: each role may do all that the ones below it may. WORKER stands apart. */
 const LADDER: readonly Role[] = ['VIEWER', 'OPERATOR', 'EDITOR', 'ADMIN'];
@@ -66,4 +67,9 @@ export function mayCall(identity: Identity, field: string): boolean {
 export function mayUseQueue(identity: Identity, queue: string): boolean {
   if (!identity.roles.includes('WORKER') || identity.roles.includes('ADMIN')) return true;
   return identity.queues === null || identity.queues.includes(queue);
+}
+
+/** The door of every root field (queries, mutations, subscriptions): UNAUTHENTICATED without an identity, FORBIDDEN without the role. */
+export function checkMayCall(context: unknown, field: string): void {
+  if (!mayCall(identityOf(context as IdentityContext), field)) throw new DomainError('FORBIDDEN', `${field} needs the role ${FIELD_ROLES[field] ?? 'ADMIN'}`);
 }
