@@ -10,6 +10,7 @@ import { executionViewFromState } from '../projections/executionView.js';
 import { replayCheck } from '../projections/replayCheck.js';
 import type { ApiDeps } from './apiDeps.js';
 import { ApiError } from './errors.js';
+import { actorOf } from '../auth/actor.js';
 
 const DEFAULT_EVENT_PAGE = 100;
 
@@ -69,8 +70,8 @@ export function historyResolvers({ store, engine, readModel }: Pick<ApiDeps, 'st
     },
     Mutation: {
       // null data is no data: the node gets its recorded input (the trigger its recorded data).
-      rerunFromNode: async (_: unknown, { executionId, nodeId, data, useOriginalVersion }: RerunArgs) =>
-        executionViewFromState(await engine.rerunFromNode(executionId, nodeId, data ?? undefined, { useOriginalVersion: useOriginalVersion ?? false })),
+      rerunFromNode: async (_: unknown, { executionId, nodeId, data, useOriginalVersion }: RerunArgs, context: unknown) =>
+        executionViewFromState(await engine.rerunFromNode(executionId, nodeId, data ?? undefined, { useOriginalVersion: useOriginalVersion ?? false, context: actorOf(context) })),
     },
   };
 }
