@@ -82,6 +82,10 @@ describe('authentication and roles over HTTP and graphql-ws', () => {
     await api.caughtUp();
     expect(await shapeOf(seeing)).toMatchObject({ output: { shaped: 42 } });
     expect(await shapeOf(blind)).toMatchObject({ input: null, output: null });
+    const events = async (key: string) => JSON.stringify((await api.gql('query ($id: ID!) { executionEvents(executionId: $id) { type data } }', { id }, key)).data.executionEvents);
+    expect(await events(seeing)).toContain('"shaped":42');
+    expect(await events(blind)).not.toContain('42');
+    expect(await events(blind)).toContain('"triggerData":null');
 
     const subscription = 'subscription ($id: ID!) { executionUpdated(executionId: $id) { execution { nodeStates { nodeId output } } } }';
     const blindFeed = collect<any>(api.wsClient(blind), subscription, { id });
