@@ -33,6 +33,8 @@ const usable = (key: ApiKey, now: number): boolean => key.revokedAt === null && 
 export class Authenticator {
   private readonly cache = new Map<string, Cached>();
   private readonly revokedListeners = new Map<string, Set<() => void>>();
+  /** Each looked-up key's expiry, by id: what onRevoked times its listeners by. */
+  private readonly expiries = new Map<string, string | null>();
 
   constructor(
     private readonly keys: ApiKeyStore,
@@ -58,9 +60,10 @@ export class Authenticator {
   }
 
   /** Calls `listener` once when the key is revoked or expires; the returned function stops listening. */
-  onRevoked(identity: Identity, expiresAt: string | null, listener: () => void): () => void {
+  onRevoked(identity: Identity, listener: () => void): () => void {
     const { keyId } = identity;
     if (keyId === null) return () => {};
+    const expiresAt = this.expiries.get(keyId) ?? null;
     const listeners = this.revokedListeners.get(keyId) ?? new Set();
     this.revokedListeners.set(keyId, listeners);
     listeners.add(listener);
@@ -75,20 +78,19 @@ export class Authenticator {
     };
   }
 
-  /** The key behind an identity, from the cache: its expiry, for onRevoked. */
-  expiryOf(identity: Identity): string | null {
-    for (const cached of this.cache.values()) if (cached.key.id === identity.keyId) return cached.key.expiresAt;
-    return null;
-  }
-
   private async ofKey(secret: string): Promise<Identity | null> {
     const now = this.now();
     const cached = this.cache.get(secret);
     if (cached && cached.until > now) return usable(cached.key, now) ? cached.identity : null;
     const key = await this.keys.findBySecret(secret);
     if (key === null) return null;
-    if (this.cache.size >= CACHE_ENTRIES) this.cache.clear();
-    this.cache.set(secret, { key, identity: identityOfKey(key), until: now + CACHE_MS });
-    return usable(key, now) ? identityOfKey(key) : null;
+    if (this.cache.size >= CACHE_ENTRIES) {
+      this.cache.clear();
+      this.expiries.clear();
+    }
+    const identity = identityOfKey(key);
+    this.cache.set(secret, { key, identity, until: now + CACHE_MS });
+    this.expiries.set(key.id, key.expiresAt);
+    return usable(key, now) ? identity : null;
   }
 }

@@ -29,7 +29,7 @@ export function socketAuthentication(server: WebSocketServer, { authenticator, a
       socket.close(UNAUTHORIZED_CLOSE, 'Unauthorized');
       return {};
     }
-    const stop = authenticator.onRevoked(identity, authenticator.expiryOf(identity), () => socket.close(UNAUTHORIZED_CLOSE, 'Unauthorized: the key was revoked or expired'));
+    const stop = authenticator.onRevoked(identity, () => socket.close(UNAUTHORIZED_CLOSE, 'Unauthorized: the key was revoked or expired'));
     socket.once('close', stop);
     return { identity };
   };

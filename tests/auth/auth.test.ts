@@ -139,6 +139,13 @@ describe('authentication and roles over HTTP and graphql-ws', () => {
     expect(code(await api.gql('{ workflows { id } }', {}, expired))).toBe('UNAUTHENTICATED');
     const shortLived = await api.createKey({ name: 'short lived', roles: ['VIEWER'], expiresAt: new Date(Date.now() + 1_500).toISOString() });
     expect((await api.gql('{ workflows { id } }', {}, shortLived)).errors).toBeUndefined();
+    const id = (await api.gql(START, { id: workflowId })).data.startTrigger.id;
+    const feed = collect<any>(api.wsClient(shortLived), 'subscription ($id: ID!) { executionUpdated(executionId: $id) { status } }', { id });
+    const ended = feed.done.then(
+      () => null,
+      (error: { cause?: { code?: number } }) => error.cause?.code,
+    );
+    expect(await ended).toBe(4401);
     await expect.poll(async () => code(await api.gql('{ workflows { id } }', {}, shortLived)), { timeout: 20_000 }).toBe('UNAUTHENTICATED');
   });
 
