@@ -55,8 +55,7 @@ describe.each(BACKENDS)('wait nodes over GraphQL on $name', ({ create }) => {
     await poll(async () => (await node(id, 'w')).status).toBe('RUNNING');
     return id;
   };
-  const waitRows = async (executionId: string) =>
-    (await backend.db.query<{ n: number }>('SELECT count(*)::int AS n FROM waits WHERE execution_id = $1', [executionId])).rows[0]!.n;
+  const waitRows = async (executionId: string) => (await backend.db.query<{ n: number }>('SELECT count(*)::int AS n FROM waits WHERE execution_id = $1', [executionId])).rows[0]!.n;
 
   it('completes on a matching emitEvent with the event data as its output; a non-matching event leaves it waiting', async () => {
     const name = eventName('order.paid');
