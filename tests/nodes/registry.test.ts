@@ -12,7 +12,24 @@ describe('the registry of node types', () => {
       BUILTIN_REGISTRY.list()
         .map((each) => each.type)
         .sort(),
-    ).toEqual(['trigger.manual', 'trigger.webhook', 'trigger.schedule', 'trigger.event', 'noop', 'merge', 'delay', 'if', 'transform', 'http', 'fail', 'external', 'wait', 'approval'].sort());
+    ).toEqual(
+      [
+        'trigger.manual',
+        'trigger.webhook',
+        'trigger.schedule',
+        'trigger.event',
+        'noop',
+        'merge',
+        'delay',
+        'if',
+        'transform',
+        'http',
+        'fail',
+        'external',
+        'wait',
+        'approval',
+      ].sort(),
+    );
   });
 
   it.each([
