@@ -11,15 +11,11 @@ const EMIT = `mutation($name: String!, $data: JSON) { emitEvent(name: $name, dat
 const SIGNAL = `mutation($executionId: ID!, $nodeId: ID!, $data: JSON, $outputName: String) {
   signalNode(executionId: $executionId, nodeId: $nodeId, data: $data, outputName: $outputName) { nodeId status output outputName } }`;
 
+/** A node as EXECUTION selects it: input, output, outputName, error, errorCode, skipReason besides these. */
 interface NodeView {
   nodeId: string;
   status: string;
-  input: Record<string, unknown> | null;
-  output: unknown;
-  outputName: string | null;
-  error: string | null;
-  errorCode: string | null;
-  skipReason: string | null;
+  [field: string]: unknown;
 }
 
 let unique = 0;

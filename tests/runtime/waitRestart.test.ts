@@ -58,7 +58,7 @@ describe('a server killed while 1,000 executions wait', () => {
     const ids: string[] = [];
     for (const batch of batches(EXECUTIONS)) {
       const fields = batch.map((i) => `s${i}: startTrigger(workflowId: $id, triggerNodeId: "start", data: { i: ${i} }) { id }`);
-      const answer = (await first.gql(`mutation($id: ID!) { ${fields.join(' ')} }`, { id: workflowId })) as Record<string, { id: string }>;
+      const answer = await first.gql<Record<string, { id: string }>>(`mutation($id: ID!) { ${fields.join(' ')} }`, { id: workflowId });
       for (const i of batch) ids[i] = answer[`s${i}`]!.id;
     }
     // Each waiting node is a row, and nothing else: the process holds no timer or closure for it.
@@ -87,7 +87,7 @@ describe('a server killed while 1,000 executions wait', () => {
     const odd = ids.filter((_, i) => i % 2 === 1);
     for (const batch of batches(odd.length)) {
       const fields = batch.map((i) => `g${i}: signalNode(executionId: "${odd[i]}", nodeId: "w", data: { by: "signal" }) { status }`);
-      const answer = (await second.gql(`mutation { ${fields.join(' ')} }`)) as Record<string, { status: string }>;
+      const answer = await second.gql<Record<string, { status: string }>>(`mutation { ${fields.join(' ')} }`);
       expect(new Set(Object.values(answer).map((node) => node.status))).toEqual(new Set(['COMPLETED']));
     }
 
