@@ -230,13 +230,13 @@ export class Engine {
   }
 
   /**
-   * Starts every workflow with a `trigger.event` listening to `name`, with `data` as trigger data,
-   * and completes every wait of that name whose match holds; answers the executions it started.
+   * Completes every wait of `name` whose match holds, then starts every workflow with a
+   * `trigger.event` listening to it, with `data` as trigger data; answers the executions it
+   * started. Waits go first, so that an execution the event starts never hears it itself.
    */
   async emitEvent(name: string, data: unknown, context: CommandContext = {}): Promise<ExecutionState[]> {
-    const started = await this.triggers.events.emit(name, data, { context });
     await this.waits.emit(name, data, context);
-    return started;
+    return this.triggers.events.emit(name, data, { context });
   }
 
   /** Completes a waiting node with `data`, on `outputName` (an approval's branch). */

@@ -58,6 +58,7 @@ describe.each(BACKENDS)('wait nodes over GraphQL on $name', ({ create }) => {
     const id = await startWaiting(waitFlow({ type: 'wait', parameters: { event: name, match: 'event.orderId = trigger.orderId' } }), { orderId: 7 });
     // emitEvent answers once every wait of its name has been offered the event: what it left is final.
     expect((await api.gql(EMIT, { name, data: { orderId: 8 } })).errors).toBeUndefined();
+    await api.caughtUp();
     expect(await node(id, 'w')).toMatchObject({ status: 'RUNNING' });
     expect((await api.gql(EMIT, { name: eventName('other'), data: { orderId: 7 } })).errors).toBeUndefined();
     expect(await node(id, 'w')).toMatchObject({ status: 'RUNNING' });
@@ -129,6 +130,7 @@ describe.each(BACKENDS)('wait nodes over GraphQL on $name', ({ create }) => {
     expect(cancelled.data.cancelExecution.status).toBe('CANCELLED');
     await poll(() => waitRows(id)).toBe(0);
     expect((await api.gql(EMIT, { name, data: {} })).errors).toBeUndefined();
+    await api.caughtUp();
     expect(await node(id, 'w')).toMatchObject({ status: 'CANCELLED' });
     expect((await api.gql(SIGNAL, { executionId: id, nodeId: 'w' })).errors![0]!.extensions.code).toBe('INVALID_FLOW_STATE');
   });
@@ -137,6 +139,7 @@ describe.each(BACKENDS)('wait nodes over GraphQL on $name', ({ create }) => {
     const id = await startWaiting(waitFlow({ type: 'wait', parameters: {} }));
     expect((await api.gql(`mutation($id: ID!) { pauseExecution(id: $id) { status } }`, { id })).data.pauseExecution.status).toBe('PAUSED');
     expect((await api.gql(SIGNAL, { executionId: id, nodeId: 'w', data: 1 })).data.signalNode.status).toBe('COMPLETED');
+    await api.caughtUp();
     expect((await execution(id)).status).toBe('PAUSED');
     expect((await api.gql(`mutation($id: ID!) { resumeExecution(id: $id) { status } }`, { id })).data.resumeExecution.status).toBe('RUNNING');
     await poll(async () => (await execution(id)).status).toBe('COMPLETED');
