@@ -70,6 +70,14 @@ describe.each(BACKENDS)('wait nodes over GraphQL on $name', ({ create }) => {
     await poll(() => waitRows(id)).toBe(0);
   });
 
+  it('listens to the event its {{ }} parameter names once resolved', async () => {
+    const prefix = eventName('order');
+    const id = await startWaiting(waitFlow({ type: 'wait', parameters: { event: `{{ '${prefix}.' & trigger.id }}` } }), { id: 'a1' });
+    expect((await api.gql(EMIT, { name: `${prefix}.a1`, data: { got: true } })).errors).toBeUndefined();
+    await poll(async () => (await execution(id)).status).toBe('COMPLETED');
+    expect((await node(id, 'w')).output).toEqual({ got: true });
+  });
+
   it('completes on signalNode, and answers unknown ids, nodes that do not wait and roles with codes', async () => {
     const id = await startWaiting(waitFlow({ type: 'wait', parameters: {} }));
     const signal = (variables: Record<string, unknown>) => api.gql(SIGNAL, { executionId: id, nodeId: 'w', ...variables });
