@@ -5,6 +5,7 @@ import { DomainError } from '../../domain/errors.js';
 import { jsonProblem, storableString } from '../../domain/jsonHygiene.js';
 import { MAX_NODE_OUTPUT_DEPTH } from '../../domain/limits.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
+import type { WaitSpec } from '../../domain/execution/waiting.js';
 import type { ExecutionFaults } from '../executionFaults.js';
 import { attemptBound, ExecutionDeadline } from './attemptBound.js';
 import { runAhead } from './runAhead.js';
@@ -132,7 +133,7 @@ export class NodeRunner {
     const type = this.options.nodeTypes.get(definition.type);
     // Saved while a process had the type (a user type since unregistered): waiting would be for ever.
     if (!type) return void (await this.settle(job, [this.startCommand(job, null), failure(job, unknownType(definition.type)), QUEUE_READY]));
-    if (type.runs === 'timer') return this.startTimer(job, state, type);
+    if (type.runs === 'timer' || type.runs === 'wait') return this.startTimer(job, state, type);
     const execute = type.definition.execute;
     if (!execute) return;
     const controller = new AbortController();
@@ -165,9 +166,10 @@ export class NodeRunner {
     return isQueued(latest, job) ? latest : null;
   }
 
-  private startCommand(job: NodeJob, leaseMs: number | null, waitMs?: number): ExecutionCommand {
+  private startCommand(job: NodeJob, leaseMs: number | null, waitMs?: number, wait?: WaitSpec): ExecutionCommand {
     const timed = waitMs === undefined ? {} : { waitMs };
-    return { type: 'StartNode', data: { nodeId: job.nodeId, attempt: job.attempt, workerId: this.options.workerId, leaseMs, ...timed } };
+    const waiting = wait === undefined ? {} : { wait };
+    return { type: 'StartNode', data: { nodeId: job.nodeId, attempt: job.attempt, workerId: this.options.workerId, leaseMs, ...timed, ...waiting } };
   }
 
   private scope(job: NodeJob, state: ExecutionState, signal: AbortSignal): AttemptScope {
@@ -175,8 +177,9 @@ export class NodeRunner {
   }
 
   /**
-   * A timer-run node (a delay): its timer completes it, and needs no runtime alive meanwhile (no
-   * lease). How long it waits comes from its parameters, resolved now; resolving them may fail it.
+   * A timer-run node (a delay) or a wait-run one (a wait): its timer, or an event or signal,
+   * completes it, and needs no runtime alive meanwhile (no lease). How long or what for it waits
+   * comes from its parameters, resolved now; resolving them may fail it.
    */
   private async startTimer(job: NodeJob, state: ExecutionState, type: RegisteredNodeType): Promise<void> {
     const definition = state.graph.nodes.get(job.nodeId)!;
@@ -186,7 +189,8 @@ export class NodeRunner {
     } catch (error) {
       return void (await this.settle(job, [this.startCommand(job, null), failure(job, error), QUEUE_READY]));
     }
-    await this.settle(job, [this.startCommand(job, null, type.definition.waitMs!(parameters))]);
+    const { waitMs, waitFor } = type.definition;
+    await this.settle(job, [this.startCommand(job, null, waitMs?.(parameters), waitFor?.(parameters))]);
   }
 
   /**
