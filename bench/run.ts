@@ -84,8 +84,9 @@ function printRows(rows: Array<[string, string, string]>): void {
 
 async function main(): Promise<void> {
   // BENCH_ONLY=end-to-end: only the scenarios through a server process (a quicker before/after).
-  if (process.env.BENCH_ONLY === 'end-to-end') {
-    const e2e = await endToEnd();
+  // BENCH_ONLY=subscribers: only its 5,000-subscriber scenario.
+  if (process.env.BENCH_ONLY === 'end-to-end' || process.env.BENCH_ONLY === 'subscribers') {
+    const e2e = await endToEnd({ shapes: process.env.BENCH_ONLY === 'end-to-end' });
     printRows(endToEndRows(e2e));
     console.log(JSON.stringify(e2e));
     return;
