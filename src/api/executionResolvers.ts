@@ -92,6 +92,9 @@ export function executionResolvers({ engine, readModel, db }: Pick<ApiDeps, 'eng
           view(await engine.workQueue.reportProgress({ executionId, nodeId, attempt: attempt ?? undefined }, { progress: progress ?? null, message: message ?? null, leaseMs })),
           nodeId,
         ),
+      releaseNode: async (_: unknown, { executionId, nodeId, attempt, reason }: NodeArgs & { attempt: number; reason?: string | null }, context: unknown) =>
+        (await onOwnQueue({ executionId, nodeId }, context)) ??
+        nodeOf(view(await engine.workQueue.release({ executionId, nodeId, attempt }, reason ?? 'handed back by its worker')), nodeId),
       claimNodes: (_: unknown, { queue, workerId, max, leaseMs }: { queue: string; workerId: string; max?: number | null; leaseMs?: number | null }, context: unknown) => {
         if (!mayUseQueue(identityOf(context as IdentityContext), queue)) throw new ApiError('FORBIDDEN', `this key may not claim from queue ${queue}`);
         return engine.workQueue.claim(queue, workerId, { max: max ?? undefined, leaseMs: leaseMs ?? undefined });

@@ -11,6 +11,7 @@ import { planTimers } from '../timers/timerPlan.js';
 import type { Timer } from '../timers/timer.js';
 import type { TimerScheduler } from '../timers/timers.js';
 import { TimerStore } from '../timers/timerStore.js';
+import type { EndedAttempt } from '../workQueue/jobNotices.js';
 import { planJobs } from '../workQueue/workQueuePlan.js';
 import { WorkQueueStore, type ExternalJob } from '../workQueue/workQueueStore.js';
 
@@ -52,13 +53,14 @@ export class DurableSchedule {
     const facts = await this.factsOf(byExecution, faulty);
     const timers = new TableChanges<Timer>();
     const jobs = new TableChanges<ExternalJob>();
+    const ended: EndedAttempt[] = [];
     for (const [executionId, events] of byExecution) {
       const execution = facts.get(executionId);
       if (!execution || faulty.has(executionId)) continue;
       try {
         for (const event of events) {
           planTimers(timers, event, execution);
-          planJobs(jobs, event, execution);
+          planJobs(jobs, event, execution, ended);
         }
         checkDates(timers.rowsOf(executionId).map((row) => row.dueAt));
         checkDates(jobs.rowsOf(executionId).map((row) => row.availableAt));
@@ -69,10 +71,11 @@ export class DurableSchedule {
       }
     }
     return {
-      puts: timers.rows.length > 0 || jobs.rows.length > 0,
+      // Ended attempts count as puts: their workers should hear at once, not at the next checkpoint.
+      puts: timers.rows.length > 0 || jobs.rows.length > 0 || ended.length > 0,
       write: async (tx) => {
         await TimerStore.apply(tx, timers);
-        await WorkQueueStore.apply(tx, jobs);
+        await WorkQueueStore.apply(tx, jobs, ended);
       },
       committed: () => {
         for (const each of timers.rows) this.scheduler.notify(each.dueAt);
