@@ -92,7 +92,7 @@ export function launchWorker(dir: string, settings: WorkerSettings): WorkerProce
   const waiters: Array<{ match: (line: WorkerLine) => boolean; resolve: (line: WorkerLine) => void }> = [];
   let stderr = '';
   let pending = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     pending += chunk.toString();
     const complete = pending.split('\n');
     pending = complete.pop()!;
@@ -105,7 +105,7 @@ export function launchWorker(dir: string, settings: WorkerSettings): WorkerProce
       }
     }
   });
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     child,
