@@ -25,6 +25,8 @@ const MIN_LEASE_MS = 1_000;
 /** After a failed claim, the next waits this long, doubling up to the maximum: never a tight loop. */
 const CLAIM_RETRY_MS = 500;
 const MAX_CLAIM_RETRY_MS = 30_000;
+/** Reconnecting waits 1 s, doubling to this at most (graphql-ws' own backoff grows without bound), plus up to 1 s of jitter. */
+const MAX_RECONNECT_WAIT_MS = 30_000;
 /** How long stop() waits for handlers that ignore their signal. */
 const STOP_GRACE_MS = 30_000;
 
@@ -109,6 +111,7 @@ class QueueWorker {
         retryAttempts: Number.POSITIVE_INFINITY,
         // A server that is down or restarting is waited for; a refused key (4401) is final.
         shouldRetry: () => !this.stopping,
+        retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(1_000 * 2 ** retries, MAX_RECONNECT_WAIT_MS) + Math.random() * 1_000)),
         onNonLazyError: (error) => this.emit({ type: 'error', error }),
       });
       this.client.subscribe<{ nodeJobs: Notice }>(
