@@ -58,11 +58,19 @@ describe.each(BACKENDS)('the nodeJobs subscription on $name', ({ create }) => {
     };
     const created = await api.gql<{ createWorkflow: { id: string } }>('mutation ($input: WorkflowInput!) { createWorkflow(input: $input) { id } }', { input });
     const run = async () =>
-      (await api.gql<{ startTrigger: { id: string } }>('mutation ($id: ID!) { startTrigger(workflowId: $id, triggerNodeId: "start") { id } }', { id: created.data!.createWorkflow.id })).data!
-        .startTrigger.id;
+      (
+        await api.gql<{ startTrigger: { id: string } }>('mutation ($id: ID!) { startTrigger(workflowId: $id, triggerNodeId: "start") { id } }', {
+          id: created.data!.createWorkflow.id,
+        })
+      ).data!.startTrigger.id;
     const claim = async () =>
-      (await api.gql<{ claimNodes: Array<{ executionId: string; attempt: number }> }>('mutation { claimNodes(queue: "jobs", workerId: "w", max: 10) { executionId attempt } }', {}, key)).data!
-        .claimNodes;
+      (
+        await api.gql<{ claimNodes: Array<{ executionId: string; attempt: number }> }>(
+          'mutation { claimNodes(queue: "jobs", workerId: "w", max: 10) { executionId attempt } }',
+          {},
+          key,
+        )
+      ).data!.claimNodes;
     return { key, run, claim };
   }
 
@@ -75,7 +83,14 @@ describe.each(BACKENDS)('the nodeJobs subscription on $name', ({ create }) => {
     await feed.next((notice) => notice.available, 1);
     expect(await claim()).toEqual([{ executionId, attempt: 1 }]);
     await api.gql('mutation ($id: ID!) { cancelExecution(id: $id) { status } }', { id: executionId });
-    expect(await feed.next((notice) => notice.kind === 'ATTEMPT_ENDED')).toEqual({ kind: 'ATTEMPT_ENDED', queue: 'jobs', available: false, executionId, nodeId: 'work', attempt: 1 });
+    expect(await feed.next((notice) => notice.kind === 'ATTEMPT_ENDED')).toEqual({
+      kind: 'ATTEMPT_ENDED',
+      queue: 'jobs',
+      available: false,
+      executionId,
+      nodeId: 'work',
+      attempt: 1,
+    });
   });
 
   it('tells a worker that subscribes later of work already waiting, and of a retry once its backoff is over', { timeout: TIMEOUT_MS }, async () => {

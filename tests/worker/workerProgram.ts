@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,13 +64,22 @@ export interface WorkerProcess {
   exited: Promise<number | null>;
 }
 
-/** Builds the package (once per test file) and writes the worker program next to a node_modules/cascade link to this checkout. */
+/**
+ * Installs the package as a user's project would have it, node_modules/cascade with this
+ * checkout's package.json (its `exports`) and a dist/ compiled by the build's tsconfig, and writes
+ * the worker program next to it. The compiled files go to the temporary directory, not to the
+ * checkout's dist/, which other test files (tests/package) delete and rebuild while this one runs.
+ */
 export async function prepareWorkerProgram(): Promise<{ dir: string; dispose(): Promise<void> }> {
-  const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: CHECKOUT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
   const dir = await mkdtemp(join(tmpdir(), 'cascade-worker-'));
-  await mkdir(join(dir, 'node_modules'));
-  await symlink(CHECKOUT, join(dir, 'node_modules', 'cascade'), 'dir');
+  const installed = join(dir, 'node_modules', 'cascade');
+  await mkdir(installed, { recursive: true });
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const build = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', join(installed, 'dist')], { cwd: CHECKOUT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`building the package failed:\n${build.stdout}${build.stderr}`);
+  await copyFile(join(CHECKOUT, 'package.json'), join(installed, 'package.json'));
+  // Its dependencies (graphql-ws, ws), as npm would have installed them.
+  await symlink(join(CHECKOUT, 'node_modules'), join(installed, 'node_modules'), 'dir');
   await writeFile(join(dir, 'worker.mjs'), PROGRAM);
   return { dir, dispose: () => rm(dir, { recursive: true, force: true }) };
 }
