@@ -97,15 +97,37 @@ describe.each(BACKENDS)('the nodeJobs subscription on $name', ({ create }) => {
     const api = await start(create);
     const { key, run, claim } = await setUp(api, { maxAttempts: 2, initialDelayMs: 300 });
     const executionId = await run();
-    await api.caughtUp();
+    await notices(api, key, 'jobs').next((notice) => notice.available);
+    // The job is offered now: a worker subscribing from here on hears of it in its first notice.
     const feed = notices(api, key, 'jobs');
-    await feed.next((notice) => notice.available);
+    expect(await feed.next(() => true)).toMatchObject({ kind: 'AVAILABLE', available: true });
     expect(await claim()).toEqual([{ executionId, attempt: 1 }]);
     const from = feed.seen.length;
     await api.gql('mutation ($id: ID!) { failNode(executionId: $id, nodeId: "work", error: "try again", attempt: 1) { status } }', { id: executionId }, key);
     // Offered for 300 ms from now: the notice comes when it can be claimed.
     await feed.next((notice) => notice.available, from);
     expect(await claim()).toEqual([{ executionId, attempt: 2 }]);
+  });
+
+  it('answers a claimed job as unknown to a key of another queue, whatever it calls', { timeout: TIMEOUT_MS }, async () => {
+    const api = await start(create);
+    const { key, run, claim } = await setUp(api);
+    const stranger = await api.createKey({ name: 'stranger', roles: ['WORKER'], queues: ['other'] });
+    const feed = notices(api, key, 'jobs');
+    await feed.next(() => true);
+    const executionId = await run();
+    await feed.next((notice) => notice.available);
+    expect(await claim()).toEqual([{ executionId, attempt: 1 }]);
+    for (const call of [
+      'completeNode(executionId: $id, nodeId: "work", output: 1, attempt: 1)',
+      'failNode(executionId: $id, nodeId: "work", error: "no", attempt: 1)',
+      'reportNodeProgress(executionId: $id, nodeId: "work", progress: 50, attempt: 1)',
+      'releaseNode(executionId: $id, nodeId: "work", attempt: 1)',
+    ]) {
+      const answer = await api.gql(`mutation ($id: ID!) { ${call} { status } }`, { id: executionId }, stranger);
+      expect(answer.errors?.[0]?.extensions.code, call).toBe('NOT_FOUND');
+    }
+    expect((await api.engine.executions.load(executionId))!.nodes.get('work')).toMatchObject({ status: 'RUNNING', attempt: 1, progress: 0 });
   });
 
   it('refuses a key of another queue and a key without the WORKER role', { timeout: TIMEOUT_MS }, async () => {
