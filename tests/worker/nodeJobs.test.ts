@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { apiPerTest, type Api } from '../api/apiHarness.js';
 import { BACKENDS } from '../support/backends.js';
+import type { NodeJobsNotice as Notice } from '../../src/api/live/nodeJobFeed.js';
 
 const TIMEOUT_MS = 60_000;
-
-interface Notice {
-  kind: 'AVAILABLE' | 'ATTEMPT_ENDED';
-  queue: string;
-  available: boolean;
-  executionId: string | null;
-  nodeId: string | null;
-  attempt: number | null;
-}
 
 const NODE_JOBS = 'subscription ($queue: String!) { nodeJobs(queue: $queue) { kind queue available executionId nodeId attempt } }';
 
