@@ -30,6 +30,15 @@ const MAX_RECONNECT_WAIT_MS = 30_000;
 /** How long stop() waits for handlers that ignore their signal. */
 const STOP_GRACE_MS = 30_000;
 
+const reconnectWaitMs = (retries: number) => Math.min(1_000 * 2 ** retries, MAX_RECONNECT_WAIT_MS) + Math.random() * 1_000;
+
+/** Errors that subscribing again cannot mend: the key, its role or its queues (graphql-ws hands over the GraphQL errors, or a close event). */
+const FINAL_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT']);
+function isFinal(error: unknown): boolean {
+  if (!Array.isArray(error)) return true;
+  return error.some((each: { extensions?: { code?: string } }) => FINAL_CODES.has(each.extensions?.code ?? ''));
+}
+
 const attemptKey = (executionId: string, nodeId: string, attempt: number) => JSON.stringify([executionId, nodeId, attempt]);
 
 function checked(options: WorkerOptions): Required<Pick<WorkerOptions, 'concurrency' | 'leaseMs' | 'workerId'>> {
@@ -89,6 +98,7 @@ class QueueWorker {
   private claiming: Promise<void> | null = null;
   private claimRetryMs = CLAIM_RETRY_MS;
   private claimRetry: NodeJS.Timeout | null = null;
+  private resubscribe: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly options: WorkerOptions,
@@ -111,23 +121,43 @@ class QueueWorker {
         retryAttempts: Number.POSITIVE_INFINITY,
         // A server that is down or restarting is waited for; a refused key (4401) is final.
         shouldRetry: () => !this.stopping,
-        retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(1_000 * 2 ** retries, MAX_RECONNECT_WAIT_MS) + Math.random() * 1_000)),
+        retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, reconnectWaitMs(retries))),
         onNonLazyError: (error) => this.emit({ type: 'error', error }),
       });
-      this.client.subscribe<{ nodeJobs: Notice }>(
-        { query: NODE_JOBS, variables: { queue: this.options.queue } },
-        {
-          next: (message) => (message.data ? this.heard(message.data.nodeJobs) : this.emit({ type: 'error', error: message.errors })),
-          error: (error) => this.emit({ type: 'error', error }),
-          complete: () => {},
-        },
-      );
+      this.subscribe();
     });
+  }
+
+  /**
+   * The subscription outlives dropped connections (graphql-ws subscribes again when it reconnects);
+   * an error the server answers, or its end, ends it, so it is made again after a while, unless
+   * the error says this key or queue will never do (then the worker reports it and waits for stop()).
+   */
+  private subscribe(retry = 0): void {
+    if (this.stopping || !this.client) return;
+    this.client.subscribe<{ nodeJobs: Notice }>(
+      { query: NODE_JOBS, variables: { queue: this.options.queue } },
+      {
+        next: (message) => (message.data ? this.heard(message.data.nodeJobs) : this.emit({ type: 'error', error: message.errors })),
+        error: (error) => {
+          this.emit({ type: 'error', error });
+          if (!isFinal(error)) this.subscribeLater(retry);
+        },
+        // A server shutting down completes its subscriptions before its sockets close.
+        complete: () => this.subscribeLater(retry),
+      },
+    );
+  }
+
+  private subscribeLater(retry: number): void {
+    if (this.stopping) return;
+    this.resubscribe = setTimeout(() => this.subscribe(retry + 1), reconnectWaitMs(retry));
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.claimRetry) clearTimeout(this.claimRetry);
+    if (this.resubscribe) clearTimeout(this.resubscribe);
     await this.client?.dispose();
     // A claim in flight may still hand this worker jobs: they are handed back with the others.
     await this.claiming;

@@ -24,7 +24,7 @@ describe('a worker whose server is killed and started again', () => {
     await program?.dispose();
   });
 
-  it('reconnects by itself and runs the job started after the restart', { timeout: DEADLINE_MS * 3 }, async () => {
+  it('reconnects by itself after a SIGTERM and a SIGKILL of the server, and runs the jobs started after each restart', { timeout: DEADLINE_MS * 3 }, async () => {
     const env = { DATABASE_URL: database.url, PORT: String(await freePort()) };
     const first = await launchServer(env);
     servers.push(first);
@@ -42,18 +42,26 @@ describe('a worker whose server is killed and started again', () => {
     workers.push(worker);
     await worker.line((line) => line.event === 'listening', 'listening');
 
-    first.child.kill('SIGKILL');
-    await first.exited;
-    const second = await launchServer(env);
-    servers.push(second);
-    const { startTrigger } = await second.gql('mutation ($id: ID!) { startTrigger(workflowId: $id, triggerNodeId: "start", data: { n: 8 }) { id } }', { id: createWorkflow.id });
-    const { execution } = await poll(
-      () => second.gql('query ($id: ID!) { execution(id: $id) { status nodeStates { nodeId output } } }', { id: startTrigger.id }),
-      ({ execution }) => execution?.status === 'COMPLETED',
-      DEADLINE_MS,
-      100,
-      'the execution to complete',
-    );
-    expect(execution.nodeStates.find((node: { nodeId: string }) => node.nodeId === 'work').output).toEqual({ doubled: 16, by: 'A' });
+    let server = first;
+    // SIGTERM: the server completes the subscription before it closes; SIGKILL: the socket just drops.
+    for (const [round, signal] of (['SIGTERM', 'SIGKILL'] as const).entries()) {
+      server.child.kill(signal);
+      await server.exited;
+      server = await launchServer(env);
+      servers.push(server);
+      const current = server;
+      const { startTrigger } = await current.gql('mutation ($id: ID!, $data: JSON) { startTrigger(workflowId: $id, triggerNodeId: "start", data: $data) { id } }', {
+        id: createWorkflow.id,
+        data: { n: round },
+      });
+      const { execution } = await poll(
+        () => current.gql('query ($id: ID!) { execution(id: $id) { status nodeStates { nodeId output } } }', { id: startTrigger.id }),
+        ({ execution }) => execution?.status === 'COMPLETED',
+        DEADLINE_MS,
+        100,
+        `the execution after ${signal} to complete`,
+      );
+      expect(execution.nodeStates.find((node: { nodeId: string }) => node.nodeId === 'work').output).toEqual({ doubled: round * 2, by: 'A' });
+    }
   });
 });
