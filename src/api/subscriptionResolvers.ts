@@ -61,7 +61,7 @@ export function subscriptionResolvers({
         subscribe: (_: unknown, args: { queue: string }, context: unknown) =>
           coded(log, 'nodeJobs', context, args, () => {
             if (!mayUseQueue(identityOf(context as IdentityContext), args.queue)) throw new ApiError('FORBIDDEN', `this key may not work on queue ${args.queue}`);
-            return jobs.subscribe(args.queue);
+            return jobs.subscribe(args.queue, (context as Partial<SubscriptionContext>).socket);
           }),
         resolve: (notice: NodeJobsNotice) => notice,
       },

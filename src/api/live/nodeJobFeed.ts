@@ -1,6 +1,13 @@
 import type { SqlClient } from '../../db/sqlClient.js';
 import { JOBS_CHANNEL, parseJobNotice, type JobNotice } from '../../runtime/workQueue/jobNotices.js';
 import { Channel } from './channel.js';
+import { DEFAULT_SLOW_SUBSCRIBER_LIMITS, SLOW_SUBSCRIBER_CLOSE_CODE } from './socketSink.js';
+
+/** The socket a subscriber's notices are written to: as far as the feed needs it, to drop one that does not read. */
+export interface NoticeSocket {
+  readonly bufferedAmount: number;
+  close(code: number, reason: string): void;
+}
 
 /** A message of the `nodeJobs` subscription (NodeJobsNotice in schema.graphql). */
 export interface NodeJobsNotice {
@@ -22,13 +29,20 @@ const availableNotice = (queue: string, available: boolean): NodeJobsNotice => (
 
 /** The subscribers of one queue in this process, and when the queue is looked at next. */
 class WatchedQueue {
-  readonly subscribers = new Set<Channel<NodeJobsNotice>>();
+  readonly subscribers = new Map<Channel<NodeJobsNotice>, NoticeSocket | undefined>();
   timer: NodeJS.Timeout | null = null;
   checking = false;
   checkAgain = false;
 
+  /**
+   * A socket holding more unsent bytes than the live feeds allow is closed rather than written to
+   * (the SDK reconnects, and its first notice brings what it missed): the server's memory stays bounded.
+   */
   broadcast(notice: NodeJobsNotice): void {
-    for (const subscriber of this.subscribers) subscriber.push(notice);
+    for (const [subscriber, socket] of this.subscribers) {
+      if (socket && socket.bufferedAmount > DEFAULT_SLOW_SUBSCRIBER_LIMITS.maxBufferedBytes) socket.close(SLOW_SUBSCRIBER_CLOSE_CODE, 'subscriber too slow');
+      else subscriber.push(notice);
+    }
   }
 }
 
@@ -50,13 +64,13 @@ export class NodeJobFeed {
   ) {}
 
   /** A subscriber of the queue; its first notice says whether jobs are claimable now. */
-  async subscribe(queue: string): Promise<Channel<NodeJobsNotice>> {
+  async subscribe(queue: string, socket?: NoticeSocket): Promise<Channel<NodeJobsNotice>> {
     // Listening before the first look, so that a job offered after it is heard of.
     await this.listen();
     const watched = this.queues.get(queue) ?? new WatchedQueue();
     this.queues.set(queue, watched);
     const channel: Channel<NodeJobsNotice> = new Channel(() => this.leave(queue, channel));
-    watched.subscribers.add(channel);
+    watched.subscribers.set(channel, socket);
     const next = await this.nextClaimable(queue).catch((error: unknown) => {
       this.leave(queue, channel);
       throw error;
@@ -68,7 +82,7 @@ export class NodeJobFeed {
 
   async close(): Promise<void> {
     for (const [queue, watched] of this.queues) {
-      for (const subscriber of watched.subscribers) subscriber.end();
+      for (const subscriber of watched.subscribers.keys()) subscriber.end();
       this.forget(queue, watched);
     }
     const unlisten = await this.listening?.catch(() => null);
