@@ -106,6 +106,25 @@ describe('the worker SDK (cascade/worker), with workers in their own processes',
     await a.line(about(executionId, 'completed'), 'completed');
   });
 
+  it('runs at most `concurrency` jobs at once, and all of them', { timeout: DEADLINE_MS * 2 }, async () => {
+    const { queue, key, start } = await queueWithWorkflow();
+    const executions = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => start(n)));
+    // All six waiting before the worker starts: its first claim fills its room.
+    const waiting = async () => Number((await backend.db.query('SELECT count(*) AS n FROM external_jobs WHERE queue = $1', [queue])).rows[0].n);
+    await poll(waiting, (n) => n === 6, DEADLINE_MS, 50, 'six jobs on the queue');
+    const a = worker({ key, queue, name: 'A', mode: 'slow', concurrency: 2 });
+    for (const executionId of executions) expect((await settled(executionId))!.status).toBe('COMPLETED');
+    // The worker's own account, in the order it happened: claimed jobs it has not settled yet.
+    let running = 0;
+    let most = 0;
+    for (const line of a.lines) {
+      if (line.event === 'claimed') most = Math.max(most, ++running);
+      if (line.event === 'completed') running -= 1;
+    }
+    expect(most).toBe(2);
+    expect(a.lines.filter((line) => line.event === 'completed')).toHaveLength(6);
+  });
+
   it('fails the node with the message of a handler that throws', { timeout: DEADLINE_MS * 2 }, async () => {
     const { queue, key, start } = await queueWithWorkflow();
     worker({ key, queue, name: 'A', mode: 'fail' });

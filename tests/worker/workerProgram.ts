@@ -10,7 +10,7 @@ const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url));
 /**
  * A worker as a user writes it, outside the repository: it imports the built SDK by the package's
  * name and prints every WorkerEvent (and what its handler saw) as one JSON line. MODE says what
- * the handler does: `echo` answers `{ doubled, by }` at once, `hold` waits for its signal and
+ * the handler does: `echo` answers `{ doubled, by }` at once (`slow`: after 200 ms), `hold` waits for its signal and
  * prints its reason, `fail` throws. Writing `stop` to its stdin calls stop() and exits.
  */
 const PROGRAM = `
@@ -28,6 +28,7 @@ const worker = createWorker({
   leaseMs: Number(LEASE_MS),
   handler: async (job, { signal }) => {
     if (MODE === 'fail') throw new Error('the handler of ' + NAME + ' failed');
+    if (MODE === 'slow') await new Promise((resolve) => setTimeout(resolve, 200));
     if (MODE === 'hold') {
       await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
       say({ event: 'signal', code: signal.reason.code, ...about(job) });
@@ -89,7 +90,7 @@ export interface WorkerSettings {
   key: string;
   queue: string;
   name: string;
-  mode: 'echo' | 'hold' | 'fail';
+  mode: 'echo' | 'slow' | 'hold' | 'fail';
   concurrency?: number;
   leaseMs?: number;
 }
