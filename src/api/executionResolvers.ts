@@ -10,6 +10,7 @@ import { ApiError } from './errors.js';
 import { actorOf } from '../auth/actor.js';
 import { identityOf, type IdentityContext } from '../auth/identity.js';
 import { mayUseQueue } from '../auth/permissions.js';
+import { queueOf } from '../nodes/external.js';
 
 type NodeArgs = { executionId: string; nodeId: string };
 
@@ -39,15 +40,17 @@ function checkFilter(args: ListExecutionsOptions): ListExecutionsOptions {
  */
 type WorkerArgs = NodeArgs & { attempt?: number | null };
 
-export function executionResolvers({ engine, readModel, db }: Pick<ApiDeps, 'engine' | 'readModel' | 'db'>) {
+export function executionResolvers({ engine, readModel }: Pick<ApiDeps, 'engine' | 'readModel'>) {
   const view = (state: ExecutionState) => executionViewFromState(state);
   const command = async (executionId: string, each: ExecutionCommand, context: unknown) => view((await engine.executions.handle(executionId, each, actorOf(context))).state);
   // A WORKER key limited to queues learns nothing of a job on another queue: it is answered as an unknown one.
   const onOwnQueue = async ({ executionId, nodeId }: NodeArgs, context: unknown) => {
     const identity = identityOf(context as IdentityContext);
     if (mayUseQueue(identity, '')) return;
-    const { rows } = await db.query<{ queue: string }>('SELECT queue FROM external_jobs WHERE execution_id = $1 AND node_id = $2', [executionId, nodeId]);
-    if (rows[0] && !mayUseQueue(identity, rows[0].queue)) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
+    // From the node's definition: a claimed (RUNNING) job has no row in external_jobs any more.
+    const node = (await engine.executions.load(executionId))?.graph.nodes.get(nodeId);
+    const onWorkers = node !== undefined && engine.nodeTypes.capabilities.get(node.type)?.runs === 'worker';
+    if (onWorkers && !mayUseQueue(identity, queueOf(node.parameters))) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
   };
 
   return {
@@ -92,6 +95,9 @@ export function executionResolvers({ engine, readModel, db }: Pick<ApiDeps, 'eng
           view(await engine.workQueue.reportProgress({ executionId, nodeId, attempt: attempt ?? undefined }, { progress: progress ?? null, message: message ?? null, leaseMs })),
           nodeId,
         ),
+      releaseNode: async (_: unknown, { executionId, nodeId, attempt, reason }: NodeArgs & { attempt: number; reason?: string | null }, context: unknown) =>
+        (await onOwnQueue({ executionId, nodeId }, context)) ??
+        nodeOf(view(await engine.workQueue.release({ executionId, nodeId, attempt }, reason ?? 'handed back by its worker')), nodeId),
       signalNode: async (_: unknown, { executionId, nodeId, data, outputName }: NodeArgs & { data?: unknown; outputName?: string | null }, context: unknown) =>
         nodeOf(view(await engine.signalNode(executionId, nodeId, data ?? null, outputName ?? null, actorOf(context))), nodeId),
       claimNodes: (_: unknown, { queue, workerId, max, leaseMs }: { queue: string; workerId: string; max?: number | null; leaseMs?: number | null }, context: unknown) => {

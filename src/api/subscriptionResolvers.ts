@@ -4,7 +4,10 @@ import { DomainError } from '../domain/errors.js';
 import type { ApiDeps } from './apiDeps.js';
 import { checkArguments } from './argumentChecks.js';
 import { toCodedGraphQLError } from './errors.js';
-import { checkMayCall } from '../auth/permissions.js';
+import { checkMayCall, mayUseQueue } from '../auth/permissions.js';
+import { identityOf, type IdentityContext } from '../auth/identity.js';
+import { ApiError } from './errors.js';
+import type { NodeJobFeed, NodeJobsNotice } from './live/nodeJobFeed.js';
 import type { ExecutionUpdate, ExecutionUpdates, Sink } from './live/executionUpdates.js';
 import type { SubscriptionContext } from './live/liveSinks.js';
 
@@ -30,7 +33,13 @@ async function coded<T>(log: FastifyBaseLogger, field: string, context: unknown,
  * by every subscriber of the same document; the iterator graphql-js gets yields nothing and only
  * ends (or fails) the subscription, so graphql-js never executes the selection per subscriber.
  */
-export function subscriptionResolvers({ engine, updates, sinkFor, log }: Pick<ApiDeps, 'engine'> & { updates: ExecutionUpdates; sinkFor: SinkFor; log: FastifyBaseLogger }) {
+export function subscriptionResolvers({
+  engine,
+  updates,
+  sinkFor,
+  jobs,
+  log,
+}: Pick<ApiDeps, 'engine'> & { updates: ExecutionUpdates; sinkFor: SinkFor; jobs: NodeJobFeed; log: FastifyBaseLogger }) {
   return {
     Subscription: {
       executionUpdated: {
@@ -46,6 +55,15 @@ export function subscriptionResolvers({ engine, updates, sinkFor, log }: Pick<Ap
             return updates.workflow(workflowId, sinkFor(context as SubscriptionContext, info));
           }),
         resolve: asIs,
+      },
+      // A few small messages per job, executed per subscriber as usual (not shared frames).
+      nodeJobs: {
+        subscribe: (_: unknown, args: { queue: string }, context: unknown) =>
+          coded(log, 'nodeJobs', context, args, () => {
+            if (!mayUseQueue(identityOf(context as IdentityContext), args.queue)) throw new ApiError('FORBIDDEN', `this key may not work on queue ${args.queue}`);
+            return jobs.subscribe(args.queue, (context as Partial<SubscriptionContext>).socket);
+          }),
+        resolve: (notice: NodeJobsNotice) => notice,
       },
     },
   };

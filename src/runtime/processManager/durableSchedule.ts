@@ -11,6 +11,7 @@ import { planTimers } from '../timers/timerPlan.js';
 import type { Timer } from '../timers/timer.js';
 import type { TimerScheduler } from '../timers/timers.js';
 import { TimerStore } from '../timers/timerStore.js';
+import type { EndedAttempt } from '../workQueue/jobNotices.js';
 import { planJobs } from '../workQueue/workQueuePlan.js';
 import { WorkQueueStore, type ExternalJob } from '../workQueue/workQueueStore.js';
 import { planWaits } from '../waits/waitPlan.js';
@@ -55,6 +56,7 @@ export class DurableSchedule {
     const facts = await this.factsOf(byExecution, faulty);
     const timers = new TableChanges<Timer>();
     const jobs = new TableChanges<ExternalJob>();
+    const ended: EndedAttempt[] = [];
     const waits = new TableChanges<Wait>();
     for (const [executionId, events] of byExecution) {
       const execution = facts.get(executionId);
@@ -62,7 +64,7 @@ export class DurableSchedule {
       try {
         for (const event of events) {
           planTimers(timers, event, execution);
-          planJobs(jobs, event, execution);
+          planJobs(jobs, event, execution, ended);
           planWaits(waits, event, execution);
         }
         checkDates(timers.rowsOf(executionId).map((row) => row.dueAt));
@@ -75,10 +77,11 @@ export class DurableSchedule {
       }
     }
     return {
-      puts: timers.rows.length > 0 || jobs.rows.length > 0 || waits.rows.length > 0,
+      // Ended attempts count as puts: their workers should hear at once, not at the next checkpoint.
+      puts: timers.rows.length > 0 || jobs.rows.length > 0 || waits.rows.length > 0 || ended.length > 0,
       write: async (tx) => {
         await TimerStore.apply(tx, timers);
-        await WorkQueueStore.apply(tx, jobs);
+        await WorkQueueStore.apply(tx, jobs, ended);
         await WaitStore.apply(tx, waits);
       },
       committed: () => {

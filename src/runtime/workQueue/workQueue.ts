@@ -93,6 +93,16 @@ export class WorkQueue {
   }
 
   /**
+   * A worker hands an attempt back (it is stopping): the node is queued again as a new attempt at
+   * once, for another worker, and the handed-back attempt counts as no failure. An attempt that is
+   * already over changes nothing, so a worker stopping after its lease ran out is not refused.
+   */
+  async release(call: WorkerCall & { attempt: number }, reason: string): Promise<ExecutionState> {
+    const { executionId, nodeId, attempt } = call;
+    return this.report(executionId, { type: 'ReleaseNode', data: { nodeId, attempt, reason } });
+  }
+
+  /**
    * Only worker-run (`external`) nodes are a worker's to settle: the runner settles the others with the same
    * commands, and a worker (or anyone with API access) must not forge a delay's or an http node's
    * result. A node's type never changes within an execution, so the latest state decides it.

@@ -1,5 +1,6 @@
 import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
 import type { TableChanges } from '../processManager/tableChanges.js';
+import { notifyJobs, type EndedAttempt } from './jobNotices.js';
 
 /** A queued attempt of an `external` node, waiting for a worker of its queue. */
 export interface ExternalJob {
@@ -22,9 +23,15 @@ type JobKey = Pick<ExternalJob, 'executionId' | 'nodeId' | 'attempt'>;
 export class WorkQueueStore {
   constructor(private readonly db: SqlClient) {}
 
-  static async apply(tx: SqlExecutor, changes: TableChanges<ExternalJob>): Promise<void> {
+  /** Writes the changes, and tells the queues' listeners (see jobNotices) of offered jobs and `ended` attempts. */
+  static async apply(tx: SqlExecutor, changes: TableChanges<ExternalJob>, ended: EndedAttempt[] = []): Promise<void> {
     await changes.deleteCleared(tx, 'external_jobs');
     const jobs = changes.rows;
+    await notifyJobs(
+      tx,
+      jobs.map((job) => job.queue),
+      ended,
+    );
     if (jobs.length === 0) return;
     await tx.query(
       `INSERT INTO external_jobs (execution_id, node_id, attempt, queue, available_at)
