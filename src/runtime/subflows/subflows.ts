@@ -1,0 +1,254 @@
+import type { ExecutionCommandHandler } from '../../commands/executionCommandHandler.js';
+import type { WorkflowCommandHandler } from '../../commands/workflowCommandHandler.js';
+import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
+import { DomainError } from '../../domain/errors.js';
+import type { ExecutionCommand } from '../../domain/execution/commands.js';
+import { EXECUTION_STREAM_PREFIX, type ExecutionEventType } from '../../domain/execution/events.js';
+import type { ExecutionState } from '../../domain/execution/state.js';
+import { MAX_SUBFLOW_DEPTH } from '../../domain/limits.js';
+import { isTriggerOf, type NodeTypeLookup } from '../../domain/workflow/nodeCapabilities.js';
+import type { Workflow } from '../../domain/workflow/workflow.js';
+import type { ErrorReporter } from '../../errors/errorReporter.js';
+import type { EventStore, RecordedEvent } from '../../eventstore/eventStore.js';
+import { PermanentNodeError } from '../../nodes/nodeErrors.js';
+import type { ChildPlan } from '../../nodes/nodeType.js';
+import type { StartExecution } from '../admission/admission.js';
+import { CheckpointedFeed } from '../feeds/checkpointedFeed.js';
+import { handleOnLatest } from '../latestState.js';
+import type { ChildRuns } from '../runner/nodeRunner.js';
+import { childIdOf } from './childIds.js';
+import { childOutcome } from './childOutcome.js';
+import { ChildStore, type AttemptKey, type ChildToStart, type RunChange, type RunRow } from './childStore.js';
+
+export interface SubflowsOptions {
+  store: EventStore;
+  db: SqlClient;
+  handler: ExecutionCommandHandler;
+  workflows: WorkflowCommandHandler;
+  /** Starts a child execution (through admission, so that the child workflow's limits hold). */
+  start: StartExecution;
+  nodeTypes: NodeTypeLookup;
+  onError: ErrorReporter;
+}
+
+/** A child's end: its parent takes its result. */
+const ENDINGS = new Set<string>(['ExecutionCompleted', 'ExecutionFailed', 'ExecutionCancelled']);
+/** A parent's attempt ends otherwise (cancelled, timed out): its children are cancelled. */
+const ATTEMPT_ENDINGS = new Set<string>(['NodeCancelled', 'NodeFailed', 'NodeRetryScheduled', 'NodeReleased']);
+/** A parent's pause and resume reach its running children. */
+const CONTROLS = new Set<string>(['ExecutionPaused', 'ExecutionResumed']);
+const FEED_TYPES = [...ENDINGS, ...ATTEMPT_ENDINGS, ...CONTROLS] as ExecutionEventType[];
+const QUEUE_READY: ExecutionCommand = { type: 'QueueReadyNodes' };
+
+const keyOf = ({ executionId, nodeId, attempt }: AttemptKey): string => `${executionId}\u0000${nodeId}\u0000${attempt}`;
+const unique = (values: string[]): string[] => [...new Set(values)];
+
+/**
+ * Child executions of `workflow` and `map` nodes (run mode `child`). The runner opens an
+ * attempt (its children recorded in the database, the first ones claimed), starts the node, and
+ * launches the claimed children. From then on a feed over execution outcomes drives everything:
+ * a child's end records its result and starts the next item into the freed slot; the last one
+ * (or a failure) settles the parent node; a parent's cancel, timeout, pause and resume reach its
+ * children. Nothing about a child is held in memory between events, so 10,000 items cost rows.
+ */
+export class Subflows implements ChildRuns {
+  private readonly feed: CheckpointedFeed;
+
+  constructor(private readonly options: SubflowsOptions) {
+    this.feed = new CheckpointedFeed({
+      store: options.store,
+      db: options.db,
+      name: 'subflows',
+      filter: { streamPrefixes: [EXECUTION_STREAM_PREFIX], types: FEED_TYPES },
+      handle: (events, checkpoint) => this.handle(events, checkpoint),
+      onError: options.onError,
+    });
+  }
+
+  start(): Promise<void> {
+    return this.feed.start();
+  }
+
+  stop(): Promise<void> {
+    return this.feed.stop();
+  }
+
+  /** Checks the plan, records the attempt's children and claims the first; answers what launches them once the node has started. */
+  async open(job: AttemptKey, state: ExecutionState, plan: ChildPlan): Promise<() => Promise<void>> {
+    const depth = (state.parent?.depth ?? 0) + 1;
+    if (depth > MAX_SUBFLOW_DEPTH) {
+      throw new PermanentNodeError(`node ${job.nodeId} would start a child execution nested ${depth} deep; at most ${MAX_SUBFLOW_DEPTH}`, 'SUBFLOW_DEPTH_EXCEEDED');
+    }
+    const workflow = await this.startable(plan);
+    const childIds = plan.triggers.map((_, index) => childIdOf(job, index));
+    const opened = await this.options.db.transaction((tx) =>
+      ChildStore.open(tx, { ...job, plan, workflowVersion: workflow.version, depth, userId: state.userId, childIds }),
+    );
+    return () => this.follow([{ ...opened, cancel: [] }]);
+  }
+
+  /** The node never started (its attempt ended meanwhile): nothing of it may start. */
+  async abandon(job: AttemptKey): Promise<void> {
+    await this.cancelChildren(job, await this.options.db.transaction((tx) => ChildStore.cancel(tx, job)));
+  }
+
+  /** Finishes what a stopped process left half done: children claimed and never started, runs ended and never told to their parent. */
+  async recover(): Promise<void> {
+    for (const run of await ChildStore.unfinished(this.options.db)) {
+      try {
+        await this.recoverRun(run);
+      } catch (error) {
+        this.options.onError(error, { executionId: run.executionId, nodeId: run.nodeId });
+      }
+    }
+  }
+
+  private async recoverRun(run: RunRow): Promise<void> {
+    if (run.status !== 'RUNNING') return this.settle(run);
+    const node = (await this.options.handler.load(run.executionId))?.nodes.get(run.nodeId);
+    // Still queued: the runner opens it again when it recovers the node.
+    if (node?.status === 'QUEUED' && node.attempt === run.attempt) return;
+    if (node?.status !== 'RUNNING' || node.attempt !== run.attempt) return this.abandon(run);
+    const resumed = await this.options.db.transaction((tx) => ChildStore.resume(tx, run));
+    await this.follow([{ ...resumed, cancel: [] }]);
+  }
+
+  private async startable(plan: ChildPlan): Promise<Workflow> {
+    const workflow = await this.options.workflows.get(plan.workflowId);
+    const trigger = workflow?.nodes.find((node) => node.id === plan.triggerNodeId);
+    if (!workflow || !trigger || !isTriggerOf(this.options.nodeTypes, trigger.type)) {
+      throw new PermanentNodeError(`workflow ${plan.workflowId} has no trigger node ${plan.triggerNodeId}`, 'CHILD_WORKFLOW_NOT_FOUND');
+    }
+    return workflow;
+  }
+
+  /**
+   * One batch: outcomes of ended children and the attempts that ended are recorded with the
+   * checkpoint in one transaction that queries nothing else; what follows from them (children
+   * to start, parents to settle or tell, children to cancel, pause or resume) runs after the commit.
+   */
+  private async handle(events: RecordedEvent[], checkpoint: (tx: SqlExecutor) => Promise<void>): Promise<void> {
+    const { db } = this.options;
+    const ended = unique(events.filter((event) => ENDINGS.has(event.type)).map((event) => event.metadata.correlationId));
+    const children = ended.length > 0 ? await ChildStore.runningChildren(db, ended) : [];
+    const controlled = unique(events.filter((event) => !ENDINGS.has(event.type)).map((event) => event.metadata.correlationId));
+    const runs = controlled.length > 0 ? await ChildStore.runningRuns(db, controlled) : [];
+    if (children.length === 0 && runs.length === 0) return checkpoint(db);
+    const outcomes = await Promise.all(children.map((child) => this.outcomeOf(child.childId)));
+    const paused = await this.pausedAmong(unique(children.map((child) => child.executionId)));
+    const open = new Set(runs.map(keyOf));
+    const over = events.filter((event) => ATTEMPT_ENDINGS.has(event.type)).map((event) => attemptOf(event)).filter((key) => open.has(keyOf(key)));
+    const { changes, cancelled } = await db.transaction(async (tx) => {
+      const changes = await ChildStore.finish(tx, outcomes, paused);
+      const cancelled: Array<{ key: AttemptKey; children: string[] }> = [];
+      for (const key of over) cancelled.push({ key, children: await ChildStore.cancel(tx, key) });
+      await checkpoint(tx);
+      return { changes, cancelled };
+    });
+    await this.follow(changes);
+    await Promise.all(cancelled.map(({ key, children }) => this.cancelChildren(key, children)));
+    for (const event of events) if (CONTROLS.has(event.type)) await this.control(event, runs);
+  }
+
+  private async outcomeOf(childId: string) {
+    return childOutcome(childId, await this.options.handler.load(childId));
+  }
+
+  /** The parents that are paused now: no new child of theirs starts until they resume. */
+  private async pausedAmong(executionIds: string[]): Promise<Set<string>> {
+    const states = await Promise.all(executionIds.map((id) => this.options.handler.current(id)));
+    return new Set(states.filter((state) => state?.status === 'PAUSED').map((state) => state!.id));
+  }
+
+  /** Starts the children claimed, settles the runs that ended and reports progress of those that moved. */
+  private async follow(changes: RunChange[]): Promise<void> {
+    await Promise.all(
+      changes.map(async ({ run, start, cancel }) => {
+        await this.startChildren(run, start);
+        await this.cancelChildren(run, cancel);
+        if (run.status !== 'RUNNING') await this.settle(run);
+        else if (run.collect === 'all' && run.done > 0) await this.reportProgress(run);
+      }),
+    );
+  }
+
+  private async startChildren(run: RunRow, children: ChildToStart[]): Promise<void> {
+    if (children.length === 0) return;
+    const workflow = await this.options.workflows.get(run.workflowId, run.workflowVersion);
+    await Promise.all(children.map((child) => this.startChild(run, workflow, child)));
+  }
+
+  /** A child that cannot start (its workflow gone) ends as a failed child at once. */
+  private async startChild(run: RunRow, workflow: Workflow | null, child: ChildToStart): Promise<void> {
+    const parent = { executionId: run.executionId, nodeId: run.nodeId, attempt: run.attempt, depth: run.depth };
+    try {
+      if (!workflow) throw new DomainError('NOT_FOUND', `workflow ${run.workflowId} version ${run.workflowVersion} not found`);
+      await this.options.start({
+        executionId: child.childId,
+        workflow,
+        triggerNodeId: run.triggerNodeId,
+        triggerData: child.triggerData,
+        parent,
+        context: { userId: run.userId, causationId: `subflow:${run.executionId}:${run.nodeId}:${run.attempt}` },
+      });
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      const failure = childOutcome(child.childId, null, error.message);
+      const changes = await this.options.db.transaction((tx) => ChildStore.finish(tx, [failure], new Set()));
+      await this.follow(changes);
+    }
+  }
+
+  /** Tells the parent node how its children ended; a refusal means its attempt is over already. */
+  private async settle(run: RunRow): Promise<void> {
+    const { nodeId, attempt } = run;
+    let commands: ExecutionCommand[] = [];
+    if (run.status === 'COMPLETED') {
+      const results = await ChildStore.results(this.options.db, run);
+      const output = run.collect === 'one' ? (results[0] ?? null) : results;
+      commands = [{ type: 'CompleteNode', data: { nodeId, attempt, output, outputName: null } }, QUEUE_READY];
+    } else if (run.status === 'FAILED') {
+      commands = [{ type: 'FailNode', data: { nodeId, attempt, error: run.error ?? 'a child execution failed', retryable: run.retryable, errorCode: run.errorCode } }, QUEUE_READY];
+    }
+    if (commands.length > 0) await this.send(run.executionId, commands, `subflow:${keyOf(run)}`);
+    await ChildStore.settled(this.options.db, run);
+  }
+
+  /** Progress is done/total, at most once per batch of outcomes. */
+  private async reportProgress(run: RunRow): Promise<void> {
+    const data = { nodeId: run.nodeId, attempt: run.attempt, progress: (run.done / run.total) * 100, message: `${run.done}/${run.total}`, leaseMs: null };
+    await this.send(run.executionId, [{ type: 'ReportNodeProgress', data }], `subflow:${keyOf(run)}`);
+  }
+
+  private async cancelChildren(parent: AttemptKey, childIds: string[]): Promise<void> {
+    const reason = `node ${parent.nodeId} of execution ${parent.executionId} no longer runs (attempt ${parent.attempt})`;
+    await Promise.all(childIds.map((id) => this.send(id, [{ type: 'CancelExecution', data: { reason } }], `subflow:${keyOf(parent)}`)));
+  }
+
+  /** A parent paused or resumed: so are its running children; a resumed one starts what its free slots take. */
+  private async control(event: RecordedEvent, runs: RunRow[]): Promise<void> {
+    const resumed = event.type === 'ExecutionResumed';
+    const command: ExecutionCommand = { type: resumed ? 'ResumeExecution' : 'PauseExecution' };
+    for (const run of runs.filter((each) => each.executionId === event.metadata.correlationId)) {
+      const children = await ChildStore.childIds(this.options.db, run, 'RUNNING');
+      await Promise.all(children.map((id) => this.send(id, [command], `subflow:${keyOf(run)}`)));
+      if (!resumed) continue;
+      const claimed = await this.options.db.transaction((tx) => ChildStore.resume(tx, run));
+      await this.startChildren(claimed.run, claimed.start.filter((child) => !children.includes(child.childId)));
+    }
+  }
+
+  /** A refusal (the execution moved on: finished, not paused, already resumed) is no error. */
+  private async send(executionId: string, commands: ExecutionCommand[], causationId: string): Promise<void> {
+    try {
+      await handleOnLatest(this.options.handler, executionId, commands, { causationId });
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+    }
+  }
+}
+
+function attemptOf(event: RecordedEvent): AttemptKey {
+  const { nodeId, attempt } = event.data as { nodeId: string; attempt: number };
+  return { executionId: event.metadata.correlationId, nodeId, attempt };
+}
