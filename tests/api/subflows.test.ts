@@ -78,7 +78,7 @@ describe.each(BACKENDS)('sub-workflows and map over GraphQL on $name', ({ create
   const doubler = () =>
     createWorkflow({
       name: 'doubler',
-      nodes: [manual, { id: 'double', type: 'transform', parameters: { mapping: '(trigger.item ? trigger.item : trigger.n) * 2' } }, { id: 'echo', type: 'noop' }],
+      nodes: [manual, { id: 'double', type: 'transform', parameters: { mapping: '$exists(trigger.item) ? trigger.item * 2 : trigger.n * 2' } }, { id: 'echo', type: 'noop' }],
       connections: edges(['start', 'double'], ['start', 'echo']),
     });
 
@@ -86,16 +86,23 @@ describe.each(BACKENDS)('sub-workflows and map over GraphQL on $name', ({ create
     const child = await doubler();
     const parent = await createWorkflow({
       name: 'calls doubler',
-      nodes: [manual, { id: 'call', type: 'workflow', parameters: { workflowId: child, triggerNodeId: 'start' } }],
-      connections: edges(['start', 'call']),
+      nodes: [
+        manual,
+        { id: 'call', type: 'workflow', parameters: { workflowId: child, triggerNodeId: 'start', data: '{{ input.start }}' } },
+        { id: 'plain', type: 'workflow', parameters: { workflowId: child, triggerNodeId: 'start' } },
+      ],
+      connections: edges(['start', 'call'], ['call', 'plain']),
     });
     const id = await start(parent, { n: 21 });
     const done = await finished(id);
     expect(done.status).toBe('COMPLETED');
     expect(nodeOf(done, 'call').output).toEqual({ double: 42, echo: { start: { n: 21 } } });
+    // Without data, the child's trigger data is the node's input.
+    expect(nodeOf(done, 'plain').output.echo).toEqual({ start: { call: { double: 42, echo: { start: { n: 21 } } } } });
     await api.caughtUp();
-    const [only, ...more] = await children(id);
+    const [only, other, ...more] = await children(id);
     expect(more).toEqual([]);
+    expect(other).toMatchObject({ status: 'COMPLETED', parentExecutionId: id, parentNodeId: 'plain' });
     expect(only).toMatchObject({ status: 'COMPLETED', parentExecutionId: id, parentNodeId: 'call' });
     expect(await execution(only!.id)).toMatchObject({ parentExecutionId: id, parentNodeId: 'call' });
     expect((await execution(id)).parentExecutionId).toBeNull();

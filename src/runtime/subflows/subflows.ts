@@ -41,6 +41,8 @@ const FEED_TYPES = [...ENDINGS, ...ATTEMPT_ENDINGS, ...CONTROLS] as ExecutionEve
 const QUEUE_READY: ExecutionCommand = { type: 'QueueReadyNodes' };
 
 const keyOf = ({ executionId, nodeId, attempt }: AttemptKey): string => `${executionId}\u0000${nodeId}\u0000${attempt}`;
+/** What caused the commands a run sends: its parent's attempt. */
+const causationOf = ({ executionId, nodeId, attempt }: AttemptKey): string => `subflow:${executionId}:${nodeId}:${attempt}`;
 const unique = (values: string[]): string[] => [...new Set(values)];
 
 /**
@@ -189,7 +191,7 @@ export class Subflows implements ChildRuns {
         triggerNodeId: run.triggerNodeId,
         triggerData: child.triggerData,
         parent,
-        context: { userId: run.userId, causationId: `subflow:${run.executionId}:${run.nodeId}:${run.attempt}` },
+        context: { userId: run.userId, causationId: causationOf(run) },
       });
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
@@ -206,23 +208,23 @@ export class Subflows implements ChildRuns {
     if (run.status === 'COMPLETED') {
       const results = await ChildStore.results(this.options.db, run);
       const output = run.collect === 'one' ? (results[0] ?? null) : results;
-      commands = [{ type: 'CompleteNode', data: { nodeId, attempt, output, outputName: null } }, QUEUE_READY];
+      const complete: ExecutionCommand = { type: 'CompleteNode', data: { nodeId, attempt, output, outputName: null } };
+      commands = run.collect === 'all' ? [progressOf(run), complete, QUEUE_READY] : [complete, QUEUE_READY];
     } else if (run.status === 'FAILED') {
       commands = [{ type: 'FailNode', data: { nodeId, attempt, error: run.error ?? 'a child execution failed', retryable: run.retryable, errorCode: run.errorCode } }, QUEUE_READY];
     }
-    if (commands.length > 0) await this.send(run.executionId, commands, `subflow:${keyOf(run)}`);
+    if (commands.length > 0) await this.send(run.executionId, commands, causationOf(run));
     await ChildStore.settled(this.options.db, run);
   }
 
   /** Progress is done/total, at most once per batch of outcomes. */
   private async reportProgress(run: RunRow): Promise<void> {
-    const data = { nodeId: run.nodeId, attempt: run.attempt, progress: (run.done / run.total) * 100, message: `${run.done}/${run.total}`, leaseMs: null };
-    await this.send(run.executionId, [{ type: 'ReportNodeProgress', data }], `subflow:${keyOf(run)}`);
+    await this.send(run.executionId, [progressOf(run)], causationOf(run));
   }
 
   private async cancelChildren(parent: AttemptKey, childIds: string[]): Promise<void> {
     const reason = `node ${parent.nodeId} of execution ${parent.executionId} no longer runs (attempt ${parent.attempt})`;
-    await Promise.all(childIds.map((id) => this.send(id, [{ type: 'CancelExecution', data: { reason } }], `subflow:${keyOf(parent)}`)));
+    await Promise.all(childIds.map((id) => this.send(id, [{ type: 'CancelExecution', data: { reason } }], causationOf(parent))));
   }
 
   /** A parent paused or resumed: so are its running children; a resumed one starts what its free slots take. */
@@ -231,7 +233,7 @@ export class Subflows implements ChildRuns {
     const command: ExecutionCommand = { type: resumed ? 'ResumeExecution' : 'PauseExecution' };
     for (const run of runs.filter((each) => each.executionId === event.metadata.correlationId)) {
       const children = await ChildStore.childIds(this.options.db, run, 'RUNNING');
-      await Promise.all(children.map((id) => this.send(id, [command], `subflow:${keyOf(run)}`)));
+      await Promise.all(children.map((id) => this.send(id, [command], causationOf(run))));
       if (!resumed) continue;
       const claimed = await this.options.db.transaction((tx) => ChildStore.resume(tx, run));
       await this.startChildren(claimed.run, claimed.start.filter((child) => !children.includes(child.childId)));
@@ -247,6 +249,11 @@ export class Subflows implements ChildRuns {
     }
   }
 }
+
+const progressOf = (run: RunRow): ExecutionCommand => ({
+  type: 'ReportNodeProgress',
+  data: { nodeId: run.nodeId, attempt: run.attempt, progress: run.total === 0 ? 100 : (run.done / run.total) * 100, message: `${run.done}/${run.total}`, leaseMs: null },
+});
 
 function attemptOf(event: RecordedEvent): AttemptKey {
   const { nodeId, attempt } = event.data as { nodeId: string; attempt: number };
