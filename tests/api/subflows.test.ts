@@ -224,7 +224,12 @@ describe.each(BACKENDS)('sub-workflows and map over GraphQL on $name', ({ create
   const failsOnThree = () =>
     createWorkflow({
       name: 'fails on 3',
-      nodes: [manual, { id: 'check', type: 'if', parameters: { condition: 'trigger.item = 3' } }, { id: 'boom', type: 'fail', parameters: { message: 'three' } }, { id: 'ok', type: 'noop' }],
+      nodes: [
+        manual,
+        { id: 'check', type: 'if', parameters: { condition: 'trigger.item = 3' } },
+        { id: 'boom', type: 'fail', parameters: { message: 'three' } },
+        { id: 'ok', type: 'noop' },
+      ],
       connections: edges(['start', 'check'], ['check', 'boom', 'true'], ['check', 'ok', 'false']),
     });
 
@@ -232,7 +237,14 @@ describe.each(BACKENDS)('sub-workflows and map over GraphQL on $name', ({ create
     const child = await failsOnThree();
     const parent = await createWorkflow({
       name: 'maps, one fails',
-      nodes: [manual, { id: 'each', type: 'map', parameters: { items: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20], workflowId: child, triggerNodeId: 'start', concurrency: 2 } }],
+      nodes: [
+        manual,
+        {
+          id: 'each',
+          type: 'map',
+          parameters: { items: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20], workflowId: child, triggerNodeId: 'start', concurrency: 2 },
+        },
+      ],
       connections: edges(['start', 'each']),
     });
     const id = await start(parent);

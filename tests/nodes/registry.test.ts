@@ -12,7 +12,9 @@ describe('the registry of node types', () => {
       BUILTIN_REGISTRY.list()
         .map((each) => each.type)
         .sort(),
-    ).toEqual(['trigger.manual', 'trigger.webhook', 'trigger.schedule', 'trigger.event', 'noop', 'merge', 'delay', 'if', 'transform', 'http', 'fail', 'external'].sort());
+    ).toEqual(
+      ['trigger.manual', 'trigger.webhook', 'trigger.schedule', 'trigger.event', 'noop', 'merge', 'delay', 'if', 'transform', 'http', 'fail', 'external', 'workflow', 'map'].sort(),
+    );
   });
 
   it.each([
@@ -28,6 +30,8 @@ describe('the registry of node types', () => {
     ['http', 'in-process', true, ['default']],
     ['delay', 'timer', false, ['default']],
     ['external', 'worker', true, ['default']],
+    ['workflow', 'child', true, ['default']],
+    ['map', 'child', true, ['default']],
   ])('%s runs %s, side effects %s, outputs %j', (type, runs, sideEffects, outputs) => {
     expect(BUILTIN_REGISTRY.capabilities.get(type)).toMatchObject({ type, runs, sideEffects, outputs });
   });
@@ -89,6 +93,8 @@ const valid: Case[] = [
   ['fail', undefined, null],
   ['fail', { failTimes: 2, message: 'boom' }, null],
   ['external', { queue: 'billing' }, null],
+  ['workflow', { workflowId: 'w', triggerNodeId: 'start', data: { any: 'thing' } }, null],
+  ['map', { items: '{{ input.start.list }}', workflowId: 'w', triggerNodeId: 'start', concurrency: 100 }, null],
 ];
 
 const invalid: Case[] = [
@@ -135,6 +141,9 @@ const invalid: Case[] = [
   ['trigger.event', { event: 'e'.repeat(257) }, 'event must be a non-empty string of at most 256 characters'],
   ['trigger.webhook', { path: 'p'.repeat(257) }, 'path must be a URL path of at most 256'],
   ['external', {}, 'queue must be a non-empty string'],
+  ['workflow', { triggerNodeId: 'start' }, 'workflowId'],
+  ['map', { items: 'not an expression', workflowId: 'w', triggerNodeId: 'start' }, 'items must be an array'],
+  ['map', { items: [], workflowId: 'w', triggerNodeId: 'start', concurrency: 101 }, 'concurrency must be an integer between 1 and 100'],
   ['noop', [1, 2], 'parameters must be an object'],
   ['delay', 'fast', 'parameters must be an object'],
 ];

@@ -83,9 +83,7 @@ export class Subflows implements ChildRuns {
     }
     const workflow = await this.startable(plan);
     const childIds = plan.triggers.map((_, index) => childIdOf(job, index));
-    const opened = await this.options.db.transaction((tx) =>
-      ChildStore.open(tx, { ...job, plan, workflowVersion: workflow.version, depth, userId: state.userId, childIds }),
-    );
+    const opened = await this.options.db.transaction((tx) => ChildStore.open(tx, { ...job, plan, workflowVersion: workflow.version, depth, userId: state.userId, childIds }));
     return () => this.follow([{ ...opened, cancel: [] }]);
   }
 
@@ -139,7 +137,10 @@ export class Subflows implements ChildRuns {
     const outcomes = await Promise.all(children.map((child) => this.outcomeOf(child.childId)));
     const paused = await this.pausedAmong(unique(children.map((child) => child.executionId)));
     const open = new Set(runs.map(keyOf));
-    const over = events.filter((event) => ATTEMPT_ENDINGS.has(event.type)).map((event) => attemptOf(event)).filter((key) => open.has(keyOf(key)));
+    const over = events
+      .filter((event) => ATTEMPT_ENDINGS.has(event.type))
+      .map((event) => attemptOf(event))
+      .filter((key) => open.has(keyOf(key)));
     const { changes, cancelled } = await db.transaction(async (tx) => {
       const changes = await ChildStore.finish(tx, outcomes, paused);
       const cancelled: Array<{ key: AttemptKey; children: string[] }> = [];
@@ -236,7 +237,10 @@ export class Subflows implements ChildRuns {
       await Promise.all(children.map((id) => this.send(id, [command], causationOf(run))));
       if (!resumed) continue;
       const claimed = await this.options.db.transaction((tx) => ChildStore.resume(tx, run));
-      await this.startChildren(claimed.run, claimed.start.filter((child) => !children.includes(child.childId)));
+      await this.startChildren(
+        claimed.run,
+        claimed.start.filter((child) => !children.includes(child.childId)),
+      );
     }
   }
 
