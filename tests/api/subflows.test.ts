@@ -126,8 +126,13 @@ describe.each(BACKENDS)('sub-workflows and map over GraphQL on $name', ({ create
     expect(new Set(all.map((each) => each.id)).size).toBe(2);
   });
 
-  it('cancelling the parent cancels the child', async () => {
-    const child = await createWorkflow({ name: 'slow', nodes: [manual, { id: 'wait', type: 'delay', parameters: { ms: 600_000 } }], connections: edges(['start', 'wait']) });
+  /** A parent whose workflow node calls a child that waits (a delay of ten minutes), started, with its running child. */
+  async function slowChildRunning(): Promise<{ id: string; running: Child }> {
+    const child = await createWorkflow({
+      name: 'slow, then more',
+      nodes: [manual, { id: 'wait', type: 'delay', parameters: { ms: 600_000 } }, { id: 'after', type: 'noop' }],
+      connections: edges(['start', 'wait'], ['wait', 'after']),
+    });
     const parent = await createWorkflow({
       name: 'calls a slow child',
       nodes: [manual, { id: 'call', type: 'workflow', parameters: { workflowId: child, triggerNodeId: 'start' } }],
@@ -136,29 +141,22 @@ describe.each(BACKENDS)('sub-workflows and map over GraphQL on $name', ({ create
     const id = await start(parent);
     await poll(async () => (await children(id)).map((each) => each.status)).toEqual(['RUNNING']);
     const [running] = await children(id);
+    return { id, running: running! };
+  }
+
+  it('cancelling the parent cancels the child', async () => {
+    const { id, running } = await slowChildRunning();
     const cancelled = await api.gql(`mutation($id: ID!) { cancelExecution(id: $id) { status } }`, { id });
     expect(cancelled.data.cancelExecution.status).toBe('CANCELLED');
-    await poll(async () => (await execution(running!.id)).status).toBe('CANCELLED');
+    await poll(async () => (await execution(running.id)).status).toBe('CANCELLED');
   });
 
   it('pausing the parent pauses the child, and resuming resumes it', async () => {
-    const child = await createWorkflow({
-      name: 'slow, then more',
-      nodes: [manual, { id: 'wait', type: 'delay', parameters: { ms: 600_000 } }, { id: 'after', type: 'noop' }],
-      connections: edges(['start', 'wait'], ['wait', 'after']),
-    });
-    const parent = await createWorkflow({
-      name: 'calls it',
-      nodes: [manual, { id: 'call', type: 'workflow', parameters: { workflowId: child, triggerNodeId: 'start' } }],
-      connections: edges(['start', 'call']),
-    });
-    const id = await start(parent);
-    await poll(async () => (await children(id)).map((each) => each.status)).toEqual(['RUNNING']);
-    const [running] = await children(id);
+    const { id, running } = await slowChildRunning();
     await api.gql(`mutation($id: ID!) { pauseExecution(id: $id) { status } }`, { id });
-    await poll(async () => (await execution(running!.id)).status).toBe('PAUSED');
+    await poll(async () => (await execution(running.id)).status).toBe('PAUSED');
     await api.gql(`mutation($id: ID!) { resumeExecution(id: $id) { status } }`, { id });
-    await poll(async () => (await execution(running!.id)).status).toBe('RUNNING');
+    await poll(async () => (await execution(running.id)).status).toBe('RUNNING');
     await api.gql(`mutation($id: ID!) { cancelExecution(id: $id) { status } }`, { id });
   });
 
