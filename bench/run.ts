@@ -5,6 +5,7 @@ import { authentication, authenticationRows } from './authentication.js';
 import { baselineCommitsPerSecond } from './baseline.js';
 import { endToEnd, type EndToEndResult } from './endToEnd.js';
 import { liveUpdates } from './liveUpdates.js';
+import { mapBench, mapRows } from './map.js';
 import { rebuild } from './rebuild.js';
 import { latencyAtRest, scale, throughput } from './scenarios.js';
 import { createBenchEnv, type BenchEnv } from './support.js';
@@ -81,6 +82,13 @@ async function main(): Promise<void> {
   if (process.env.BENCH_ONLY === 'authentication') {
     const result = await inFreshEnv((env) => authentication(env));
     printRows(authenticationRows(result));
+    console.log(JSON.stringify(result));
+    return;
+  }
+  // BENCH_ONLY=map: only the map node over 1,000 and 10,000 items (items/s, peak RSS).
+  if (process.env.BENCH_ONLY === 'map') {
+    const result = mapBench();
+    printRows(mapRows(result));
     console.log(JSON.stringify(result));
     return;
   }
