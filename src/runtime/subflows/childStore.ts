@@ -49,6 +49,8 @@ export interface RunChange {
   start: ChildToStart[];
   /** Children to cancel: the run failed and these still run. */
   cancel: string[];
+  /** How many children this change saw end. */
+  ended: number;
 }
 
 export interface OpenRun extends AttemptKey {
@@ -257,10 +259,10 @@ async function settleCounts(tx: SqlExecutor, key: AttemptKey, ended: number, fai
     [...keyParams(key), ended, failure !== null, failure?.error ?? null, failure?.errorCode ?? null, failure?.retryable ?? null],
   );
   const run = runRow(rows[0]!);
-  if (run.status === 'FAILED') return { run, start: [], cancel: await cancelChildren(tx, key) };
-  if (run.status !== 'RUNNING' || paused) return { run, start: [], cancel: [] };
+  if (run.status === 'FAILED') return { run, start: [], cancel: await cancelChildren(tx, key), ended };
+  if (run.status !== 'RUNNING' || paused) return { run, start: [], cancel: [], ended };
   const claimed = await claim(tx, key);
-  return { run: claimed.run, start: claimed.start, cancel: [] };
+  return { run: claimed.run, start: claimed.start, cancel: [], ended };
 }
 
 /** Marks the children not yet ended CANCELLED and answers those that were running. */

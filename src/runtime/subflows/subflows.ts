@@ -84,7 +84,7 @@ export class Subflows implements ChildRuns {
     const workflow = await this.startable(plan);
     const childIds = plan.triggers.map((_, index) => childIdOf(job, index));
     const opened = await this.options.db.transaction((tx) => ChildStore.open(tx, { ...job, plan, workflowVersion: workflow.version, depth, userId: state.userId, childIds }));
-    return () => this.follow([{ ...opened, cancel: [] }]);
+    return () => this.follow([{ ...opened, cancel: [], ended: 0 }]);
   }
 
   /** The node never started (its attempt ended meanwhile): nothing of it may start. */
@@ -110,7 +110,7 @@ export class Subflows implements ChildRuns {
     if (node?.status === 'QUEUED' && node.attempt === run.attempt) return;
     if (node?.status !== 'RUNNING' || node.attempt !== run.attempt) return this.abandon(run);
     const resumed = await this.options.db.transaction((tx) => ChildStore.resume(tx, run));
-    await this.follow([{ ...resumed, cancel: [] }]);
+    await this.follow([{ ...resumed, cancel: [], ended: 0 }]);
   }
 
   private async startable(plan: ChildPlan): Promise<Workflow> {
@@ -163,22 +163,31 @@ export class Subflows implements ChildRuns {
     return new Set(states.filter((state) => state?.status === 'PAUSED').map((state) => state!.id));
   }
 
-  /** Starts the children claimed, settles the runs that ended and reports progress of those that moved. */
+  /** Starts the children claimed, settles the runs that ended and reports progress of those that moved a percent. */
   private async follow(changes: RunChange[]): Promise<void> {
     await Promise.all(
-      changes.map(async ({ run, start, cancel }) => {
+      changes.map(async ({ run, start, cancel, ended }) => {
         await this.startChildren(run, start);
         await this.cancelChildren(run, cancel);
         if (run.status !== 'RUNNING') await this.settle(run);
-        else if (run.collect === 'all' && run.done > 0) await this.reportProgress(run);
+        else if (run.collect === 'all' && percent(run.done - ended, run.total) !== percent(run.done, run.total)) await this.reportProgress(run);
       }),
     );
   }
 
+  /**
+   * Its parent's attempt may have ended (or its execution paused) while they started, and the
+   * feed that cancels (or pauses) children found them not started yet: they follow it now.
+   */
   private async startChildren(run: RunRow, children: ChildToStart[]): Promise<void> {
     if (children.length === 0) return;
     const workflow = await this.options.workflows.get(run.workflowId, run.workflowVersion);
     await Promise.all(children.map((child) => this.startChild(run, workflow, child)));
+    const parent = await this.options.handler.load(run.executionId);
+    const node = parent?.nodes.get(run.nodeId);
+    const ids = children.map((child) => child.childId);
+    if (node?.status !== 'RUNNING' || node.attempt !== run.attempt) await this.abandon(run);
+    else if (parent?.status === 'PAUSED') await Promise.all(ids.map((id) => this.send(id, [{ type: 'PauseExecution' }], causationOf(run))));
   }
 
   /** A child that cannot start (its workflow gone) ends as a failed child at once. */
@@ -186,6 +195,8 @@ export class Subflows implements ChildRuns {
     const parent = { executionId: run.executionId, nodeId: run.nodeId, attempt: run.attempt, depth: run.depth };
     try {
       if (!workflow) throw new DomainError('NOT_FOUND', `workflow ${run.workflowId} version ${run.workflowVersion} not found`);
+      // TENANT: executions carry no tenant yet, so the child runs in DEFAULT_TENANT (src/domain/tenants.ts) as every
+      // execution does; once they carry one, pass the parent's here and look the child workflow up in it.
       await this.options.start({
         executionId: child.childId,
         workflow,
@@ -197,7 +208,7 @@ export class Subflows implements ChildRuns {
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       const failure = childOutcome(child.childId, null, error.message);
-      const changes = await this.options.db.transaction((tx) => ChildStore.finish(tx, [failure], new Set()));
+      const changes = await this.options.db.transaction((tx) => ChildStore.finish(tx, [failure], new Set<string>()));
       await this.follow(changes);
     }
   }
@@ -253,6 +264,8 @@ export class Subflows implements ChildRuns {
     }
   }
 }
+
+const percent = (done: number, total: number): number => Math.floor((done * 100) / Math.max(total, 1));
 
 const progressOf = (run: RunRow): ExecutionCommand => ({
   type: 'ReportNodeProgress',
