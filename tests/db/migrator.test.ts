@@ -37,6 +37,8 @@ const TABLES = [
   'tenants',
   'api_keys',
   'audit_log',
+  'subflow_runs',
+  'subflow_children',
   'schema_migrations',
 ];
 
