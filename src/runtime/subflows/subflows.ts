@@ -39,6 +39,8 @@ const ATTEMPT_ENDINGS = new Set<string>(['NodeCancelled', 'NodeFailed', 'NodeRet
 const CONTROLS = new Set<string>(['ExecutionPaused', 'ExecutionResumed']);
 const FEED_TYPES = [...ENDINGS, ...ATTEMPT_ENDINGS, ...CONTROLS] as ExecutionEventType[];
 const QUEUE_READY: ExecutionCommand = { type: 'QueueReadyNodes' };
+/** Longest a checkpoint that only moved may wait to be written. */
+const CHECKPOINT_INTERVAL_MS = 1_000;
 
 const keyOf = ({ executionId, nodeId, attempt }: AttemptKey): string => `${executionId}\u0000${nodeId}\u0000${attempt}`;
 /** What caused the commands a run sends: its parent's attempt. */
@@ -55,6 +57,7 @@ const unique = (values: string[]): string[] => [...new Set(values)];
  */
 export class Subflows implements ChildRuns {
   private readonly feed: CheckpointedFeed;
+  private savedAt = 0;
 
   constructor(private readonly options: SubflowsOptions) {
     this.feed = new CheckpointedFeed({
@@ -127,13 +130,15 @@ export class Subflows implements ChildRuns {
    * checkpoint in one transaction that queries nothing else; what follows from them (children
    * to start, parents to settle or tell, children to cancel, pause or resume) runs after the commit.
    */
-  private async handle(events: RecordedEvent[], checkpoint: (tx: SqlExecutor) => Promise<void>): Promise<void> {
+  private async handle(batch: RecordedEvent[], checkpoint: (tx: SqlExecutor) => Promise<void>): Promise<void> {
     const { db } = this.options;
+    const events = await this.concerning(batch);
+    if (events.length === 0) return this.checkpointSoon(checkpoint);
     const ended = unique(events.filter((event) => ENDINGS.has(event.type)).map((event) => event.metadata.correlationId));
     const children = ended.length > 0 ? await ChildStore.runningChildren(db, ended) : [];
     const controlled = unique(events.filter((event) => !ENDINGS.has(event.type)).map((event) => event.metadata.correlationId));
     const runs = controlled.length > 0 ? await ChildStore.runningRuns(db, controlled) : [];
-    if (children.length === 0 && runs.length === 0) return checkpoint(db);
+    if (children.length === 0 && runs.length === 0) return this.checkpointSoon(checkpoint);
     const outcomes = await Promise.all(children.map((child) => this.outcomeOf(child.childId)));
     const paused = await this.pausedAmong(unique(children.map((child) => child.executionId)));
     const open = new Set(runs.map(keyOf));
@@ -148,9 +153,38 @@ export class Subflows implements ChildRuns {
       await checkpoint(tx);
       return { changes, cancelled };
     });
+    this.savedAt = Date.now();
     await this.follow(changes);
     await Promise.all(cancelled.map(({ key, children }) => this.cancelChildren(key, children)));
     for (const event of events) if (CONTROLS.has(event.type)) await this.control(event, runs);
+  }
+
+  /**
+   * The events that may concern child runs, told from the executions' states (cached here for the
+   * executions this process runs): ends of child executions, and attempt ends, pauses and resumes
+   * in executions that have child-run nodes. Every other batch costs no query at all (the single
+   * PGlite connection is shared by everything).
+   */
+  private async concerning(events: RecordedEvent[]): Promise<RecordedEvent[]> {
+    const { handler, nodeTypes } = this.options;
+    const runsChildren = (state: ExecutionState, nodeId?: string) =>
+      [...state.graph.nodes.values()].some((node) => (nodeId === undefined || node.id === nodeId) && nodeTypes.get(node.type)?.runs === 'child');
+    const kept = await Promise.all(
+      events.map(async (event) => {
+        const state = await handler.current(event.metadata.correlationId);
+        if (!state) return false;
+        if (ENDINGS.has(event.type)) return state.parent !== null;
+        return runsChildren(state, ATTEMPT_ENDINGS.has(event.type) ? (event.data as { nodeId: string }).nodeId : undefined);
+      }),
+    );
+    return events.filter((_, index) => kept[index]);
+  }
+
+  /** A batch that changed nothing moves the checkpoint at most once a second: handling events again after a crash is harmless. */
+  private async checkpointSoon(checkpoint: (tx: SqlExecutor) => Promise<void>): Promise<void> {
+    if (Date.now() - this.savedAt < CHECKPOINT_INTERVAL_MS) return;
+    await checkpoint(this.options.db);
+    this.savedAt = Date.now();
   }
 
   private async outcomeOf(childId: string) {
