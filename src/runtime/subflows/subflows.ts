@@ -167,8 +167,10 @@ export class Subflows implements ChildRuns {
    */
   private async concerning(events: RecordedEvent[]): Promise<RecordedEvent[]> {
     const { handler, nodeTypes } = this.options;
+    const childRun = (type: string | undefined) => type !== undefined && nodeTypes.get(type)?.runs === 'child';
+    // One node's type for an attempt's end (a cancelled 10,000-node execution sends 10,000 of them), every node's for a pause.
     const runsChildren = (state: ExecutionState, nodeId?: string) =>
-      [...state.graph.nodes.values()].some((node) => (nodeId === undefined || node.id === nodeId) && nodeTypes.get(node.type)?.runs === 'child');
+      nodeId === undefined ? [...state.graph.nodes.values()].some((node) => childRun(node.type)) : childRun(state.graph.nodes.get(nodeId)?.type);
     const kept = await Promise.all(
       events.map(async (event) => {
         const state = await handler.current(event.metadata.correlationId);
