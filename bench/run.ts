@@ -5,6 +5,7 @@ import { authentication, authenticationRows } from './authentication.js';
 import { baselineCommitsPerSecond } from './baseline.js';
 import { endToEnd, type EndToEndResult } from './endToEnd.js';
 import { liveUpdates } from './liveUpdates.js';
+import { mapBench, mapRows } from './map.js';
 import { rebuild } from './rebuild.js';
 import { latencyAtRest, scale, throughput } from './scenarios.js';
 import { describeShare, type CpuShare } from './cpuShare.js';
@@ -101,6 +102,13 @@ async function main(): Promise<void> {
   // BENCH_ONLY=throughput: only the many-executions scenario, with its CPU cost (A/B of a runtime change).
   if (process.env.BENCH_ONLY === 'throughput') {
     console.log(JSON.stringify(await inFreshEnv((env) => throughput(env, EXECUTIONS))));
+    return;
+  }
+  // BENCH_ONLY=map: only the map node over 1,000 and 10,000 items (items/s, peak RSS).
+  if (process.env.BENCH_ONLY === 'map') {
+    const result = mapBench();
+    printRows(mapRows(result));
+    console.log(JSON.stringify(result));
     return;
   }
   const baseline = await baselineCommitsPerSecond();

@@ -1,7 +1,7 @@
 import type { ExecutionCommand } from '../domain/execution/commands.js';
 import { DomainError } from '../domain/errors.js';
 import type { ExecutionState } from '../domain/execution/state.js';
-import { MAX_EXECUTIONS_PAGE } from '../domain/limits.js';
+import { MAX_CHILDREN_PAGE, MAX_EXECUTIONS_PAGE } from '../domain/limits.js';
 import { executionViewFromState } from '../projections/executionView.js';
 import type { ExecutionView, NodeStateView } from '../projections/executionViewTypes.js';
 import type { ListExecutionsOptions } from '../projections/readModel.js';
@@ -54,6 +54,14 @@ export function executionResolvers({ engine, readModel }: Pick<ApiDeps, 'engine'
   };
 
   return {
+    Execution: {
+      children: ({ id }: ExecutionView, { first, after }: { first?: number | null; after?: string | null }) => {
+        if (first !== null && first !== undefined && (first < 1 || first > MAX_CHILDREN_PAGE)) {
+          throw new ApiError('BAD_USER_INPUT', `first must be between 1 and ${MAX_CHILDREN_PAGE}, got ${first}`);
+        }
+        return readModel.listChildren(id, { first: first ?? MAX_CHILDREN_PAGE, after });
+      },
+    },
     Query: {
       execution: async (_: unknown, { id }: { id: string }) => {
         const projected = await readModel.getExecution(id);

@@ -18,10 +18,12 @@ const merged = (parts: Array<Record<string, unknown>>): Record<string, unknown> 
 /** Every resolver of schema.graphql, one area per module, merged; each checks its arguments first (argumentChecks). */
 export function createResolvers(deps: ApiDeps, live: { updates: ExecutionUpdates; sinkFor: SinkFor; jobs?: NodeJobFeed }, log: FastifyBaseLogger) {
   const workflows = workflowResolvers(deps);
-  const areas = [workflows, executionResolvers(deps), historyResolvers(deps), secretResolvers(deps), authResolvers(deps)];
+  const executions = executionResolvers(deps);
+  const areas = [workflows, executions, historyResolvers(deps), secretResolvers(deps), authResolvers(deps)];
   return {
     JSON: JSONScalar,
     Node: workflows.Node,
+    Execution: executions.Execution,
     ...payloadResolvers,
     Query: checkedRoot('Query', { health: () => checkHealth(deps), ...merged(areas.map((area) => area.Query)) }, deps.auth.audit),
     Mutation: checkedRoot('Mutation', merged(areas.map((area) => area.Mutation)), deps.auth.audit),

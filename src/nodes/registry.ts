@@ -6,6 +6,7 @@ import { externalNode } from './external.js';
 import { failNode } from './fail.js';
 import { httpNode, type HttpNodeOptions } from './http.js';
 import { ifNode } from './if.js';
+import { mapNode } from './map.js';
 import { mergeNode } from './merge.js';
 import type { NodeType } from './nodeType.js';
 import { noopNode } from './noop.js';
@@ -16,6 +17,7 @@ import { manualTrigger } from './triggerManual.js';
 import { scheduleTrigger } from './triggerSchedule.js';
 import { webhookTrigger } from './triggerWebhook.js';
 import { waitNode } from './wait.js';
+import { workflowNode } from './workflow.js';
 
 /** The built-in types; `http` takes the engine's bounds. */
 export const builtinNodeTypes = (http: HttpNodeOptions): NodeType[] => [
@@ -33,6 +35,8 @@ export const builtinNodeTypes = (http: HttpNodeOptions): NodeType[] => [
   externalNode,
   waitNode,
   approvalNode,
+  workflowNode,
+  mapNode,
 ];
 
 /** A user type's name: namespaced with a dot, so that it can never take a built-in's name. */

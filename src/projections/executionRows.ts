@@ -32,6 +32,8 @@ export interface FlowExecutionRow {
   completed_nodes: number;
   failed_nodes: number;
   rerun_of: string | null;
+  parent_execution_id: string | null;
+  parent_node_id: string | null;
   stream_version: number;
   updated_at: Timestamp;
 }
@@ -54,6 +56,8 @@ export const FLOW_EXECUTION_COLUMNS: ReadonlyArray<ColumnSpec<FlowExecutionRow>>
   ['completed_nodes', 'integer'],
   ['failed_nodes', 'integer'],
   ['rerun_of', 'text'],
+  ['parent_execution_id', 'text'],
+  ['parent_node_id', 'text'],
   ['stream_version', 'integer'],
   ['updated_at', 'timestamptz'],
 ];
@@ -138,6 +142,8 @@ export function flowExecutionRow(state: ExecutionState, updatedAt: string): Flow
     completed_nodes: state.executionPath.length,
     failed_nodes: state.failedCount,
     rerun_of: state.rerunOf,
+    parent_execution_id: state.parent?.executionId ?? null,
+    parent_node_id: state.parent?.nodeId ?? null,
     stream_version: state.version,
     updated_at: updatedAt,
   };

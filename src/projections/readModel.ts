@@ -133,6 +133,20 @@ export class ReadModel {
     };
   }
 
+  /**
+   * The child executions of an execution (of its `workflow` and `map` nodes), oldest first, at
+   * most `first` (MAX_CHILDREN_PAGE); `after`: the id of the last child of the previous page.
+   */
+  async listChildren(parentExecutionId: string, { first, after }: { first: number; after?: string | null }): Promise<ExecutionView[]> {
+    const { rows } = await this.db.query<FlowExecutionRow>(
+      `SELECT * FROM flow_execution WHERE parent_execution_id = $1
+         AND ($2::text IS NULL OR (started_at, id) > (SELECT started_at, id FROM flow_execution WHERE id = $2 AND parent_execution_id = $1))
+       ORDER BY started_at, id LIMIT $3`,
+      [parentExecutionId, after ?? null, first],
+    );
+    return this.views(rows);
+  }
+
   async getWorkflow(id: string): Promise<WorkflowView | null> {
     const { rows } = await this.db.query<WorkflowRow>('SELECT * FROM workflow WHERE id = $1', [id]);
     return rows[0] ? workflowView(rows[0]) : null;

@@ -40,6 +40,9 @@ export const flowExecution = pgTable(
     completedNodes: integer('completed_nodes').notNull(),
     failedNodes: integer('failed_nodes').notNull(),
     rerunOf: text('rerun_of'),
+    /** A child execution's parent (migration 0017). */
+    parentExecutionId: text('parent_execution_id'),
+    parentNodeId: text('parent_node_id'),
     /** The last event of the execution stream applied here: older events are replays. */
     streamVersion: integer('stream_version').notNull(),
     /** When that event happened (not when it was projected, so a rebuild gives the same row). */
@@ -51,6 +54,7 @@ export const flowExecution = pgTable(
     index('flow_execution_started').on(table.startedAt, table.id),
     // What retention looks for: the executions finished longest ago.
     index('flow_execution_finished').on(table.finishedAt),
+    index('flow_execution_parent').on(table.parentExecutionId, table.startedAt, table.id),
   ],
 );
 

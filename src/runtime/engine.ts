@@ -26,6 +26,7 @@ import { TimerStore } from './timers/timerStore.js';
 import { WorkQueue } from './workQueue/workQueue.js';
 import { WorkQueueStore } from './workQueue/workQueueStore.js';
 import { TriggerSources } from './triggers/triggerSources.js';
+import { Subflows } from './subflows/subflows.js';
 import { DEFAULT_IDEMPOTENCY_WINDOW_MS, IdempotentStarts } from './idempotency/idempotentStarts.js';
 import type { ErrorReporter } from '../errors/errorReporter.js';
 import { Waits } from './waits/waits.js';
@@ -111,6 +112,8 @@ export class Engine {
   readonly triggers: TriggerSources;
   /** Waiting nodes: completed by emitEvent (a match) or signalNode. */
   readonly waits: Waits;
+  /** Child executions of `workflow` and `map` nodes. */
+  readonly subflows: Subflows;
   readonly workerId: string;
   /** True while `recover` resumes unfinished executions. */
   recovering = false;
@@ -145,6 +148,15 @@ export class Engine {
       onError,
     });
     const faults = new ExecutionFaults(this.executions, onError);
+    this.subflows = new Subflows({
+      store: options.store,
+      db: options.db,
+      handler: this.executions,
+      workflows: this.workflows,
+      start: (request) => this.admission.startExecution(request),
+      nodeTypes: capabilities,
+      onError,
+    });
     this.expressions = new BoundedEvaluator({ ...DEFAULT_EXPRESSION_BOUNDS, timeoutMs: options.expressionTimeoutMs ?? DEFAULT_EXPRESSION_BOUNDS.timeoutMs });
     this.runner = new NodeRunner(this.executions, {
       workerId: this.workerId,
@@ -157,6 +169,7 @@ export class Engine {
       computeConcurrency: COMPUTE_CONCURRENCY,
       onError,
       faults,
+      children: this.subflows,
     });
     const fire = timerActions(this.executions, this.runner, faults);
     this.timers = new TimerScheduler(new TimerStore(options.db), { clock, fire, onError });
@@ -179,6 +192,7 @@ export class Engine {
     this.idempotentStarts.start();
     await this.triggers.start();
     await this.processManager.start();
+    await this.subflows.start();
     this.timers.start();
   }
 
@@ -191,6 +205,7 @@ export class Engine {
     this.recovering = true;
     try {
       await this.processManager.recover();
+      await this.subflows.recover();
     } finally {
       this.recovering = false;
     }
@@ -202,6 +217,7 @@ export class Engine {
     await this.timers.stop();
     await this.runner.stop();
     await this.expressions.close();
+    await this.subflows.stop();
     await this.processManager.stop();
     await this.admission.stop();
     this.idempotentStarts.stop();

@@ -44,6 +44,8 @@ describe('GraphQL nodeTypes', () => {
         'trigger.webhook',
         'wait',
         'approval',
+        'workflow',
+        'map',
       ].sort(),
     );
     expect(byType.get('acme.upper')).toEqual({

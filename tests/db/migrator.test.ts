@@ -38,6 +38,8 @@ const TABLES = [
   'api_keys',
   'audit_log',
   'waits',
+  'subflow_runs',
+  'subflow_children',
   'schema_migrations',
 ];
 

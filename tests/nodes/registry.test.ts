@@ -28,6 +28,8 @@ describe('the registry of node types', () => {
         'external',
         'wait',
         'approval',
+        'workflow',
+        'map',
       ].sort(),
     );
   });
@@ -47,6 +49,8 @@ describe('the registry of node types', () => {
     ['external', 'worker', true, ['default']],
     ['wait', 'wait', false, ['default']],
     ['approval', 'wait', false, ['approved', 'rejected']],
+    ['workflow', 'child', true, ['default']],
+    ['map', 'child', true, ['default']],
   ])('%s runs %s, side effects %s, outputs %j', (type, runs, sideEffects, outputs) => {
     expect(BUILTIN_REGISTRY.capabilities.get(type)).toMatchObject({ type, runs, sideEffects, outputs });
   });
@@ -112,6 +116,8 @@ const valid: Case[] = [
   ['wait', { event: 'order.paid', match: 'event.id = trigger.id', timeoutMs: 60000 }, null],
   ['wait', { event: "{{ 'order.' & trigger.id }}", timeoutMs: '{{ trigger.ms }}' }, null],
   ['approval', { timeoutMs: 86400000 }, null],
+  ['workflow', { workflowId: 'w', triggerNodeId: 'start', data: { any: 'thing' } }, null],
+  ['map', { items: '{{ input.start.list }}', workflowId: 'w', triggerNodeId: 'start', concurrency: 100 }, null],
 ];
 
 const invalid: Case[] = [
@@ -162,6 +168,9 @@ const invalid: Case[] = [
   ['wait', { match: 'event.id =' }, 'match must be a non-empty, valid JSONata expression'],
   ['wait', { timeoutMs: 0 }, 'timeoutMs must be an integer between 1 and 31536000000'],
   ['approval', { timeoutMs: 365 * 24 * 3600 * 1000 + 1 }, 'timeoutMs must be an integer between 1 and 31536000000'],
+  ['workflow', { triggerNodeId: 'start' }, 'workflowId'],
+  ['map', { items: 'not an expression', workflowId: 'w', triggerNodeId: 'start' }, 'items must be an array'],
+  ['map', { items: [], workflowId: 'w', triggerNodeId: 'start', concurrency: 101 }, 'concurrency must be an integer between 1 and 100'],
   ['noop', [1, 2], 'parameters must be an object'],
   ['delay', 'fast', 'parameters must be an object'],
 ];

@@ -1,4 +1,5 @@
 import type { Workflow } from '../workflow/workflow.js';
+import type { ExecutionParent } from './events.js';
 import type { RerunRequest } from './rerun.js';
 import type { WaitSpec } from './waiting.js';
 
@@ -15,6 +16,8 @@ export type ExecutionCommand =
         /** Makes the start a rerun of a finished execution (see rerun.ts). */
         rerun?: RerunRequest;
         userId?: string | null;
+        /** Makes it a child execution of that node attempt. */
+        parent?: ExecutionParent;
       };
     }
   | { type: 'AdmitExecution' }

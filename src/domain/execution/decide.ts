@@ -84,6 +84,7 @@ function startExecution(command: Command<'StartExecution'>, state: ExecutionStat
       waitsForSlot: command.data.waitsForSlot,
       rerunOf: null,
       userId: command.data.userId ?? null,
+      ...(command.data.parent ? { parent: command.data.parent } : {}),
       at,
     },
   };

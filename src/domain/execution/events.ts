@@ -29,8 +29,17 @@ export interface ExecutionStarted {
     /** A rerun (see rerun.ts): the node that runs first whatever its trigger rule says, and its input. */
     rerunFrom?: RerunFrom;
     userId: string | null;
+    /** A child execution (started by a `workflow` or `map` node): where it was started from. Absent for the others. */
+    parent?: ExecutionParent;
     at: string;
   };
+}
+/** The node attempt that started a child execution, and how deep the child is nested (1: a child of a top-level execution). */
+export interface ExecutionParent {
+  executionId: string;
+  nodeId: string;
+  attempt: number;
+  depth: number;
 }
 export interface RerunFrom {
   nodeId: string;

@@ -46,6 +46,7 @@ function started({ data }: ExecutionStarted): ExecutionState {
     rerunOf: data.rerunOf,
     rerunFrom: data.rerunFrom ?? null,
     userId: data.userId,
+    parent: data.parent ?? null,
     version: 1,
   };
   for (const [id, dependencies] of state.graph.dependencies) state.unsettledDependencies.set(id, dependencies.length);

@@ -4,7 +4,7 @@ import { OutageReporter } from '../../db/faultRetry.js';
 import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
 import { DomainError } from '../../domain/errors.js';
 import type { ExecutionCommand } from '../../domain/execution/commands.js';
-import { EXECUTION_STREAM_PREFIX } from '../../domain/execution/events.js';
+import { EXECUTION_STREAM_PREFIX, type ExecutionParent } from '../../domain/execution/events.js';
 import type { RerunRequest } from '../../domain/execution/rerun.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
 import { isTriggerOf, type NodeTypeLookup } from '../../domain/workflow/nodeCapabilities.js';
@@ -25,6 +25,8 @@ export interface StartRequest {
   context?: CommandContext;
   /** The same key for the same workflow starts one execution (see IdempotentStarts); ignored by Admission. */
   idempotencyKey?: string | null;
+  /** Makes it a child execution of that node attempt (a `workflow` or `map` node). */
+  parent?: ExecutionParent;
 }
 
 export type StartExecution = (request: StartRequest) => Promise<ExecutionState>;
@@ -102,7 +104,16 @@ export class Admission {
     const waitsForSlot = reservation?.state === 'QUEUED';
     const command: ExecutionCommand = {
       type: 'StartExecution',
-      data: { executionId, workflow, triggerNodeId, triggerData: request.triggerData, waitsForSlot, rerun: request.rerun, userId: context.userId ?? null },
+      data: {
+        executionId,
+        workflow,
+        triggerNodeId,
+        triggerData: request.triggerData,
+        waitsForSlot,
+        rerun: request.rerun,
+        userId: context.userId ?? null,
+        ...(request.parent ? { parent: request.parent } : {}),
+      },
     };
     try {
       return (await this.options.handler.handle(executionId, command, context)).state;

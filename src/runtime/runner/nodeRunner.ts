@@ -1,4 +1,5 @@
 import type { ExecutionCommandHandler, RunAhead } from '../../commands/executionCommandHandler.js';
+import { isDatabaseFault } from '../../db/databaseFaults.js';
 import { OutageReporter, retryDatabaseFaults } from '../../db/faultRetry.js';
 import type { ExecutionCommand } from '../../domain/execution/commands.js';
 import { DomainError } from '../../domain/errors.js';
@@ -10,7 +11,7 @@ import type { ExecutionFaults } from '../executionFaults.js';
 import { attemptBound, ExecutionDeadline } from './attemptBound.js';
 import { runAhead } from './runAhead.js';
 import { CodedNodeError, PermanentNodeError } from '../../nodes/nodeErrors.js';
-import type { NodeExecute, NodeLog } from '../../nodes/nodeType.js';
+import type { ChildPlan, NodeExecute, NodeLog } from '../../nodes/nodeType.js';
 import type { NodeTypeRegistry, RegisteredNodeType } from '../../nodes/registry.js';
 import type { ExpressionEvaluator } from '../expressions/expressionPool.js';
 import { maskSecrets } from '../../secrets/secretMask.js';
@@ -48,6 +49,16 @@ export interface NodeRunnerOptions {
   onError?: ErrorReporter;
   /** Fails the execution of a job whose handling failed (an error other than a refusal or a lost connection). */
   faults?: ExecutionFaults;
+  /** Runs the children of child types (`workflow`, `map`); without it such nodes fail. */
+  children?: ChildRuns;
+}
+
+/** What the runner needs to run a child type's attempt (src/runtime/subflows implements it). */
+export interface ChildRuns {
+  /** Records the attempt's children; answers what launches them once the node has started. Throws a coded error to fail the node. */
+  open(job: NodeJob, state: ExecutionState, plan: ChildPlan): Promise<() => Promise<void>>;
+  /** The node could not start (its attempt ended meanwhile): none of its children may run. */
+  abandon(job: NodeJob): Promise<void>;
 }
 
 class Stopping extends Error {}
@@ -134,6 +145,7 @@ export class NodeRunner {
     // Saved while a process had the type (a user type since unregistered): waiting would be for ever.
     if (!type) return void (await this.settle(job, [this.startCommand(job, null), failure(job, unknownType(definition.type)), QUEUE_READY]));
     if (type.runs === 'timer' || type.runs === 'wait') return this.startTimer(job, state, type);
+    if (type.runs === 'child') return this.startChildren(job, state, type);
     const execute = type.definition.execute;
     if (!execute) return;
     const controller = new AbortController();
@@ -191,6 +203,28 @@ export class NodeRunner {
     }
     const { waitMs, waitFor } = type.definition;
     await this.settle(job, [this.startCommand(job, null, waitMs?.(parameters), waitFor?.(parameters))]);
+  }
+
+  /**
+   * A child-run node (a sub-workflow, a map): its children are recorded before it starts, so that
+   * a crash in between leaves it QUEUED (and opened again, the same children) rather than RUNNING
+   * with none; it needs no runtime alive while they run (no lease), the subflows feed settles it.
+   */
+  private async startChildren(job: NodeJob, state: ExecutionState, type: RegisteredNodeType): Promise<void> {
+    const { children } = this.options;
+    let launch: () => Promise<void>;
+    try {
+      if (!children || !type.definition.children) throw new PermanentNodeError(`node type ${type.type} needs child runs, which this runtime lacks`, 'UNKNOWN_NODE_TYPE');
+      const parameters = await resolveParameters(type, state.graph.nodes.get(job.nodeId)!.parameters, this.scope(job, state, new AbortController().signal));
+      const input = state.nodes.get(job.nodeId)?.input ?? {};
+      const plan = type.definition.children(parameters, { input, continueOnNodeFailure: state.recovery.continueOnNodeFailure === true });
+      launch = await this.untilStored(job, () => children.open(job, state, plan));
+    } catch (error) {
+      if (!(error instanceof CodedNodeError) && isDatabaseFault(error)) throw error;
+      return void (await this.settle(job, [this.startCommand(job, null), failure(job, error), QUEUE_READY]));
+    }
+    if (await this.settle(job, [this.startCommand(job, null)])) await launch();
+    else await children.abandon(job);
   }
 
   /**

@@ -2,6 +2,7 @@ import { toExecutionEvent } from '../../domain/execution/events.js';
 import type { SqlClient } from '../../db/sqlClient.js';
 import { EXECUTION_STREAM_PREFIX } from '../../domain/execution/events.js';
 import { foldExecution } from '../../domain/execution/evolve.js';
+import { leafOutputs } from '../../domain/execution/leafOutputs.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/eventStore.js';
 import { isEventTriggerType } from '../../nodes/triggerEvent.js';
@@ -92,11 +93,7 @@ export class ExecutionOutcomes {
 }
 
 function outcomeOf(state: ExecutionState): ExecutionOutcome {
-  const outputs: Record<string, unknown> = {};
-  for (const [nodeId, node] of state.nodes) {
-    if (node.status === 'COMPLETED' && (state.graph.dependents.get(nodeId) ?? []).length === 0) outputs[nodeId] = node.output;
-  }
-  return { workflowId: state.workflowId, executionId: state.id, status: state.status, outputs, chainDepth: chainDepthOf(state) + 1 };
+  return { workflowId: state.workflowId, executionId: state.id, status: state.status, outputs: leafOutputs(state), chainDepth: chainDepthOf(state) + 1 };
 }
 
 /** How deep in a chain of outcome events the execution itself was started. */
