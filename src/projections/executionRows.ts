@@ -34,6 +34,7 @@ export interface FlowExecutionRow {
   rerun_of: string | null;
   stream_version: number;
   updated_at: Timestamp;
+  tenant_id: string;
 }
 
 export const FLOW_EXECUTION_COLUMNS: ReadonlyArray<ColumnSpec<FlowExecutionRow>> = [
@@ -56,6 +57,7 @@ export const FLOW_EXECUTION_COLUMNS: ReadonlyArray<ColumnSpec<FlowExecutionRow>>
   ['rerun_of', 'text'],
   ['stream_version', 'integer'],
   ['updated_at', 'timestamptz'],
+  ['tenant_id', 'text'],
 ];
 
 export interface NodeStateRow {
@@ -140,6 +142,7 @@ export function flowExecutionRow(state: ExecutionState, updatedAt: string): Flow
     rerun_of: state.rerunOf,
     stream_version: state.version,
     updated_at: updatedAt,
+    tenant_id: state.tenantId,
   };
 }
 

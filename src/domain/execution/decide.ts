@@ -1,4 +1,5 @@
 import { DomainError, invalidState } from '../errors.js';
+import { tenantOf } from '../tenants.js';
 import { isTriggerOf, type NodeTypeLookup } from '../workflow/nodeCapabilities.js';
 import type { ExecutionCommand } from './commands.js';
 import { SETTLED_NODE_STATUSES, TERMINAL_EXECUTION_STATUSES, type ExecutionEvent, type ExecutionStarted, type NodeStatus } from './events.js';
@@ -81,6 +82,7 @@ function startExecution(command: Command<'StartExecution'>, state: ExecutionStat
       waitsForSlot: command.data.waitsForSlot,
       rerunOf: null,
       userId: command.data.userId ?? null,
+      tenantId: tenantOf(workflow),
       at,
     },
   };

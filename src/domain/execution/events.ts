@@ -28,6 +28,8 @@ export interface ExecutionStarted {
     /** A rerun (see rerun.ts): the node that runs first whatever its trigger rule says, and its input. */
     rerunFrom?: RerunFrom;
     userId: string | null;
+    /** The workflow's tenant; absent in events from before tenants: `default`. */
+    tenantId?: string;
     at: string;
   };
 }

@@ -62,6 +62,8 @@ export interface ExecutionState {
   /** The node a rerun starts from: queued once, whatever its trigger rule says. */
   rerunFrom: RerunFrom | null;
   userId: string | null;
+  /** The tenant it belongs to (its workflow's): fixed at its start. */
+  tenantId: string;
   /** How many events have been folded: the stream version this state stands for. */
   version: number;
 }

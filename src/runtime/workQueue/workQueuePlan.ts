@@ -11,11 +11,11 @@ import type { ExternalJob } from './workQueueStore.js';
  * resumes (which nodes wait is read from its current state, loaded for a resume).
  */
 export function planJobs(changes: TableChanges<ExternalJob>, event: ExecutionEvent, facts: ExecutionFacts): void {
-  const { executionId, nodes, current } = facts;
+  const { executionId, nodes, current, tenantId } = facts;
   const offer = (nodeId: string, attempt: number, availableAt: string) => {
     if (runModeOf(facts, nodeId) !== 'worker') return;
     const queue = queueOf(nodes.get(nodeId)?.parameters);
-    changes.put({ id: `${executionId}:${nodeId}`, executionId, nodeId, attempt, queue, availableAt: new Date(availableAt) });
+    changes.put({ id: `${executionId}:${nodeId}`, executionId, nodeId, attempt, queue, availableAt: new Date(availableAt), tenantId });
   };
   switch (event.type) {
     case 'NodeQueued':
