@@ -10,6 +10,7 @@ import { JSONScalar } from './schema.js';
 import { subscriptionResolvers, type SinkFor } from './subscriptionResolvers.js';
 import type { ExecutionUpdates } from './live/executionUpdates.js';
 import { secretResolvers } from './secretResolvers.js';
+import { tenantResolvers } from './tenantResolvers.js';
 import { workflowResolvers } from './workflowResolvers.js';
 
 const merged = (parts: Array<Record<string, unknown>>): Record<string, unknown> => Object.fromEntries(parts.flatMap((part) => Object.entries(part)));
@@ -17,7 +18,7 @@ const merged = (parts: Array<Record<string, unknown>>): Record<string, unknown> 
 /** Every resolver of schema.graphql, one area per module, merged; each checks its arguments first (argumentChecks). */
 export function createResolvers(deps: ApiDeps, live: { updates: ExecutionUpdates; sinkFor: SinkFor }, log: FastifyBaseLogger) {
   const workflows = workflowResolvers(deps);
-  const areas = [workflows, executionResolvers(deps), historyResolvers(deps), secretResolvers(deps), authResolvers(deps)];
+  const areas = [workflows, executionResolvers(deps), historyResolvers(deps), secretResolvers(deps), authResolvers(deps), tenantResolvers(deps)];
   return {
     JSON: JSONScalar,
     Node: workflows.Node,

@@ -81,19 +81,19 @@ export class WorkQueue {
 
   /** A heartbeat: progress and message (either may be null), and the lease renewed by `leaseMs`, else by as long as it was claimed for. */
   async reportProgress(call: WorkerCall, report: { progress: number | null; message: string | null; leaseMs?: number | null }): Promise<ExecutionState> {
-    const { executionId, nodeId, attempt } = call;
+    const { nodeId, attempt } = call;
     if (report.leaseMs !== null && report.leaseMs !== undefined) checkLease(report.leaseMs);
     return this.report(call, { type: 'ReportNodeProgress', data: { nodeId, attempt, ...report, leaseMs: report.leaseMs ?? null } });
   }
 
   async complete(call: WorkerCall, result: { output: unknown; outputName?: string | null }): Promise<ExecutionState> {
-    const { executionId, nodeId, attempt } = call;
+    const { nodeId, attempt } = call;
     return this.report(call, { type: 'CompleteNode', data: { nodeId, attempt, output: result.output, outputName: result.outputName ?? null } });
   }
 
   /** A failed attempt, retried by the node's policy unless `retryable` is false. */
   async fail(call: WorkerCall, failure: { error: string; retryable?: boolean }): Promise<ExecutionState> {
-    const { executionId, nodeId, attempt } = call;
+    const { nodeId, attempt } = call;
     return this.report(call, { type: 'FailNode', data: { nodeId, attempt, error: failure.error, retryable: failure.retryable ?? true } });
   }
 
