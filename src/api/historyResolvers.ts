@@ -54,15 +54,16 @@ export function historyResolvers({ store, engine, readModel }: Pick<ApiDeps, 'st
   return {
     Query: {
       executionEvents: async (_: unknown, { executionId, after, first }: { executionId: string; after?: number | null; first?: number | null }, context: unknown) => {
-        await own(executionId, context);
         const from = checkRange('after', after ?? 0, 0) + 1;
         const count = checkRange('first', first ?? DEFAULT_EVENT_PAGE, 1, MAX_EVENTS_PAGE);
+        await own(executionId, context);
         const events = await store.read(executionStreamId(executionId), { fromVersion: from, toVersion: from + count - 1 });
         return events.map(toGraphQLEvent);
       },
       executionAt: async (_: unknown, { executionId, eventNumber }: { executionId: string; eventNumber: number }, context: unknown) => {
+        const toVersion = checkRange('eventNumber', eventNumber, 1);
         if (!(await owned(executionId, context))) return null;
-        const events = await store.read(executionStreamId(executionId), { toVersion: checkRange('eventNumber', eventNumber, 1) });
+        const events = await store.read(executionStreamId(executionId), { toVersion });
         const last = events.at(-1);
         if (!last) return null;
         if (last.streamVersion < eventNumber) throw new ApiError('BAD_USER_INPUT', `execution ${executionId} has only ${last.streamVersion} events`);
@@ -70,9 +71,10 @@ export function historyResolvers({ store, engine, readModel }: Pick<ApiDeps, 'st
         return executionViewFromState(foldExecution(events.map(toExecutionEvent))!, undefined, new Date(last.recordedAt));
       },
       executionDiff: async (_: unknown, { executionId, from, to }: { executionId: string; from: number; to: number }, context: unknown) => {
-        await own(executionId, context);
         checkRange('from', from, 0);
-        const events = await eventsOf(executionId, checkRange('to', to, Math.max(1, from)));
+        const toVersion = checkRange('to', to, Math.max(1, from));
+        await own(executionId, context);
+        const events = await eventsOf(executionId, toVersion);
         return { executionId, from, to, ...diffExecution(events.map(toExecutionEvent), from, to), events: events.slice(from).map(toGraphQLEvent) };
       },
       nodeCausation: async (_: unknown, { executionId, nodeId }: { executionId: string; nodeId: string }, context: unknown) => {
