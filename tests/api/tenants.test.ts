@@ -259,12 +259,25 @@ describe('tenant isolation over HTTP and graphql-ws', () => {
     expect((await as('adminB')(update, { id: tenantIds.B, max: null })).data.updateTenant.maxConcurrentExecutions).toBeNull();
   });
 
+  it('lets a start of another workflow past a long queue held by its own workflow’s limit (the tenant’s queue read page by page)', async () => {
+    const tenantId = (await api.gql('mutation { createTenant(name: "tenant C") { id } }')).data.createTenant.id;
+    keys.adminC = await api.createKey({ name: 'admin C', roles: ['ADMIN'], tenantId, canViewPayloads: true });
+    expect((await as('adminC')('mutation ($id: ID!) { updateTenant(id: $id, maxConcurrentExecutions: 2) { id } }', { id: tenantId })).errors).toBeUndefined();
+    const held = await created('adminC', { ...waiting('held'), settings: { maxConcurrentExecutions: 1 } });
+    const statuses: string[] = [];
+    for (let each = 0; each < 150; each++) statuses.push((await started('adminC', held)).status);
+    expect(statuses.filter((status) => status === 'RUNNING')).toHaveLength(1);
+    // One slot of the tenant is free: the other workflow's start takes it, past 149 that wait for theirs.
+    expect((await started('adminC', await created('adminC', waiting('free')))).status).toBe('RUNNING');
+    expect((await started('adminC', await created('adminC', waiting('free')))).status).toBe('QUEUED');
+  });
+
   it('lets only an ADMIN of the tenant default create tenants and see them all; keys only for tenants that exist', async () => {
     expect((await as('adminA')('mutation { createTenant(name: "sneaky") { id } }')).errors?.[0]?.extensions.code).toBe('FORBIDDEN');
     expect((await as('operatorA')('{ tenants { id } }')).errors?.[0]?.extensions.code).toBe('FORBIDDEN');
     expect((await as('adminA')('{ tenants { id } }')).data.tenants).toEqual([{ id: tenantIds.A }]);
     const all = (await api.gql('{ tenants { id name } }')).data.tenants.map((tenant: { name: string }) => tenant.name);
-    expect(all).toEqual(['default', 'tenant A', 'tenant B']);
+    expect(all).toEqual(['default', 'tenant A', 'tenant B', 'tenant C']);
     expect((await api.gql('mutation { createTenant(name: "tenant A") { id } }')).errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
     const forNobody = await api.gql('mutation ($input: ApiKeyInput!) { createApiKey(input: $input) { secret } }', {
       input: { name: 'x', roles: ['VIEWER'], tenantId: randomUUID() },

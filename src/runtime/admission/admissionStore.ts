@@ -26,8 +26,6 @@ export type SlotScope = { kind: 'workflow'; workflowId: string } | { kind: 'tena
 export const scopeOf = (workflowId: string, tenantId: string, tenantLimit: number | null): SlotScope =>
   tenantLimit === null ? { kind: 'workflow', workflowId } : { kind: 'tenant', tenantId, limit: tenantLimit };
 
-const tenantLimitOf = (scope: SlotScope): number | null => (scope.kind === 'tenant' ? scope.limit : null);
-
 export interface SlotRow {
   executionId: string;
   workflowId: string;
@@ -76,7 +74,7 @@ export class SlotStore {
     return this.db.transaction(async (tx) => {
       await lock(tx, scope);
       const candidate: QueuedSlot = { executionId, workflowId, state: 'QUEUED', confirmed: true, userId, maxConcurrent: limit, maxPerUser };
-      const state: SlotState = admissible([...(await queueOf(tx, scope)), candidate], tenantLimitOf(scope)).includes(executionId) ? 'RUNNING' : 'QUEUED';
+      const state: SlotState = (await admissibleIn(tx, scope, candidate)).includes(executionId) ? 'RUNNING' : 'QUEUED';
       const { rows } = await tx.query<{ state: SlotState }>(
         `INSERT INTO execution_slots (execution_id, workflow_id, trigger_node_id, trigger_type, state, confirmed, max_concurrent, user_id, max_per_user, tenant_id, version, updated_at)
          VALUES ($1, $2, $3, $4, $5, false, $6, $7, $8, $9, 0, $10) ON CONFLICT (execution_id) DO NOTHING RETURNING state`,
@@ -102,7 +100,7 @@ export class SlotStore {
     if (!(await this.hasQueued(scope))) return [];
     return this.db.transaction(async (tx) => {
       await lock(tx, scope);
-      const admitted = admissible(await queueOf(tx, scope), tenantLimitOf(scope));
+      const admitted = await admissibleIn(tx, scope);
       if (admitted.length > 0) {
         await tx.query(`UPDATE execution_slots SET state = 'RUNNING', confirmed = false, updated_at = $2 WHERE execution_id = ANY($1::text[])`, [admitted, now]);
       }
@@ -150,21 +148,57 @@ export class SlotStore {
 const scopeColumn = (scope: SlotScope): string => (scope.kind === 'workflow' ? 'workflow_id' : 'tenant_id');
 const scopeId = (scope: SlotScope): string => (scope.kind === 'workflow' ? scope.workflowId : scope.tenantId);
 
-/** A queue's queued and running executions, in start order. */
-async function queueOf(tx: SqlExecutor, scope: SlotScope): Promise<QueuedSlot[]> {
-  const { rows } = await tx.query<{
-    execution_id: string;
-    workflow_id: string;
-    state: 'QUEUED' | 'RUNNING';
-    confirmed: boolean;
-    user_id: string | null;
-    max_concurrent: number | null;
-    max_per_user: number | null;
-  }>(
-    `SELECT execution_id, workflow_id, state, confirmed, user_id, max_concurrent, max_per_user FROM execution_slots
-     WHERE ${scopeColumn(scope)} = $1 AND state IN ('RUNNING', 'QUEUED') ORDER BY seq`,
-    [scopeId(scope)],
-  );
+interface QueueRow {
+  execution_id: string;
+  workflow_id: string;
+  state: 'QUEUED' | 'RUNNING';
+  confirmed: boolean;
+  user_id: string | null;
+  max_concurrent: number | null;
+  max_per_user: number | null;
+}
+
+const QUEUE_COLUMNS = 'execution_id, workflow_id, state, confirmed, user_id, max_concurrent, max_per_user';
+
+/** Queued rows of a limited tenant read at a time, until its free slots are taken. */
+const QUEUE_PAGE = 100;
+
+/**
+ * What admissible lets run of a queue, with `candidate` (a new start) at its end. A workflow's
+ * queue is read whole. A limited tenant's is read as far as it takes: its running executions (at
+ * most about its limit), then its queued ones a page at a time until the free slots are taken, so
+ * that a start or an ending in a tenant with a long queue costs what it can change, not the queue.
+ * The order is first in, first out, so admissible over a prefix decides the prefix as over all.
+ */
+async function admissibleIn(tx: SqlExecutor, scope: SlotScope, candidate?: QueuedSlot): Promise<string[]> {
+  const tail = candidate ? [candidate] : [];
+  if (scope.kind === 'workflow') {
+    const rows = await tx.query<QueueRow>(`SELECT ${QUEUE_COLUMNS} FROM execution_slots WHERE workflow_id = $1 AND state IN ('RUNNING', 'QUEUED') ORDER BY seq`, [
+      scope.workflowId,
+    ]);
+    return admissible([...slotsOf(rows), ...tail]);
+  }
+  const running = slotsOf(await tx.query<QueueRow>(`SELECT ${QUEUE_COLUMNS} FROM execution_slots WHERE tenant_id = $1 AND state = 'RUNNING'`, [scope.tenantId]));
+  const free = scope.limit - running.length;
+  if (free <= 0) return [];
+  const queued: QueuedSlot[] = [];
+  // Keyset pages (after the last seq read): rows the log feed changes meanwhile do not shift them.
+  let after = '0';
+  for (;;) {
+    const { rows } = await tx.query<QueueRow & { seq: string }>(
+      `SELECT ${QUEUE_COLUMNS}, seq::text AS seq FROM execution_slots WHERE tenant_id = $1 AND state = 'QUEUED' AND seq > $2::bigint ORDER BY seq LIMIT $3`,
+      [scope.tenantId, after, QUEUE_PAGE],
+    );
+    const page = slotsOf({ rows });
+    after = rows.at(-1)?.seq ?? after;
+    queued.push(...page);
+    const admitted = admissible([...running, ...queued], scope.limit);
+    if (admitted.length >= free) return admitted;
+    if (page.length < QUEUE_PAGE) return admissible([...running, ...queued, ...tail], scope.limit);
+  }
+}
+
+function slotsOf({ rows }: { rows: QueueRow[] }): QueuedSlot[] {
   return rows.map((row) => ({
     executionId: row.execution_id,
     workflowId: row.workflow_id,
