@@ -20,8 +20,17 @@ export interface Received {
   nodes: Array<{ nodeId: string; status: string }>;
 }
 
-/** To the parent: first that every subscriber has its snapshot, then, once all completed, what each received. */
-export type LiveClientsMessage = { kind: 'subscribed' } | { kind: 'received'; received: Received[][] };
+/**
+ * To the parent: first that every subscriber has its snapshot, then, once all completed, what each
+ * received; each with this process's CPU so far (user + system, microseconds), so that the parent
+ * counts the clients' CPU between the two (this process may be gone by the time it could look).
+ */
+export type LiveClientsMessage = { kind: 'subscribed'; cpuMicros: number } | { kind: 'received'; received: Received[][]; cpuMicros: number };
+
+const cpuMicros = () => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
 
 const QUERY = 'subscription ($id: ID!) { executionUpdated(executionId: $id) { status changedNodes { nodeId status } } }';
 
@@ -49,10 +58,11 @@ async function main({ url, executionId, subscribers, apiKey }: LiveClientsInput)
   );
   let snapshots = 0;
   const onSnapshot = () => {
-    if (++snapshots === subscribers) tell({ kind: 'subscribed' });
+    if (++snapshots === subscribers) tell({ kind: 'subscribed', cpuMicros: cpuMicros() });
   };
   try {
-    tell({ kind: 'received', received: await Promise.all(clients.map((client) => follow(client, executionId, onSnapshot))) });
+    const received = await Promise.all(clients.map((client) => follow(client, executionId, onSnapshot)));
+    tell({ kind: 'received', received, cpuMicros: cpuMicros() });
   } finally {
     await Promise.all(clients.map(async (client) => client.dispose()));
   }

@@ -7,6 +7,7 @@ import { endToEnd, type EndToEndResult } from './endToEnd.js';
 import { liveUpdates } from './liveUpdates.js';
 import { rebuild } from './rebuild.js';
 import { latencyAtRest, scale, throughput } from './scenarios.js';
+import { describeShare, type CpuShare } from './cpuShare.js';
 import { createBenchEnv, type BenchEnv } from './support.js';
 
 /**
@@ -38,6 +39,7 @@ function endToEndRows({ runs, live5000 }: EndToEndResult): Array<[string, string
   const rows: Array<[string, string, string]> = [];
   for (const [name, times] of Object.entries(runs)) {
     rows.push([`server: ${name} unwatched / 1 / 500 watchers (s)`, `${times.unwatched.toFixed(2)} / ${times.watched1.toFixed(2)} / ${times.watched500.toFixed(2)}`, '']);
+    rows.push(cpuRow(`server: ${name}, 500 watchers`, times.cpu.watched500, times.cpu.unwatched));
   }
   const { chain1k, chain5k } = runs;
   if (chain1k && chain5k) {
@@ -59,8 +61,19 @@ function endToEndRows({ runs, live5000 }: EndToEndResult): Array<[string, string
   rows.push(
     ['server: live updates, 5,000 subscribers p50 / p99 (ms)', `${live5000.p50Ms.toFixed(1)} / ${live5000.p99Ms.toFixed(1)}`, 'target p99 <= 300'],
     ['server: delay chain watched by 5,000 / unwatched', ratio(live5000.seconds, live5000.unwatchedSeconds), 'target <= 1.5'],
+    cpuRow('server: 5,000 subscribers', live5000.cpu, live5000.unwatchedCpu),
   );
   return rows;
+}
+
+/**
+ * What watching cost the server: its CPU watched less its CPU on the same run unwatched, per
+ * frame delivered; and how the cores were shared meanwhile (see cpuShare.ts).
+ */
+function cpuRow(name: string, watched: CpuShare, unwatched: CpuShare): [string, string, string] {
+  const perFrame = watched.frames === 0 ? 0 : ((watched.serverSeconds - unwatched.serverSeconds) * 1e6) / watched.frames;
+  const seconds = `server CPU ${unwatched.serverSeconds.toFixed(2)} s unwatched, ${watched.serverSeconds.toFixed(2)} s watched`;
+  return [`${name}: server CPU per frame (us)`, perFrame.toFixed(1), `${seconds}; ${describeShare(watched)}`];
 }
 
 function printRows(rows: Array<[string, string, string]>): void {
@@ -84,6 +97,11 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result));
     return;
   }
+  // BENCH_ONLY=throughput: only the many-executions scenario, with its CPU cost (A/B of a runtime change).
+  if (process.env.BENCH_ONLY === 'throughput') {
+    console.log(JSON.stringify(await inFreshEnv((env) => throughput(env, EXECUTIONS))));
+    return;
+  }
   const baseline = await baselineCommitsPerSecond();
   const atRest = await inFreshEnv((env) => latencyAtRest(env));
   const load = await inFreshEnv((env) => throughput(env, EXECUTIONS));
@@ -101,6 +119,7 @@ async function main(): Promise<void> {
       load.completionsPerSecond.toFixed(0),
       `${(load.completionsPerSecond / baseline).toFixed(2)} x baseline (target >= 1,000 and >= 0.3 x)`,
     ],
+    ['throughput: CPU of this process per 1,000 node completions (ms)', load.cpuMsPerThousand.toFixed(0), 'lower is better; load-independent'],
     ['scheduling latency at rest p50 / p99 (ms)', `${atRest.p50Ms.toFixed(1)} / ${atRest.p99Ms.toFixed(1)}`, 'target <= 5 / <= 25'],
     ['scheduling latency under load p50 / p99 (ms)', `${load.latencyP50Ms.toFixed(1)} / ${load.latencyP99Ms.toFixed(1)}`, ''],
     ['1,000-node chain of transforms (s)', sizes.chain1kSeconds.toFixed(2), 'target <= 3'],

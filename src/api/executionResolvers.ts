@@ -104,6 +104,8 @@ export function executionResolvers({ engine, readModel, db }: Pick<ApiDeps, 'eng
           view(await engine.workQueue.reportProgress(call({ executionId, nodeId, attempt }, context), { progress: progress ?? null, message: message ?? null, leaseMs })),
           nodeId,
         ),
+      signalNode: async (_: unknown, { executionId, nodeId, data, outputName }: NodeArgs & { data?: unknown; outputName?: string | null }, context: unknown) =>
+        nodeOf(view(await engine.signalNode(executionId, nodeId, data ?? null, outputName ?? null, actorOf(context))), nodeId),
       claimNodes: (_: unknown, { queue, workerId, max, leaseMs }: { queue: string; workerId: string; max?: number | null; leaseMs?: number | null }, context: unknown) => {
         if (!mayUseQueue(identityOf(context as IdentityContext), queue)) throw new ApiError('FORBIDDEN', `this key may not claim from queue ${queue}`);
         return engine.workQueue.claim(queue, workerId, { max: max ?? undefined, leaseMs: leaseMs ?? undefined, tenantId: tenantOfCaller(context) });

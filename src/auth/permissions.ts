@@ -38,6 +38,7 @@ export const FIELD_ROLES: Readonly<Record<string, Role>> = {
   retryNode: 'OPERATOR',
   skipNode: 'OPERATOR',
   rerunFromNode: 'OPERATOR',
+  signalNode: 'OPERATOR',
   // Changing workflows.
   createWorkflow: 'EDITOR',
   updateWorkflow: 'EDITOR',

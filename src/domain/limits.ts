@@ -12,6 +12,9 @@ const DAY_MS = 24 * HOUR_MS;
 /** A delay node's `ms`: a year covers any wait modelled as a delay, and `now + ms` stays a valid Date. */
 export const MAX_DELAY_MS = 365 * DAY_MS;
 
+/** A `wait` node's `timeoutMs`: a year, as for a delay (a wait is a row, however long it lasts). */
+export const MAX_WAIT_TIMEOUT_MS = MAX_DELAY_MS;
+
 /** A node's `timeoutMs`: a week, the longest human-in-the-loop step (an external approval) we expect. */
 export const MAX_NODE_TIMEOUT_MS = 7 * DAY_MS;
 

@@ -1,3 +1,4 @@
+import type { WaitSpec } from '../domain/execution/waiting.js';
 import type { RunMode } from '../domain/workflow/nodeCapabilities.js';
 import type { NodeDefinition } from '../domain/workflow/workflow.js';
 
@@ -79,6 +80,8 @@ export interface NodeType {
   readonly execute?: NodeExecute;
   /** Timer types: how long after its start an attempt completes, from its resolved parameters. */
   readonly waitMs?: (parameters: Record<string, unknown>) => number;
+  /** Wait types: what an attempt waits for (an event, a signal, a deadline), from its resolved parameters. */
+  readonly waitFor?: (parameters: Record<string, unknown>) => WaitSpec;
   readonly webhookPath?: (node: NodeDefinition) => string | undefined;
   /** Parameters the API takes and never answers (a webhook's HMAC secret). */
   readonly writeOnlyParameters?: readonly string[];

@@ -1,4 +1,5 @@
 import type { ValidateFunction } from 'ajv';
+import { approvalNode } from './approval.js';
 import type { NodeCapabilities, NodeTypeLookup } from '../domain/workflow/nodeCapabilities.js';
 import { delayNode } from './delay.js';
 import { externalNode } from './external.js';
@@ -14,6 +15,7 @@ import { eventTrigger } from './triggerEvent.js';
 import { manualTrigger } from './triggerManual.js';
 import { scheduleTrigger } from './triggerSchedule.js';
 import { webhookTrigger } from './triggerWebhook.js';
+import { waitNode } from './wait.js';
 
 /** The built-in types; `http` takes the engine's bounds. */
 export const builtinNodeTypes = (http: HttpNodeOptions): NodeType[] => [
@@ -29,6 +31,8 @@ export const builtinNodeTypes = (http: HttpNodeOptions): NodeType[] => [
   httpNode(http),
   failNode,
   externalNode,
+  waitNode,
+  approvalNode,
 ];
 
 /** A user type's name: namespaced with a dot, so that it can never take a built-in's name. */

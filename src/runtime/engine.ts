@@ -29,6 +29,8 @@ import { WorkQueueStore } from './workQueue/workQueueStore.js';
 import { TriggerSources } from './triggers/triggerSources.js';
 import { DEFAULT_IDEMPOTENCY_WINDOW_MS, IdempotentStarts } from './idempotency/idempotentStarts.js';
 import type { ErrorReporter } from '../errors/errorReporter.js';
+import { Waits } from './waits/waits.js';
+import { WaitStore } from './waits/waitStore.js';
 
 const DEFAULT_LEASE_MS = 60_000;
 /**
@@ -108,6 +110,8 @@ export class Engine {
   /** Every start goes through here: with an idempotency key, a second start answers the first. */
   readonly idempotentStarts: IdempotentStarts;
   readonly triggers: TriggerSources;
+  /** Waiting nodes: completed by emitEvent (a match) or signalNode. */
+  readonly waits: Waits;
   readonly workerId: string;
   /** True while `recover` resumes unfinished executions. */
   recovering = false;
@@ -160,6 +164,8 @@ export class Engine {
     this.workQueue = new WorkQueue(new WorkQueueStore(options.db), this.executions, clock, options.leaseMs ?? DEFAULT_LEASE_MS, capabilities);
     const schedule = new DurableSchedule(this.executions, this.timers, capabilities);
     this.processManager = new ProcessManager(options.store, new RuntimeStore(options.db, 'process-manager'), this.executions, this.runner, schedule, faults, onError);
+    const caughtUp = () => this.processManager.caughtUp();
+    this.waits = new Waits({ store: new WaitStore(options.db), handler: this.executions, expressions: this.expressions, caughtUp, onError });
   }
 
   /** Starts the runtime and resumes every unfinished execution. */
@@ -223,9 +229,19 @@ export class Engine {
     return this.admission.startExecution({ executionId: randomUUID(), workflow, triggerNodeId, triggerData, rerun, context: options.context });
   }
 
-  /** Starts every workflow with a `trigger.event` listening to `name`, with `data` as trigger data. */
-  emitEvent(name: string, data: unknown, context: CommandContext = {}): Promise<ExecutionState[]> {
+  /**
+   * Completes every wait of `name` whose match holds, then starts every workflow with a
+   * `trigger.event` listening to it, with `data` as trigger data; answers the executions it
+   * started. Waits go first, so that an execution the event starts never hears it itself.
+   */
+  async emitEvent(name: string, data: unknown, context: CommandContext = {}): Promise<ExecutionState[]> {
+    await this.waits.emit(name, data, context);
     return this.triggers.events.emit(name, data, { context });
+  }
+
+  /** Completes a waiting node with `data`, on `outputName` (an approval's branch). */
+  signalNode(executionId: string, nodeId: string, data: unknown, outputName: string | null, context: CommandContext = {}): Promise<ExecutionState> {
+    return this.waits.signal(executionId, nodeId, data, outputName, context);
   }
 
   /** A POST to a webhook path of the tenant `context.tenantId` (default `default`): refused with NOT_FOUND, UNAUTHENTICATED (bad signature) or BAD_USER_INPUT (not JSON, bad idempotency key). */

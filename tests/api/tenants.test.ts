@@ -183,6 +183,36 @@ describe('tenant isolation over HTTP and graphql-ws', () => {
     expect(await countOf('adminB', chainedB)).toBe(0);
   });
 
+  it('lets emitEvent complete only the same tenant’s waits, and signalNode answer another tenant’s execution as an unknown one', async () => {
+    const waitingOn = (event: string) => ({
+      name: `waits for ${event}`,
+      nodes: [
+        { id: 'start', type: 'trigger.manual' },
+        { id: 'w', type: 'wait', parameters: { event } },
+      ],
+      connections: [{ source: 'start', target: 'w' }],
+    });
+    const nodeStatus = async (who: string, id: string) =>
+      (await as(who)('query ($id: ID!) { execution(id: $id) { nodeStates { nodeId status } } }', { id })).data.execution?.nodeStates.find(
+        (node: { nodeId: string }) => node.nodeId === 'w',
+      )?.status;
+    const inA = await started('operatorA', await created('adminA', waitingOn('paid')));
+    const inB = await started('operatorB', await created('adminB', waitingOn('paid')));
+    for (const [who, id] of [
+      ['adminA', inA.id],
+      ['adminB', inB.id],
+    ] as const)
+      await expect.poll(() => nodeStatus(who, id), { timeout: 20_000 }).toBe('RUNNING');
+    expect((await as('operatorA')('mutation { emitEvent(name: "paid", data: { n: 1 }) { id } }')).errors).toBeUndefined();
+    await expect.poll(() => statusOf('adminA', inA.id), { timeout: 20_000 }).toBe('COMPLETED');
+    const signal = 'mutation ($id: ID!) { signalNode(executionId: $id, nodeId: "w", data: { stolen: true }) { status } }';
+    const unknown = randomUUID();
+    expect(shape(await as('operatorA')(signal, { id: inB.id }), inB.id)).toEqual(shape(await as('operatorA')(signal, { id: unknown }), unknown));
+    await api.caughtUp();
+    expect(await nodeStatus('adminB', inB.id)).toBe('RUNNING');
+    expect((await as('operatorB')(signal, { id: inB.id })).data.signalNode.status).toBe('COMPLETED');
+  });
+
   it('routes one webhook path in two tenants each to its own workflow, under /tenants/<id>/webhooks/', async () => {
     const ofA = await created('adminA', hooked('orders'));
     const ofB = await created('adminB', hooked('orders'));

@@ -37,6 +37,7 @@ const TABLES = [
   'tenants',
   'api_keys',
   'audit_log',
+  'waits',
   'schema_migrations',
 ];
 

@@ -1,4 +1,5 @@
 import type { Connection, NodeDefinition, WorkflowSettings } from '../workflow/workflow.js';
+import type { WaitStarted } from './waiting.js';
 
 /**
  * The execution event catalogue: everything that happens to an execution is one of these,
@@ -48,8 +49,11 @@ export interface NodeQueued {
 }
 export interface NodeStarted {
   type: 'NodeStarted';
-  /** `wakeAt`: when a timer-run node (a delay) completes, from its parameters as resolved at its start. */
-  data: { nodeId: string; attempt: number; workerId: string; leaseExpiresAt: string | null; wakeAt?: string; at: string };
+  /**
+   * `wakeAt`: when a timer-run node (a delay) completes, from its parameters as resolved at its start.
+   * `wait`: what a wait-run node waits for (absent for other types).
+   */
+  data: { nodeId: string; attempt: number; workerId: string; leaseExpiresAt: string | null; wakeAt?: string; wait?: WaitStarted; at: string };
 }
 export interface NodeProgressed {
   type: 'NodeProgressed';

@@ -5,6 +5,7 @@ import { DomainError } from '../../domain/errors.js';
 import { jsonProblem, storableString } from '../../domain/jsonHygiene.js';
 import { MAX_NODE_OUTPUT_DEPTH } from '../../domain/limits.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
+import type { WaitSpec } from '../../domain/execution/waiting.js';
 import type { ExecutionFaults } from '../executionFaults.js';
 import { attemptBound, ExecutionDeadline } from './attemptBound.js';
 import { runAhead } from './runAhead.js';
@@ -132,7 +133,7 @@ export class NodeRunner {
     const type = this.options.nodeTypes.get(definition.type);
     // Saved while a process had the type (a user type since unregistered): waiting would be for ever.
     if (!type) return void (await this.settle(job, [this.startCommand(job, null), failure(job, unknownType(definition.type)), QUEUE_READY]));
-    if (type.runs === 'timer') return this.startTimer(job, state, type);
+    if (type.runs === 'timer' || type.runs === 'wait') return this.startTimer(job, state, type);
     const execute = type.definition.execute;
     if (!execute) return;
     const controller = new AbortController();
@@ -142,8 +143,8 @@ export class NodeRunner {
       const release = await (pure ? this.computeSlots : this.slots).acquire();
       try {
         if (controller.signal.aborted) return;
-        const attempt: Attempt = { type, execute, state, controller, leased: !pure };
-        if (pure) await this.compute(job, attempt);
+        const attempt: Attempt = { type, execute, state, signal: controller.signal, leased: !pure };
+        if (pure) await this.compute(job, attempt, controller);
         else if (await this.startLeased(job)) await this.execute(job, attempt);
       } finally {
         release();
@@ -165,9 +166,10 @@ export class NodeRunner {
     return isQueued(latest, job) ? latest : null;
   }
 
-  private startCommand(job: NodeJob, leaseMs: number | null, waitMs?: number): ExecutionCommand {
+  private startCommand(job: NodeJob, leaseMs: number | null, waitMs?: number, wait?: WaitSpec): ExecutionCommand {
     const timed = waitMs === undefined ? {} : { waitMs };
-    return { type: 'StartNode', data: { nodeId: job.nodeId, attempt: job.attempt, workerId: this.options.workerId, leaseMs, ...timed } };
+    const waiting = wait === undefined ? {} : { wait };
+    return { type: 'StartNode', data: { nodeId: job.nodeId, attempt: job.attempt, workerId: this.options.workerId, leaseMs, ...timed, ...waiting } };
   }
 
   private scope(job: NodeJob, state: ExecutionState, signal: AbortSignal): AttemptScope {
@@ -175,8 +177,9 @@ export class NodeRunner {
   }
 
   /**
-   * A timer-run node (a delay): its timer completes it, and needs no runtime alive meanwhile (no
-   * lease). How long it waits comes from its parameters, resolved now; resolving them may fail it.
+   * A timer-run node (a delay) or a wait-run one (a wait): its timer, or an event or signal,
+   * completes it, and needs no runtime alive meanwhile (no lease). How long or what for it waits
+   * comes from its parameters, resolved now; resolving them may fail it.
    */
   private async startTimer(job: NodeJob, state: ExecutionState, type: RegisteredNodeType): Promise<void> {
     const definition = state.graph.nodes.get(job.nodeId)!;
@@ -186,7 +189,8 @@ export class NodeRunner {
     } catch (error) {
       return void (await this.settle(job, [this.startCommand(job, null), failure(job, error), QUEUE_READY]));
     }
-    await this.settle(job, [this.startCommand(job, null, type.definition.waitMs!(parameters))]);
+    const { waitMs, waitFor } = type.definition;
+    await this.settle(job, [this.startCommand(job, null, waitMs?.(parameters), waitFor?.(parameters))]);
   }
 
   /**
@@ -206,8 +210,7 @@ export class NodeRunner {
    * so its start, its outcome and the readiness of its dependents share one commit. No durable
    * timer covers it meanwhile, so its own timeoutMs and the execution's deadline stop it here.
    */
-  private async compute(job: NodeJob, attempt: Attempt): Promise<void> {
-    const { controller } = attempt;
+  private async compute(job: NodeJob, attempt: Attempt, controller: AbortController): Promise<void> {
     const bound = attemptBound(attempt.state, job.nodeId, Date.now());
     const timer = bound ? setTimeout(() => controller.abort(bound.reason), bound.ms) : undefined;
     try {
@@ -215,24 +218,24 @@ export class NodeRunner {
       const reason: unknown = controller.signal.reason;
       if (reason instanceof ExecutionDeadline) await this.settle(job, [{ type: 'TimeoutExecution' }]);
       else if (!controller.signal.aborted || reason === bound?.reason)
-        await this.settle(job, [this.startCommand(job, null), outcome, QUEUE_READY], true, this.runAhead(job, controller));
+        await this.settle(job, [this.startCommand(job, null), outcome, QUEUE_READY], true, this.runAhead(job, controller.signal));
     } finally {
       clearTimeout(timer);
     }
   }
 
   /** The dependents this job's commit makes ready that may run ahead into it (see runAhead). */
-  private runAhead(job: NodeJob, controller: AbortController): RunAhead {
+  private runAhead(job: NodeJob, signal: AbortSignal): RunAhead {
     const computed = (typeName: string) => {
       const type = this.options.nodeTypes.get(typeName);
       return type && !type.sideEffects && type.runs === 'in-process' && type.definition.execute ? { type, execute: type.definition.execute } : null;
     };
     return runAhead({
       computesInProcess: (typeName) => computed(typeName) !== null,
-      outcome: (nodeId, attempt, state, signal) =>
-        this.outcome({ ...job, nodeId, attempt }, { ...computed(state.graph.nodes.get(nodeId)!.type)!, state, controller: following(signal), leased: false }),
+      outcome: (nodeId, attempt, state, budget) =>
+        this.outcome({ ...job, nodeId, attempt }, { ...computed(state.graph.nodes.get(nodeId)!.type)!, state, signal: budget, leased: false }),
       start: (nodeId, attempt) => this.startCommand({ ...job, nodeId, attempt }, null),
-      signal: controller.signal,
+      signal,
     });
   }
 
@@ -247,23 +250,22 @@ export class NodeRunner {
   }
 
   /** What the attempt ended as: completed, failed, or handed back because this runtime stops. */
-  private async outcome(job: NodeJob, { type, execute, state, controller, leased }: Attempt): Promise<ExecutionCommand> {
+  private async outcome(job: NodeJob, { type, execute, state, signal, leased }: Attempt): Promise<ExecutionCommand> {
     const { nodeId, attempt } = job;
-    const { signal } = controller;
     const scope = this.scope(job, state, signal);
     try {
       const parameters = await resolveParameters(type, state.graph.nodes.get(nodeId)!.parameters, scope);
       const reportProgress = (progress: number | null, message: string | null = null) => (leased ? this.report(job, progress, message) : Promise.resolve());
       const log = this.options.log(job, type.type);
       const result = await execute({ ...scope, parameters, attempt, signal, nodeId, reportProgress, log });
-      if (controller.signal.aborted) throw controller.signal.reason;
+      if (signal.aborted) throw signal.reason;
       // An output the log cannot hold would fail the append and leave the attempt unsettled for ever.
       const invalid = jsonProblem(result.output ?? null, MAX_NODE_OUTPUT_DEPTH);
       if (invalid !== null) throw new PermanentNodeError(`output ${invalid}`, 'INVALID_OUTPUT');
       const output = maskSecrets(result.output ?? null, scope.secretsRead());
       return { type: 'CompleteNode', data: { nodeId, attempt, output, outputName: result.outputName ?? null } };
     } catch (caught) {
-      const error: unknown = controller.signal.aborted ? controller.signal.reason : caught;
+      const error: unknown = signal.aborted ? signal.reason : caught;
       if (error instanceof Stopping) return { type: 'ReleaseNode', data: { nodeId, attempt, reason: error.message } };
       return failure(job, error, scope.secretsRead());
     }
@@ -320,17 +322,10 @@ interface Attempt {
   type: RegisteredNodeType;
   execute: NodeExecute;
   state: ExecutionState;
-  controller: AbortController;
+  /** Aborts the attempt: cancelled, the runtime stopping, its bound, or a run-ahead's budget. */
+  signal: AbortSignal;
   /** Started under a lease before it runs (a type with side effects): its progress is recorded. */
   leased: boolean;
-}
-
-/** A controller that aborts with `signal`: a run-ahead's attempt stops with its job or its budget. */
-function following(signal: AbortSignal): AbortController {
-  const controller = new AbortController();
-  if (signal.aborted) controller.abort(signal.reason);
-  else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
-  return controller;
 }
 
 const unknownType = (type: string) => new PermanentNodeError(`node type ${type} is not registered in this process`, 'UNKNOWN_NODE_TYPE');
