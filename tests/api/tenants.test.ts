@@ -8,14 +8,14 @@ const START = 'mutation ($id: ID!) { startTrigger(workflowId: $id, triggerNodeId
 const STATUS = 'query ($id: ID!) { execution(id: $id) { status } }';
 const OUTPUT = 'query ($id: ID!) { execution(id: $id) { status nodeStates { nodeId output } } }';
 
-const waiting = (queue: string) => ({
-  name: `waits on ${queue}`,
-  nodes: [
-    { id: 'start', type: 'trigger.manual' },
-    { id: 'work', type: 'external', parameters: { queue } },
-  ],
-  connections: [{ source: 'start', target: 'work' }],
+/** A manual start and one node after it. */
+const startThen = (name: string, node: { id: string; type: string; parameters: Record<string, unknown> }) => ({
+  name,
+  nodes: [{ id: 'start', type: 'trigger.manual' }, node],
+  connections: [{ source: 'start', target: node.id }],
 });
+const waiting = (queue: string) => startThen(`waits on ${queue}`, { id: 'work', type: 'external', parameters: { queue } });
+const waitingOn = (event: string) => startThen(`waits for ${event}`, { id: 'w', type: 'wait', parameters: { event } });
 /** `workflowId`: only events about that workflow (as execution.* events are). */
 const listening = (event: string, workflowId?: string) => ({
   name: `listens to ${event}`,
@@ -184,14 +184,6 @@ describe('tenant isolation over HTTP and graphql-ws', () => {
   });
 
   it('lets emitEvent complete only the same tenant’s waits, and signalNode answer another tenant’s execution as an unknown one', async () => {
-    const waitingOn = (event: string) => ({
-      name: `waits for ${event}`,
-      nodes: [
-        { id: 'start', type: 'trigger.manual' },
-        { id: 'w', type: 'wait', parameters: { event } },
-      ],
-      connections: [{ source: 'start', target: 'w' }],
-    });
     const nodeStatus = async (who: string, id: string) =>
       (await as(who)('query ($id: ID!) { execution(id: $id) { nodeStates { nodeId status } } }', { id })).data.execution?.nodeStates.find(
         (node: { nodeId: string }) => node.nodeId === 'w',
