@@ -7,7 +7,7 @@ import type { ExecutionView, NodeStateView } from '../projections/executionViewT
 import type { ListExecutionsOptions } from '../projections/readModel.js';
 import type { ApiDeps } from './apiDeps.js';
 import { ApiError } from './errors.js';
-import { actorOf } from '../auth/actor.js';
+import { actorOf, tenantOfCaller } from '../auth/actor.js';
 import { identityOf, type IdentityContext } from '../auth/identity.js';
 import { mayUseQueue } from '../auth/permissions.js';
 import { queueOf } from '../nodes/external.js';
@@ -42,7 +42,18 @@ type WorkerArgs = NodeArgs & { attempt?: number | null };
 
 export function executionResolvers({ engine, readModel }: Pick<ApiDeps, 'engine' | 'readModel'>) {
   const view = (state: ExecutionState) => executionViewFromState(state);
-  const command = async (executionId: string, each: ExecutionCommand, context: unknown) => view((await engine.executions.handle(executionId, each, actorOf(context))).state);
+  // Another tenant's execution is answered as an unknown one, before any command reaches it.
+  const command = async (executionId: string, each: ExecutionCommand, context: unknown) => {
+    const actor = actorOf(context);
+    await engine.executionOf(executionId, actor);
+    return view((await engine.executions.handle(executionId, each, actor)).state);
+  };
+  const call = (args: WorkerArgs, context: unknown) => ({
+    executionId: args.executionId,
+    nodeId: args.nodeId,
+    attempt: args.attempt ?? undefined,
+    tenantId: tenantOfCaller(context),
+  });
   // A WORKER key limited to queues learns nothing of a job on another queue: it is answered as an unknown one.
   const onOwnQueue = async ({ executionId, nodeId }: NodeArgs, context: unknown) => {
     const identity = identityOf(context as IdentityContext);
@@ -63,14 +74,15 @@ export function executionResolvers({ engine, readModel }: Pick<ApiDeps, 'engine'
       },
     },
     Query: {
-      execution: async (_: unknown, { id }: { id: string }) => {
-        const projected = await readModel.getExecution(id);
+      execution: async (_: unknown, { id }: { id: string }, context: unknown) => {
+        const tenantId = tenantOfCaller(context);
+        const projected = await readModel.getExecution(id, tenantId);
         if (projected) return projected;
         const state = await engine.executions.load(id);
-        return state ? view(state) : null;
+        return state && state.tenantId === tenantId ? view(state) : null;
       },
-      executions: (_: unknown, args: ListExecutionsOptions) => readModel.listExecutions(checkFilter(args)),
-      activeTriggers: (_: unknown, { workflowId }: { workflowId: string }) => engine.activeTriggers(workflowId),
+      executions: (_: unknown, args: ListExecutionsOptions, context: unknown) => readModel.listExecutions({ ...checkFilter(args), tenantId: tenantOfCaller(context) }),
+      activeTriggers: (_: unknown, { workflowId }: { workflowId: string }, context: unknown) => engine.activeTriggers(workflowId, actorOf(context)),
     },
     Mutation: {
       startTrigger: async (
@@ -89,10 +101,10 @@ export function executionResolvers({ engine, readModel }: Pick<ApiDeps, 'engine'
       // Worker calls decide on the latest state (another process may have moved the attempt on).
       completeNode: async (_: unknown, { executionId, nodeId, output, outputName, attempt }: WorkerArgs & { output?: unknown; outputName?: string | null }, context: unknown) =>
         (await onOwnQueue({ executionId, nodeId }, context)) ??
-        nodeOf(view(await engine.workQueue.complete({ executionId, nodeId, attempt: attempt ?? undefined }, { output: output ?? null, outputName })), nodeId),
+        nodeOf(view(await engine.workQueue.complete(call({ executionId, nodeId, attempt }, context), { output: output ?? null, outputName })), nodeId),
       failNode: async (_: unknown, { executionId, nodeId, error, retryable, attempt }: WorkerArgs & { error: string; retryable?: boolean | null }, context: unknown) =>
         (await onOwnQueue({ executionId, nodeId }, context)) ??
-        nodeOf(view(await engine.workQueue.fail({ executionId, nodeId, attempt: attempt ?? undefined }, { error, retryable: retryable ?? true })), nodeId),
+        nodeOf(view(await engine.workQueue.fail(call({ executionId, nodeId, attempt }, context), { error, retryable: retryable ?? true })), nodeId),
       reportNodeProgress: async (
         _: unknown,
         { executionId, nodeId, progress, message, leaseMs, attempt }: WorkerArgs & { progress?: number | null; message?: string | null; leaseMs?: number | null },
@@ -100,7 +112,7 @@ export function executionResolvers({ engine, readModel }: Pick<ApiDeps, 'engine'
       ) =>
         (await onOwnQueue({ executionId, nodeId }, context)) ??
         nodeOf(
-          view(await engine.workQueue.reportProgress({ executionId, nodeId, attempt: attempt ?? undefined }, { progress: progress ?? null, message: message ?? null, leaseMs })),
+          view(await engine.workQueue.reportProgress(call({ executionId, nodeId, attempt }, context), { progress: progress ?? null, message: message ?? null, leaseMs })),
           nodeId,
         ),
       releaseNode: async (_: unknown, { executionId, nodeId, attempt, reason }: NodeArgs & { attempt: number; reason?: string | null }, context: unknown) =>
@@ -110,7 +122,7 @@ export function executionResolvers({ engine, readModel }: Pick<ApiDeps, 'engine'
         nodeOf(view(await engine.signalNode(executionId, nodeId, data ?? null, outputName ?? null, actorOf(context))), nodeId),
       claimNodes: (_: unknown, { queue, workerId, max, leaseMs }: { queue: string; workerId: string; max?: number | null; leaseMs?: number | null }, context: unknown) => {
         if (!mayUseQueue(identityOf(context as IdentityContext), queue)) throw new ApiError('FORBIDDEN', `this key may not claim from queue ${queue}`);
-        return engine.workQueue.claim(queue, workerId, { max: max ?? undefined, leaseMs: leaseMs ?? undefined });
+        return engine.workQueue.claim(queue, workerId, { max: max ?? undefined, leaseMs: leaseMs ?? undefined, tenantId: tenantOfCaller(context) });
       },
     },
   };

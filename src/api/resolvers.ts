@@ -11,6 +11,7 @@ import { subscriptionResolvers, type SinkFor } from './subscriptionResolvers.js'
 import type { ExecutionUpdates } from './live/executionUpdates.js';
 import { NodeJobFeed } from './live/nodeJobFeed.js';
 import { secretResolvers } from './secretResolvers.js';
+import { tenantResolvers } from './tenantResolvers.js';
 import { workflowResolvers } from './workflowResolvers.js';
 
 const merged = (parts: Array<Record<string, unknown>>): Record<string, unknown> => Object.fromEntries(parts.flatMap((part) => Object.entries(part)));
@@ -19,7 +20,7 @@ const merged = (parts: Array<Record<string, unknown>>): Record<string, unknown> 
 export function createResolvers(deps: ApiDeps, live: { updates: ExecutionUpdates; sinkFor: SinkFor; jobs?: NodeJobFeed }, log: FastifyBaseLogger) {
   const workflows = workflowResolvers(deps);
   const executions = executionResolvers(deps);
-  const areas = [workflows, executions, historyResolvers(deps), secretResolvers(deps), authResolvers(deps)];
+  const areas = [workflows, executions, historyResolvers(deps), secretResolvers(deps), authResolvers(deps), tenantResolvers(deps)];
   return {
     JSON: JSONScalar,
     Node: workflows.Node,

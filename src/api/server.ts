@@ -61,8 +61,11 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     format: (result, context) => errorFormatter(result, context as Parameters<typeof errorFormatter>[1]).response,
     limits: options.slowSubscribers,
     log: app.log,
-    // Subscribers share a message only if they may see the same of it.
-    visibility: (context) => (identityOf(context as IdentityContext).canViewPayloads ? 'payloads' : 'no-payloads'),
+    // Subscribers share a message only if they may see the same of it: same tenant, same payload visibility.
+    visibility: (context) => {
+      const { tenantId, canViewPayloads } = identityOf(context as IdentityContext);
+      return JSON.stringify([tenantId, canViewPayloads]);
+    },
   });
   const jobs = new NodeJobFeed(options.db, (error) => app.log.error({ err: error }, 'nodeJobs feed: looking at a queue failed'));
   const resolvers = createResolvers(options, { updates, sinkFor: (context, info) => sinks.sinkFor(context, info), jobs }, app.log);

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { GraphQLResolveInfo } from 'graphql';
-import { DomainError } from '../domain/errors.js';
+import { actorOf } from '../auth/actor.js';
 import type { ApiDeps } from './apiDeps.js';
 import { checkArguments } from './argumentChecks.js';
 import { toCodedGraphQLError } from './errors.js';
@@ -44,14 +44,18 @@ export function subscriptionResolvers({
     Subscription: {
       executionUpdated: {
         subscribe: (_: unknown, args: { executionId: string }, context: unknown, info: GraphQLResolveInfo) =>
-          coded(log, 'executionUpdated', context, args, () => updates.execution(args.executionId, sinkFor(context as SubscriptionContext, info))),
+          coded(log, 'executionUpdated', context, args, async () => {
+            // Another tenant's execution is answered as an unknown one.
+            await engine.executionOf(args.executionId, actorOf(context));
+            return updates.execution(args.executionId, sinkFor(context as SubscriptionContext, info));
+          }),
         resolve: asIs,
       },
       workflowExecutions: {
         subscribe: (_: unknown, args: { workflowId: string }, context: unknown, info: GraphQLResolveInfo) =>
           coded(log, 'workflowExecutions', context, args, async () => {
             const { workflowId } = args;
-            if (!(await engine.workflows.get(workflowId))) throw new DomainError('NOT_FOUND', `workflow ${workflowId} not found`);
+            await engine.workflowOf(workflowId, actorOf(context));
             return updates.workflow(workflowId, sinkFor(context as SubscriptionContext, info));
           }),
         resolve: asIs,

@@ -10,6 +10,8 @@ import { KeyedSerialQueue } from './keyedSerialQueue.js';
 
 export interface CommandContext {
   userId?: string | null;
+  /** The caller's tenant: a workflow created gets it, and only its own workflows and executions are found. Absent: `default`. */
+  tenantId?: string;
   /** The event or request that caused this command. */
   causationId?: string | null;
 }

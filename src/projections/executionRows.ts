@@ -36,6 +36,7 @@ export interface FlowExecutionRow {
   parent_node_id: string | null;
   stream_version: number;
   updated_at: Timestamp;
+  tenant_id: string;
 }
 
 export const FLOW_EXECUTION_COLUMNS: ReadonlyArray<ColumnSpec<FlowExecutionRow>> = [
@@ -60,6 +61,7 @@ export const FLOW_EXECUTION_COLUMNS: ReadonlyArray<ColumnSpec<FlowExecutionRow>>
   ['parent_node_id', 'text'],
   ['stream_version', 'integer'],
   ['updated_at', 'timestamptz'],
+  ['tenant_id', 'text'],
 ];
 
 export interface NodeStateRow {
@@ -146,6 +148,7 @@ export function flowExecutionRow(state: ExecutionState, updatedAt: string): Flow
     parent_node_id: state.parent?.nodeId ?? null,
     stream_version: state.version,
     updated_at: updatedAt,
+    tenant_id: state.tenantId,
   };
 }
 

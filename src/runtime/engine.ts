@@ -4,6 +4,7 @@ import { WorkflowCommandHandler } from '../commands/workflowCommandHandler.js';
 import type { SqlClient } from '../db/sqlClient.js';
 import { DomainError } from '../domain/errors.js';
 import type { ExecutionState } from '../domain/execution/state.js';
+import type { Workflow } from '../domain/workflow/workflow.js';
 import type { EventStore } from '../eventstore/eventStore.js';
 import { NodeRunner } from './runner/nodeRunner.js';
 import { Admission, type ActiveTrigger } from './admission/admission.js';
@@ -13,7 +14,7 @@ import type { ExpressionEvaluator } from './expressions/expressionPool.js';
 import { HTTP_NODE_DEFAULTS, type HttpNodeOptions } from '../nodes/http.js';
 import type { NodeLog, NodeType } from '../nodes/nodeType.js';
 import { builtinNodeTypes, NodeTypeRegistry } from '../nodes/registry.js';
-import { DEFAULT_TENANT } from '../domain/tenants.js';
+import { tenantOf } from '../domain/tenants.js';
 import type { SecretStore } from '../secrets/secretStore.js';
 import { NO_SECRETS, type ExpressionBindings } from './runner/attemptScope.js';
 import { ProcessManager } from './processManager/processManager.js';
@@ -129,7 +130,7 @@ export class Engine {
     this.nodeTypes = new NodeTypeRegistry(builtinNodeTypes(httpOptions(options.http)), options.nodeTypes);
     const capabilities = this.nodeTypes.capabilities;
     this.executions = new ExecutionCommandHandler(options.store, capabilities, clock);
-    this.workflows = new WorkflowCommandHandler(options.store, capabilities, clock, (id) => this.triggers.webhooks.pathsInUse(id));
+    this.workflows = new WorkflowCommandHandler(options.store, capabilities, clock, (id, tenantId) => this.triggers.webhooks.pathsInUse(id, tenantId));
     this.admission = new Admission({ store: options.store, db: options.db, handler: this.executions, clock, onError, nodeTypes: capabilities });
     this.idempotentStarts = new IdempotentStarts({
       db: options.db,
@@ -225,8 +226,7 @@ export class Engine {
 
   /** With an idempotency key, the same key for the same workflow within the window answers the execution it started. */
   async startTrigger(workflowId: string, triggerNodeId: string, triggerData: unknown, context: CommandContext = {}, idempotencyKey?: string | null): Promise<ExecutionState> {
-    const workflow = await this.workflows.get(workflowId);
-    if (!workflow) throw new DomainError('NOT_FOUND', `workflow ${workflowId} not found`);
+    const workflow = await this.workflowOf(workflowId, context);
     return this.idempotentStarts.startExecution({ executionId: randomUUID(), workflow, triggerNodeId, triggerData, context, idempotencyKey });
   }
 
@@ -237,7 +237,7 @@ export class Engine {
    */
   async rerunFromNode(executionId: string, nodeId: string, data: unknown, options: RerunOptions = {}): Promise<ExecutionState> {
     const original = await this.executions.load(executionId);
-    if (!original) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
+    if (!original || original.tenantId !== tenantOf(options.context)) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
     const workflow = await this.workflows.get(original.workflowId, options.useOriginalVersion ? original.workflowVersion : undefined);
     if (!workflow) throw new DomainError('NOT_FOUND', `workflow ${original.workflowId} not found`);
     const { triggerNodeId, triggerData } = original;
@@ -260,20 +260,32 @@ export class Engine {
     return this.waits.signal(executionId, nodeId, data, outputName, context);
   }
 
-  /** A POST to /webhooks/<path>: refused with NOT_FOUND, UNAUTHENTICATED (bad signature) or BAD_USER_INPUT (not JSON, bad idempotency key). */
+  /** A POST to a webhook path of the tenant `context.tenantId` (default `default`): refused with NOT_FOUND, UNAUTHENTICATED (bad signature) or BAD_USER_INPUT (not JSON, bad idempotency key). */
   startWebhook(path: string, rawBody: Buffer, signature: string | undefined, context: CommandContext = {}, idempotencyKey?: string): Promise<ExecutionState> {
     return this.triggers.webhook.call(path, rawBody, signature, context, idempotencyKey);
   }
 
   /** Running and queued executions of a workflow, per trigger node. */
-  async activeTriggers(workflowId: string): Promise<ActiveTrigger[]> {
+  async activeTriggers(workflowId: string, context: CommandContext = {}): Promise<ActiveTrigger[]> {
+    return this.admission.activeTriggers(await this.workflowOf(workflowId, context));
+  }
+
+  /** The latest version of a workflow of the caller's tenant (`context.tenantId`); another tenant's is answered as an unknown one. */
+  async workflowOf(workflowId: string, context: CommandContext = {}): Promise<Workflow> {
     const workflow = await this.workflows.get(workflowId);
-    if (!workflow) throw new DomainError('NOT_FOUND', `workflow ${workflowId} not found`);
-    return this.admission.activeTriggers(workflow);
+    if (!workflow || tenantOf(workflow) !== tenantOf(context)) throw new DomainError('NOT_FOUND', `workflow ${workflowId} not found`);
+    return workflow;
+  }
+
+  /** An execution of the caller's tenant (`context.tenantId`), from the cache when it has it (the tenant never changes); another tenant's is answered as an unknown one. */
+  async executionOf(executionId: string, context: CommandContext = {}): Promise<ExecutionState> {
+    const state = await this.executions.current(executionId);
+    if (!state || state.tenantId !== tenantOf(context)) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
+    return state;
   }
 }
 
-/** Read when an attempt's expression first mentions `$secrets`, so that a changed secret counts from the next attempt. */
+/** Read when an attempt's expression first mentions `$secrets`, so that a changed secret counts from the next attempt: the execution's tenant's. */
 function secretBindings(store: SecretStore): ExpressionBindings {
-  return async () => ({ secrets: await store.values(DEFAULT_TENANT) });
+  return async (_execution, tenantId) => ({ secrets: await store.values(tenantId) });
 }

@@ -6,7 +6,7 @@ import { planWaits } from '../../src/runtime/waits/waitPlan.js';
 import type { Wait } from '../../src/runtime/waits/wait.js';
 import { BUILTIN_TYPES } from '../support/nodeTypes.js';
 
-const facts: ExecutionFacts = { executionId: 'e1', nodes: new Map(), nodeTypes: BUILTIN_TYPES, current: null };
+const facts: ExecutionFacts = { executionId: 'e1', nodes: new Map(), nodeTypes: BUILTIN_TYPES, current: null, tenantId: 'default' };
 const at = '2024-01-01T00:00:00.000Z';
 const started = (nodeId: string, wait?: { event: string | null; match: string | null; timeoutAt: string | null }): ExecutionEvent => ({
   type: 'NodeStarted',

@@ -1,4 +1,5 @@
 import { DomainError, invalidState } from '../errors.js';
+import { tenantOf } from '../tenants.js';
 import { isTriggerOf, type NodeTypeLookup } from '../workflow/nodeCapabilities.js';
 import type { ExecutionCommand } from './commands.js';
 import { SETTLED_NODE_STATUSES, TERMINAL_EXECUTION_STATUSES, type ExecutionEvent, type ExecutionStarted, type NodeStatus } from './events.js';
@@ -85,6 +86,7 @@ function startExecution(command: Command<'StartExecution'>, state: ExecutionStat
       rerunOf: null,
       userId: command.data.userId ?? null,
       ...(command.data.parent ? { parent: command.data.parent } : {}),
+      tenantId: tenantOf(workflow),
       at,
     },
   };

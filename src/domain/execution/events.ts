@@ -31,6 +31,8 @@ export interface ExecutionStarted {
     userId: string | null;
     /** A child execution (started by a `workflow` or `map` node): where it was started from. Absent for the others. */
     parent?: ExecutionParent;
+    /** The workflow's tenant; absent in events from before tenants: `default`. */
+    tenantId?: string;
     at: string;
   };
 }

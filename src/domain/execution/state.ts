@@ -64,6 +64,8 @@ export interface ExecutionState {
   userId: string | null;
   /** The node attempt that started this execution as its child; null for a top-level execution. */
   parent: ExecutionParent | null;
+  /** The tenant it belongs to (its workflow's): fixed at its start. */
+  tenantId: string;
   /** How many events have been folded: the stream version this state stands for. */
   version: number;
 }

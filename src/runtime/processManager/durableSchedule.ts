@@ -97,7 +97,7 @@ export class DurableSchedule {
         try {
           const current = events.some((event) => event.type === 'ExecutionResumed') ? await this.handler.load(executionId) : null;
           const state = current ?? (await this.handler.current(executionId));
-          return state && { executionId, nodes: state.graph.nodes, nodeTypes: this.nodeTypes, current };
+          return state && { executionId, nodes: state.graph.nodes, nodeTypes: this.nodeTypes, current, tenantId: state.tenantId };
         } catch (error) {
           if (!isExecutionFault(error)) throw error;
           faulty.set(executionId, error);

@@ -6,6 +6,7 @@ import type { ExecutionCommand } from '../../domain/execution/commands.js';
 import { EXECUTION_STREAM_PREFIX, type ExecutionEventType } from '../../domain/execution/events.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
 import { MAX_SUBFLOW_DEPTH } from '../../domain/limits.js';
+import { tenantOf } from '../../domain/tenants.js';
 import { isTriggerOf, type NodeTypeLookup } from '../../domain/workflow/nodeCapabilities.js';
 import type { Workflow } from '../../domain/workflow/workflow.js';
 import type { ErrorReporter } from '../../errors/errorReporter.js';
@@ -84,7 +85,7 @@ export class Subflows implements ChildRuns {
     if (depth > MAX_SUBFLOW_DEPTH) {
       throw new PermanentNodeError(`node ${job.nodeId} would start a child execution nested ${depth} deep; at most ${MAX_SUBFLOW_DEPTH}`, 'SUBFLOW_DEPTH_EXCEEDED');
     }
-    const workflow = await this.startable(plan);
+    const workflow = await this.startable(plan, state.tenantId);
     const childIds = plan.triggers.map((_, index) => childIdOf(job, index));
     const opened = await this.options.db.transaction((tx) => ChildStore.open(tx, { ...job, plan, workflowVersion: workflow.version, depth, userId: state.userId, childIds }));
     return () => this.follow([{ ...opened, cancel: [], ended: 0 }]);
@@ -116,8 +117,10 @@ export class Subflows implements ChildRuns {
     await this.follow([{ ...resumed, cancel: [], ended: 0 }]);
   }
 
-  private async startable(plan: ChildPlan): Promise<Workflow> {
-    const workflow = await this.options.workflows.get(plan.workflowId);
+  /** The child workflow, in the parent's tenant: another tenant's answers as an unknown one. */
+  private async startable(plan: ChildPlan, tenantId: string): Promise<Workflow> {
+    const found = await this.options.workflows.get(plan.workflowId);
+    const workflow = found && tenantOf(found) === tenantId ? found : null;
     const trigger = workflow?.nodes.find((node) => node.id === plan.triggerNodeId);
     if (!workflow || !trigger || !isTriggerOf(this.options.nodeTypes, trigger.type)) {
       throw new PermanentNodeError(`workflow ${plan.workflowId} has no trigger node ${plan.triggerNodeId}`, 'CHILD_WORKFLOW_NOT_FOUND');
@@ -231,8 +234,7 @@ export class Subflows implements ChildRuns {
     const parent = { executionId: run.executionId, nodeId: run.nodeId, attempt: run.attempt, depth: run.depth };
     try {
       if (!workflow) throw new DomainError('NOT_FOUND', `workflow ${run.workflowId} version ${run.workflowVersion} not found`);
-      // TENANT: executions carry no tenant yet, so the child runs in DEFAULT_TENANT (src/domain/tenants.ts) as every
-      // execution does; once they carry one, pass the parent's here and look the child workflow up in it.
+      // The child runs in its workflow's tenant, which open() checked is the parent's.
       await this.options.start({
         executionId: child.childId,
         workflow,

@@ -75,14 +75,16 @@ export class ExecutionOutcomes {
 
   private async emit(ending: RecordedEvent): Promise<void> {
     const name = OUTCOME_EVENTS[ending.type]!;
-    const outcome = outcomeOf(await this.stateAt(ending));
+    const state = await this.stateAt(ending);
+    const outcome = outcomeOf(state);
     if (outcome.chainDepth > this.options.maxChainDepth) {
       this.options.onError(new Error(`${name} of execution ${outcome.executionId} starts nothing: the event chain is ${this.options.maxChainDepth} executions long`), {
         executionId: outcome.executionId,
       });
       return;
     }
-    await this.options.events.emit(name, outcome, { sourceId: ending.id, context: { causationId: ending.id } });
+    // The chain stays in the tenant of the execution that ended.
+    await this.options.events.emit(name, outcome, { sourceId: ending.id, context: { causationId: ending.id, tenantId: state.tenantId } });
   }
 
   /** The execution as it was when it ended, also when a later retry reopened it. */

@@ -1,5 +1,4 @@
 import type { ExecutionEvent } from '../../domain/execution/events.js';
-import { DEFAULT_TENANT } from '../../domain/tenants.js';
 import type { ExecutionFacts } from '../processManager/executionFacts.js';
 import type { TableChanges } from '../processManager/tableChanges.js';
 import type { Wait } from './wait.js';
@@ -20,12 +19,10 @@ const ENDS_ATTEMPT: ReadonlySet<ExecutionEvent['type']> = new Set([
  * ends the attempt, or the execution, removes it (a cancel too). A row that outlives its attempt
  * (a replayed batch) only meets a refused signal.
  */
-export function planWaits(changes: TableChanges<Wait>, event: ExecutionEvent, { executionId }: ExecutionFacts): void {
+export function planWaits(changes: TableChanges<Wait>, event: ExecutionEvent, { executionId, tenantId }: ExecutionFacts): void {
   if (event.type === 'NodeStarted') {
     const { nodeId, attempt, wait } = event.data;
     if (!wait) return;
-    // TENANT: executions carry no tenant yet; every wait is the default tenant's.
-    const tenantId = DEFAULT_TENANT;
     changes.put({ id: `${executionId}:${nodeId}`, executionId, nodeId, attempt, tenantId, eventName: wait.event, match: wait.match });
   } else if (ENDS_EXECUTION.has(event.type)) {
     changes.clearExecution(executionId);

@@ -3,7 +3,7 @@ import { isDatabaseFault } from '../../db/databaseFaults.js';
 import { DomainError } from '../../domain/errors.js';
 import type { ExecutionCommand } from '../../domain/execution/commands.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
-import { DEFAULT_TENANT } from '../../domain/tenants.js';
+import { tenantOf } from '../../domain/tenants.js';
 import type { ErrorReporter } from '../../errors/errorReporter.js';
 import type { ExpressionEvaluator } from '../expressions/expressionPool.js';
 import { handleOnLatest } from '../latestState.js';
@@ -34,17 +34,18 @@ const PAGE_SIZE = 200;
 export class Waits {
   constructor(private readonly options: WaitsOptions) {}
 
-  /** signalNode: NOT_FOUND for an unknown execution or node, INVALID_FLOW_STATE for a node that does not wait. */
+  /** signalNode: NOT_FOUND for an unknown execution (or another tenant's, alike) or node, INVALID_FLOW_STATE for a node that does not wait. */
   async signal(executionId: string, nodeId: string, data: unknown, outputName: string | null, context: CommandContext = {}): Promise<ExecutionState> {
+    const state = await this.options.handler.current(executionId);
+    if (!state || state.tenantId !== tenantOf(context)) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
     const signal: ExecutionCommand = { type: 'SignalNode', data: { nodeId, output: data, outputName } };
     return (await handleOnLatest(this.options.handler, executionId, [signal, { type: 'QueueReadyNodes' }], context)).state;
   }
 
-  /** Resolves once every wait of `name` that had started when it was called has been offered `data`. */
+  /** Resolves once every wait of `name` in the emitter's tenant (`context.tenantId`) that had started when it was called has been offered `data`. */
   async emit(name: string, data: unknown, context: CommandContext = {}): Promise<void> {
     await this.options.caughtUp();
-    // TENANT: executions carry no tenant yet; events reach the default tenant's waits.
-    const tenantId = DEFAULT_TENANT;
+    const tenantId = tenantOf(context);
     let after: WaitCursor | null = null;
     for (;;) {
       const page = await this.options.store.listening(tenantId, name, after, PAGE_SIZE);

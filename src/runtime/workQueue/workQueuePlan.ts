@@ -13,12 +13,12 @@ import type { ExternalJob } from './workQueueStore.js';
  * ends other than by its worker's completion goes to `ended`, so that the worker holding it hears.
  */
 export function planJobs(changes: TableChanges<ExternalJob>, event: ExecutionEvent, facts: ExecutionFacts, ended: EndedAttempt[] = []): void {
-  const { executionId, nodes, current } = facts;
+  const { executionId, nodes, current, tenantId } = facts;
   endAttempt(ended, event, facts);
   const offer = (nodeId: string, attempt: number, availableAt: string) => {
     if (runModeOf(facts, nodeId) !== 'worker') return;
     const queue = queueOf(nodes.get(nodeId)?.parameters);
-    changes.put({ id: `${executionId}:${nodeId}`, executionId, nodeId, attempt, queue, availableAt: new Date(availableAt) });
+    changes.put({ id: `${executionId}:${nodeId}`, executionId, nodeId, attempt, queue, availableAt: new Date(availableAt), tenantId });
   };
   switch (event.type) {
     case 'NodeQueued':
