@@ -64,8 +64,9 @@ export function subscriptionResolvers({
       nodeJobs: {
         subscribe: (_: unknown, args: { queue: string }, context: unknown) =>
           coded(log, 'nodeJobs', context, args, () => {
-            if (!mayUseQueue(identityOf(context as IdentityContext), args.queue)) throw new ApiError('FORBIDDEN', `this key may not work on queue ${args.queue}`);
-            return jobs.subscribe(args.queue, (context as Partial<SubscriptionContext>).socket);
+            const identity = identityOf(context as IdentityContext);
+            if (!mayUseQueue(identity, args.queue)) throw new ApiError('FORBIDDEN', `this key may not work on queue ${args.queue}`);
+            return jobs.subscribe({ tenantId: identity.tenantId, queue: args.queue }, (context as Partial<SubscriptionContext>).socket);
           }),
         resolve: (notice: NodeJobsNotice) => notice,
       },

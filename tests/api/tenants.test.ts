@@ -165,6 +165,30 @@ describe('tenant isolation over HTTP and graphql-ws', () => {
     own.stop();
   });
 
+  it('tells a worker on nodeJobs of its own tenant’s jobs only, on a queue name two tenants share', async () => {
+    type Notice = { kind: string; available: boolean; executionId: string | null };
+    const feed = collect<{ nodeJobs: Notice }>(api.wsClient(keys.workerB), 'subscription { nodeJobs(queue: "shared") { kind available executionId } }', {});
+    await expect.poll(() => feed.messages.length, { timeout: 20_000 }).toBe(1);
+    expect(feed.messages[0]!.nodeJobs).toMatchObject({ kind: 'AVAILABLE', available: false });
+    const claim = (who: string) => as(who)('mutation { claimNodes(queue: "shared", workerId: "w", max: 1) { executionId } }');
+    const claimed = async (who: string, executionId: string) =>
+      expect.poll(async () => (await claim(who)).data?.claimNodes?.[0]?.executionId, { timeout: 20_000 }).toBe(executionId);
+    // A's job on "shared", claimed and cancelled: B's worker hears of neither.
+    const ofA = await started('operatorA', await created('adminA', waiting('shared')));
+    await claimed('workerA', ofA.id);
+    await as('operatorA')('mutation ($id: ID!) { cancelExecution(id: $id) { status } }', { id: ofA.id });
+    // Then B's own: notices come in commit order, so one of A's would have come before these.
+    const ofB = await started('operatorB', await created('adminB', waiting('shared')));
+    await expect.poll(() => feed.messages.some(({ nodeJobs }) => nodeJobs.available), { timeout: 20_000 }).toBe(true);
+    await claimed('workerB', ofB.id);
+    await as('operatorB')('mutation ($id: ID!) { cancelExecution(id: $id) { status } }', { id: ofB.id });
+    await expect.poll(() => feed.messages.some(({ nodeJobs }) => nodeJobs.executionId === ofB.id), { timeout: 20_000 }).toBe(true);
+    feed.stop();
+    const notices = feed.messages.map(({ nodeJobs }) => nodeJobs);
+    expect(notices.filter((notice) => notice.available)).toHaveLength(1);
+    expect(notices.filter((notice) => notice.kind === 'ATTEMPT_ENDED')).toEqual([{ kind: 'ATTEMPT_ENDED', available: false, executionId: ofB.id }]);
+  });
+
   it('lets emitEvent and execution.completed reach only the same tenant’s triggers', async () => {
     const inA = await created('adminA', listening('order.placed'));
     const inB = await created('adminB', listening('order.placed'));

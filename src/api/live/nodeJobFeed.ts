@@ -1,5 +1,5 @@
 import type { SqlClient } from '../../db/sqlClient.js';
-import { JOBS_CHANNEL, parseJobNotice, type JobNotice } from '../../runtime/workQueue/jobNotices.js';
+import { JOBS_CHANNEL, parseJobNotice, queueKey, type JobNotice, type TenantQueue } from '../../runtime/workQueue/jobNotices.js';
 import { Channel } from './channel.js';
 import { DEFAULT_SLOW_SUBSCRIBER_LIMITS, SLOW_SUBSCRIBER_CLOSE_CODE } from './socketSink.js';
 
@@ -27,8 +27,14 @@ const RECHECK_MS = 15_000;
 
 const availableNotice = (queue: string, available: boolean): NodeJobsNotice => ({ kind: 'AVAILABLE', queue, available, executionId: null, nodeId: null, attempt: null });
 
-/** The subscribers of one queue in this process, and when the queue is looked at next. */
+/** The subscribers of one queue (of one tenant) in this process, and when the queue is looked at next. */
 class WatchedQueue {
+  constructor(readonly at: TenantQueue) {}
+
+  get key(): string {
+    return queueKey(this.at.tenantId, this.at.queue);
+  }
+
   readonly subscribers = new Map<Channel<NodeJobsNotice>, NoticeSocket | undefined>();
   timer: NodeJS.Timeout | null = null;
   checking = false;
@@ -63,27 +69,28 @@ export class NodeJobFeed {
     private readonly onError: (error: unknown) => void,
   ) {}
 
-  /** A subscriber of the queue; its first notice says whether jobs are claimable now. */
-  async subscribe(queue: string, socket?: NoticeSocket): Promise<Channel<NodeJobsNotice>> {
+  /** A subscriber of the tenant's queue; its first notice says whether jobs are claimable now. */
+  async subscribe(at: TenantQueue, socket?: NoticeSocket): Promise<Channel<NodeJobsNotice>> {
     // Listening before the first look, so that a job offered after it is heard of.
     await this.listen();
-    const watched = this.queues.get(queue) ?? new WatchedQueue();
-    this.queues.set(queue, watched);
-    const channel: Channel<NodeJobsNotice> = new Channel(() => this.leave(queue, channel));
+    const key = queueKey(at.tenantId, at.queue);
+    const watched = this.queues.get(key) ?? new WatchedQueue(at);
+    this.queues.set(key, watched);
+    const channel: Channel<NodeJobsNotice> = new Channel(() => this.leave(watched, channel));
     watched.subscribers.set(channel, socket);
-    const next = await this.nextClaimable(queue).catch((error: unknown) => {
-      this.leave(queue, channel);
+    const next = await this.nextClaimable(at).catch((error: unknown) => {
+      this.leave(watched, channel);
       throw error;
     });
-    channel.push(availableNotice(queue, next <= Date.now()));
-    this.wakeAt(queue, watched, next);
+    channel.push(availableNotice(at.queue, next <= Date.now()));
+    this.wakeAt(watched, next);
     return channel;
   }
 
   async close(): Promise<void> {
-    for (const [queue, watched] of this.queues) {
+    for (const watched of [...this.queues.values()]) {
       for (const subscriber of watched.subscribers.keys()) subscriber.end();
-      this.forget(queue, watched);
+      this.forget(watched);
     }
     const unlisten = await this.listening?.catch(() => null);
     this.listening = null;
@@ -99,71 +106,70 @@ export class NodeJobFeed {
   }
 
   private heard(notice: JobNotice | null): void {
-    const watched = notice && this.queues.get(notice.queue);
+    const watched = notice && this.queues.get(queueKey(notice.tenantId, notice.queue));
     if (!notice || !watched) return;
-    if (!notice.ended) return this.check(notice.queue, watched);
+    if (!notice.ended) return this.check(watched);
     const { executionId, nodeId, attempt } = notice.ended;
     watched.broadcast({ kind: 'ATTEMPT_ENDED', queue: notice.queue, available: false, executionId, nodeId, attempt });
   }
 
   /** Looks at the queue: AVAILABLE to its subscribers when a job is claimable now, and a timer for the next one. */
-  private check(queue: string, watched: WatchedQueue): void {
+  private check(watched: WatchedQueue): void {
     if (watched.checking) {
       watched.checkAgain = true;
       return;
     }
     watched.checking = true;
     watched.checkAgain = false;
-    void this.nextClaimable(queue)
+    void this.nextClaimable(watched.at)
       .then((next) => {
-        if (next <= Date.now()) watched.broadcast(availableNotice(queue, true));
-        this.wakeAt(queue, watched, next);
+        if (next <= Date.now()) watched.broadcast(availableNotice(watched.at.queue, true));
+        this.wakeAt(watched, next);
       })
       .catch((error: unknown) => {
         this.onError(error);
-        this.wakeAt(queue, watched, Infinity);
+        this.wakeAt(watched, Infinity);
       })
       .finally(() => {
         watched.checking = false;
-        if (watched.checkAgain && this.queues.get(queue) === watched) this.check(queue, watched);
+        if (watched.checkAgain && this.queues.get(watched.key) === watched) this.check(watched);
       });
   }
 
-  private wakeAt(queue: string, watched: WatchedQueue, next: number): void {
-    if (this.queues.get(queue) !== watched) return;
+  private wakeAt(watched: WatchedQueue, next: number): void {
+    if (this.queues.get(watched.key) !== watched) return;
     if (watched.timer) clearTimeout(watched.timer);
     const now = Date.now();
     const delay = next > now ? Math.min(next - now, RECHECK_MS) : RECHECK_MS;
-    watched.timer = setTimeout(() => this.check(queue, watched), delay);
+    watched.timer = setTimeout(() => this.check(watched), delay);
     watched.timer.unref();
   }
 
   /**
    * When a job of the queue is claimable next (ms since the epoch; Infinity: none): the earliest
    * one not reserved by a claim in progress, else the end of the earliest reservation (a claim
-   * whose process died). Both read the (queue, available_at) index or the few reserved rows.
+   * whose process died). Both read the (tenant_id, queue, available_at) index or the few reserved rows.
    */
-  private async nextClaimable(queue: string): Promise<number> {
+  private async nextClaimable({ tenantId, queue }: TenantQueue): Promise<number> {
     const now = new Date().toISOString();
     const { rows } = await this.db.query<{ at: Date | string }>(
       `SELECT at FROM (
-         (SELECT available_at AS at FROM external_jobs WHERE queue = $1 AND (reserved_until IS NULL OR reserved_until <= $2) ORDER BY available_at LIMIT 1)
+         (SELECT available_at AS at FROM external_jobs WHERE tenant_id = $3 AND queue = $1 AND (reserved_until IS NULL OR reserved_until <= $2) ORDER BY available_at LIMIT 1)
          UNION ALL
-         (SELECT GREATEST(available_at, reserved_until) AS at FROM external_jobs WHERE queue = $1 AND reserved_until > $2 ORDER BY reserved_until LIMIT 1)
+         (SELECT GREATEST(available_at, reserved_until) AS at FROM external_jobs WHERE tenant_id = $3 AND queue = $1 AND reserved_until > $2 ORDER BY reserved_until LIMIT 1)
        ) AS next ORDER BY at LIMIT 1`,
-      [queue, now],
+      [queue, now, tenantId],
     );
     return rows[0] ? new Date(rows[0].at).getTime() : Infinity;
   }
 
-  private leave(queue: string, channel: Channel<NodeJobsNotice>): void {
-    const watched = this.queues.get(queue);
-    if (!watched?.subscribers.delete(channel) || watched.subscribers.size > 0) return;
-    this.forget(queue, watched);
+  private leave(watched: WatchedQueue, channel: Channel<NodeJobsNotice>): void {
+    if (!watched.subscribers.delete(channel) || watched.subscribers.size > 0) return;
+    this.forget(watched);
   }
 
-  private forget(queue: string, watched: WatchedQueue): void {
+  private forget(watched: WatchedQueue): void {
     if (watched.timer) clearTimeout(watched.timer);
-    this.queues.delete(queue);
+    if (this.queues.get(watched.key) === watched) this.queues.delete(watched.key);
   }
 }

@@ -56,7 +56,7 @@ function endAttempt(ended: EndedAttempt[], event: ExecutionEvent, facts: Executi
     case 'NodeReleased': {
       const { nodeId, attempt } = event.data;
       if (runModeOf(facts, nodeId) !== 'worker') return;
-      ended.push({ queue: queueOf(facts.nodes.get(nodeId)?.parameters), executionId: facts.executionId, nodeId, attempt });
+      ended.push({ tenantId: facts.tenantId, queue: queueOf(facts.nodes.get(nodeId)?.parameters), executionId: facts.executionId, nodeId, attempt });
     }
   }
 }

@@ -31,7 +31,7 @@ export class WorkQueueStore {
     const jobs = changes.rows;
     await notifyJobs(
       tx,
-      jobs.map((job) => job.queue),
+      jobs.map(({ tenantId, queue }) => ({ tenantId, queue })),
       ended,
     );
     if (jobs.length === 0) return;
