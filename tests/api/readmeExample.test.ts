@@ -10,7 +10,8 @@ import { collect, startApi, type Api } from './apiHarness.js';
 function readmeOperations(): Map<string, string> {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   const blocks = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((match) => match[1]!);
-  return new Map(blocks.map((block) => [/^(?:query|mutation|subscription) (\w+)/m.exec(block)?.[1] ?? '', block]));
+  // An anonymous operation is keyed by its place, so that every block is checked, not only the last.
+  return new Map(blocks.map((block, index) => [/^(?:query|mutation|subscription) (\w+)/m.exec(block)?.[1] ?? `block ${index}`, block]));
 }
 
 describe('the README example', () => {
