@@ -13,6 +13,7 @@ interface Child {
   status: string;
   durationMs: number | null;
 }
+type Answer = { execution: { children: Child[] } | null };
 
 const CHILDREN = `query Children($id: ID!, $nodeId: ID!, $first: Int!, $after: ID) {
   execution(id: $id) { children(nodeId: $nodeId, first: $first, after: $after) { id status durationMs } } }`;
@@ -20,42 +21,85 @@ const CHILDREN = `query Children($id: ID!, $nodeId: ID!, $first: Int!, $after: I
 /** An execution id is long; its end tells children apart. */
 const shortId = (id: string): string => (id.length > 12 ? `…${id.slice(-10)}` : id);
 
-function row(child: Child): HTMLLIElement {
-  return h(
-    'li',
-    { 'data-child-id': child.id, 'data-child-status': child.status },
-    link(`/executions/${encodeURIComponent(child.id)}`, h('code', { title: child.id }, shortId(child.id))),
-    ' ',
-    h('span', { class: `badge status-${child.status}` }, child.status),
-    ` ${duration(child.durationMs)}`,
-  );
-}
+/**
+ * A workflow or map node's child executions, oldest first, a page at a time (More asks for the
+ * next). It outlives the inspector's redraws of its node: refresh() reads the loaded pages again
+ * (one read at a time, the last request coming after it), so pages already shown stay.
+ */
+export class ChildList {
+  readonly element: HTMLElement;
+  private readonly list: HTMLOListElement;
+  private readonly more = h('button', { type: 'button', hidden: true }, 'More');
+  private readonly message = h('p', { class: 'error', role: 'alert' });
+  private readonly rows = new Map<string, { row: HTMLLIElement; status: HTMLElement; took: Text }>();
+  private pages = 1;
+  private reading = false;
+  private readAgain = false;
 
-/** A workflow or map node's child executions, oldest first, a page at a time (More asks for the next). */
-export function childList(executionId: string, nodeId: string): HTMLElement {
-  const list = h('ol', { class: 'child-list', 'aria-label': `Child executions of ${nodeId}` });
-  const more = h('button', { type: 'button', hidden: true }, 'More');
-  const message = h('p', { class: 'error', role: 'alert' });
-  let last: string | null = null;
-  const load = (): void => {
-    more.disabled = true;
-    gql<{ execution: { children: Child[] } | null }>(CHILDREN, { id: executionId, nodeId, first: CHILD_PAGE, after: last }).then(
-      ({ execution }) => {
-        const page = execution?.children ?? [];
-        list.append(...page.map(row));
-        last = page.at(-1)?.id ?? last;
-        if (!list.childElementCount) list.append(h('li', {}, 'none yet'));
-        // A full page may have more after it.
-        more.hidden = page.length < CHILD_PAGE;
-        more.disabled = false;
-      },
-      (error: unknown) => {
-        message.textContent = errorText(error);
-        more.disabled = false;
-      },
-    );
-  };
-  more.addEventListener('click', load);
-  load();
-  return h('div', { class: 'children' }, list, more, message);
+  constructor(
+    private readonly executionId: string,
+    readonly nodeId: string,
+  ) {
+    this.list = h('ol', { class: 'child-list', 'aria-label': `Child executions of ${nodeId}` });
+    this.more.addEventListener('click', () => {
+      this.pages += 1;
+      this.refresh();
+    });
+    this.element = h('div', { class: 'children' }, this.list, this.more, this.message);
+    this.refresh();
+  }
+
+  refresh(): void {
+    if (this.reading) return void (this.readAgain = true);
+    this.reading = true;
+    this.more.disabled = true;
+    this.read()
+      .then(() => (this.message.textContent = ''))
+      .catch((error: unknown) => (this.message.textContent = errorText(error)))
+      .finally(() => {
+        this.reading = false;
+        this.more.disabled = false;
+        if (this.readAgain) {
+          this.readAgain = false;
+          this.refresh();
+        }
+      });
+  }
+
+  private async read(): Promise<void> {
+    let after: string | null = null;
+    for (let page = 0; page < this.pages; page++) {
+      const answer: Answer = await gql<Answer>(CHILDREN, {
+        id: this.executionId,
+        nodeId: this.nodeId,
+        first: CHILD_PAGE,
+        after,
+      });
+      const children = answer.execution?.children ?? [];
+      for (const child of children) this.show(child);
+      // Only a full page may have more after it.
+      this.more.hidden = children.length < CHILD_PAGE;
+      if (children.length < CHILD_PAGE) break;
+      after = children.at(-1)!.id;
+    }
+    if (!this.rows.size) this.list.replaceChildren(h('li', {}, 'none yet'));
+  }
+
+  /** A new child goes last (children come oldest first); a known one changes in place. */
+  private show(child: Child): void {
+    let shown = this.rows.get(child.id);
+    if (!shown) {
+      if (!this.rows.size) this.list.replaceChildren();
+      const status = h('span', {});
+      const took = document.createTextNode('');
+      const row = h('li', { 'data-child-id': child.id }, link(`/executions/${encodeURIComponent(child.id)}`, h('code', { title: child.id }, shortId(child.id))), ' ', status, took);
+      shown = { row, status, took };
+      this.rows.set(child.id, shown);
+      this.list.append(row);
+    }
+    shown.row.dataset.childStatus = child.status;
+    shown.status.className = `badge status-${child.status}`;
+    shown.status.textContent = child.status;
+    shown.took.textContent = ` ${duration(child.durationMs)}`;
+  }
 }

@@ -4,7 +4,7 @@ import { parseJson } from '../jsonInput.js';
 import { navigate } from '../navigation.js';
 import { errorText } from '../pages/page.js';
 import { NODE_AT, NODE_NOW, RERUN, RETRY, SKIP, type Causation, type NodeDetail } from './executionModel.js';
-import { childList, CHILD_TYPES } from './childList.js';
+import type { ChildList } from './childList.js';
 import type { Attempt } from './gantt.js';
 
 interface Context {
@@ -12,8 +12,8 @@ interface Context {
   /** The slider's event, or null when live. */
   eventNumber: number | null;
   attempts: Attempt[];
-  /** The node's type in the workflow (unknown when the workflow could not be read). */
-  nodeType: string | undefined;
+  /** A workflow or map node's child executions; null for other nodes. */
+  children: ChildList | null;
   /** After a control acted: the page follows the execution live again. */
   acted: () => void;
 }
@@ -108,7 +108,7 @@ export async function inspect(target: HTMLElement, nodeId: string, context: Cont
     section('Input', pre(node.input)),
     section('Output', pre(node.output), node.outputName ? h('p', {}, `output taken: ${node.outputName}`) : ''),
     section('Attempts', attemptList(context.attempts)),
-    context.nodeType && CHILD_TYPES.has(context.nodeType) ? section('Child executions', childList(context.executionId, nodeId)) : '',
+    context.children ? section('Child executions', context.children.element) : '',
     section('Causation', causationText(data.nodeCausation)),
     section('Controls', controls(context, node, message), message),
   );

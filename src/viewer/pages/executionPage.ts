@@ -2,6 +2,7 @@ import { gql, subscribe } from '../api.js';
 import { h } from '../dom.js';
 import { EventLog } from '../execution/eventLog.js';
 import { AT, CONTROL, EVENTS, FINISHED, LIVE, LOAD, WORKFLOW, type ExecutionSummary, type NodeState, type RecordedEvent } from '../execution/executionModel.js';
+import { ChildList, CHILD_TYPES } from '../execution/childList.js';
 import { Gantt } from '../execution/gantt.js';
 import { inspect } from '../execution/inspector.js';
 import { MetricsPanel } from '../execution/metricsPanel.js';
@@ -67,6 +68,8 @@ class ExecutionScreen {
   private selected: string | null = null;
   private bottlenecks = '';
   private readonly types: Map<string, string | undefined>;
+  /** The selected node's children, kept while it stays selected (its pages stay loaded). */
+  private children: ChildList | null = null;
   readonly element: HTMLElement;
 
   constructor(loaded: NonNullable<Loaded['execution']>, graph: { nodes: DagNode[]; edges: DagEdge[] }, layout: Awaited<ReturnType<typeof layoutDag>>) {
@@ -249,10 +252,17 @@ class ExecutionScreen {
       executionId: this.summary.id,
       eventNumber: this.viewing,
       attempts: this.gantt.attemptsOf(nodeId),
-      nodeType: this.types.get(nodeId),
+      children: this.childrenOf(nodeId),
       acted: () => this.goLive(true),
     };
     inspect(this.inspector, nodeId, context).catch((error: unknown) => void this.inspector.replaceChildren(h('p', { class: 'error', role: 'alert' }, errorText(error))));
+  }
+
+  private childrenOf(nodeId: string): ChildList | null {
+    if (!CHILD_TYPES.has(this.types.get(nodeId) ?? '')) return (this.children = null);
+    if (this.children?.nodeId === nodeId) this.children.refresh();
+    else this.children = new ChildList(this.summary.id, nodeId);
+    return this.children;
   }
 
   private control(name: keyof typeof CONTROL): void {
