@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { buildViewer } from '../../scripts/buildViewer.mjs';
-import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
-import { launchChromium, signIn, type TestBrowser } from '../support/browser.js';
-import { freePort, killAll, launchServer, type ServerProcess } from '../support/serverProcess.js';
+import { signIn, type TestBrowser } from '../support/browser.js';
+import type { ServerProcess } from '../support/serverProcess.js';
+import { startViewerStack, type ViewerStack } from '../support/viewerStack.js';
 
 /** Generous: a busy 2-core machine shared with other builds, a browser and a server process. */
 const WAIT_MS = 90_000;
@@ -26,26 +25,18 @@ const executionStatus = (page: Page) => page.locator('[data-execution-status]').
 const childRows = (page: Page) => page.locator('.inspector [data-child-id]');
 
 describe("the viewer shows a map node's children and links both ways, in Chromium against a server process", () => {
-  let database: TestDatabase;
+  let stack: ViewerStack;
   let server: ServerProcess;
   let chromium: TestBrowser;
-  const servers: ServerProcess[] = [];
   let mapWorkflow: string;
 
   beforeAll(async () => {
-    await buildViewer();
-    database = await createTestDatabase();
-    server = await launchServer({ DATABASE_URL: database.url, PORT: String(await freePort()) });
-    servers.push(server);
-    chromium = await launchChromium();
+    stack = await startViewerStack();
+    ({ server, chromium } = stack);
     const child = (await server.gql(CREATE, { input: perItem })).createWorkflow.id;
     mapWorkflow = (await server.gql(CREATE, { input: mapOver(child) })).createWorkflow.id;
   }, 180_000);
-  afterAll(async () => {
-    await chromium?.close();
-    await killAll(servers);
-    await database?.drop();
-  });
+  afterAll(() => stack?.close());
 
   /** A finished map over `count` items, its page open and its map node inspected. */
   const inspectedMap = async (count: number): Promise<{ page: Page; parentId: string }> => {
