@@ -66,11 +66,11 @@ export function executionResolvers({ engine, readModel }: Pick<ApiDeps, 'engine'
 
   return {
     Execution: {
-      children: ({ id }: ExecutionView, { first, after }: { first?: number | null; after?: string | null }) => {
+      children: ({ id }: ExecutionView, { first, after, nodeId }: { first?: number | null; after?: string | null; nodeId?: string | null }) => {
         if (first !== null && first !== undefined && (first < 1 || first > MAX_CHILDREN_PAGE)) {
           throw new ApiError('BAD_USER_INPUT', `first must be between 1 and ${MAX_CHILDREN_PAGE}, got ${first}`);
         }
-        return readModel.listChildren(id, { first: first ?? MAX_CHILDREN_PAGE, after });
+        return readModel.listChildren(id, { first: first ?? MAX_CHILDREN_PAGE, after, nodeId });
       },
     },
     Query: {

@@ -147,14 +147,15 @@ export class ReadModel {
 
   /**
    * The child executions of an execution (of its `workflow` and `map` nodes), oldest first, at
-   * most `first` (MAX_CHILDREN_PAGE); `after`: the id of the last child of the previous page.
+   * most `first` (MAX_CHILDREN_PAGE); `after`: the id of the last child of the previous page;
+   * `nodeId`: only the children of that node (the viewer's inspector lists one node's children).
    */
-  async listChildren(parentExecutionId: string, { first, after }: { first: number; after?: string | null }): Promise<ExecutionView[]> {
+  async listChildren(parentExecutionId: string, { first, after, nodeId }: { first: number; after?: string | null; nodeId?: string | null }): Promise<ExecutionView[]> {
     const { rows } = await this.db.query<FlowExecutionRow>(
-      `SELECT * FROM flow_execution WHERE parent_execution_id = $1
+      `SELECT * FROM flow_execution WHERE parent_execution_id = $1 AND ($4::text IS NULL OR parent_node_id = $4)
          AND ($2::text IS NULL OR (started_at, id) > (SELECT started_at, id FROM flow_execution WHERE id = $2 AND parent_execution_id = $1))
        ORDER BY started_at, id LIMIT $3`,
-      [parentExecutionId, after ?? null, first],
+      [parentExecutionId, after ?? null, first, nodeId ?? null],
     );
     return this.views(rows);
   }

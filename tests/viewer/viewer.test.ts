@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { buildViewer } from '../../scripts/buildViewer.mjs';
-import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
-import { launchChromium, signIn, type TestBrowser } from '../support/browser.js';
-import { freePort, killAll, launchServer, poll, type ServerProcess } from '../support/serverProcess.js';
+import { signIn, type TestBrowser } from '../support/browser.js';
+import { poll, type ServerProcess } from '../support/serverProcess.js';
+import { startViewerStack, type ViewerStack } from '../support/viewerStack.js';
 
 /** Generous: a busy 2-core machine shared with other builds, a browser and a server process. */
 const WAIT_MS = 90_000;
@@ -38,23 +37,15 @@ const nodeStatus = (page: Page, nodeId: string) => page.locator(`[data-node-id="
 const executionStatus = (page: Page) => page.locator('[data-execution-status]').getAttribute('data-execution-status');
 
 describe('the execution viewer in Chromium against a server process', () => {
-  let database: TestDatabase;
+  let stack: ViewerStack;
   let server: ServerProcess;
   let chromium: TestBrowser;
-  const servers: ServerProcess[] = [];
 
   beforeAll(async () => {
-    await buildViewer();
-    database = await createTestDatabase();
-    server = await launchServer({ DATABASE_URL: database.url, PORT: String(await freePort()) });
-    servers.push(server);
-    chromium = await launchChromium();
+    stack = await startViewerStack();
+    ({ server, chromium } = stack);
   }, 180_000);
-  afterAll(async () => {
-    await chromium?.close();
-    await killAll(servers);
-    await database?.drop();
-  });
+  afterAll(() => stack?.close());
 
   const workflow = async (input: unknown): Promise<string> => (await server.gql(CREATE, { input })).createWorkflow.id;
   const openPage = async (path: string): Promise<Page> => {

@@ -56,7 +56,8 @@ export interface RecordedEvent {
 const SUMMARY = `id workflowId status progress triggerNodeId estimatedTimeRemainingMs startedAt finishedAt durationMs error errorCode streamVersion rerunOf
   metrics { totalNodes completedNodes failedNodes averageNodeDurationMs longestRunningNode bottleneckNodes parallelismUtilization }`;
 
-export const LOAD = `query Load($id: ID!) { execution(id: $id) { ${SUMMARY} nodeStates { nodeId status attempt dependencies } } }`;
+/** The parent is read once: it never changes, so live messages do not carry it. */
+export const LOAD = `query Load($id: ID!) { execution(id: $id) { ${SUMMARY} parentExecutionId parentNodeId nodeStates { nodeId status attempt dependencies } } }`;
 
 export const WORKFLOW = `query Workflow($id: ID!) { workflow(id: $id) { nodes { id type name } connections { source target sourceOutput } } }`;
 

@@ -4,6 +4,7 @@ import { parseJson } from '../jsonInput.js';
 import { navigate } from '../navigation.js';
 import { errorText } from '../pages/page.js';
 import { NODE_AT, NODE_NOW, RERUN, RETRY, SKIP, type Causation, type NodeDetail } from './executionModel.js';
+import type { ChildList } from './childList.js';
 import type { Attempt } from './gantt.js';
 
 interface Context {
@@ -11,6 +12,8 @@ interface Context {
   /** The slider's event, or null when live. */
   eventNumber: number | null;
   attempts: Attempt[];
+  /** A workflow or map node's child executions; null for other nodes. */
+  children: ChildList | null;
   /** After a control acted: the page follows the execution live again. */
   acted: () => void;
 }
@@ -105,6 +108,7 @@ export async function inspect(target: HTMLElement, nodeId: string, context: Cont
     section('Input', pre(node.input)),
     section('Output', pre(node.output), node.outputName ? h('p', {}, `output taken: ${node.outputName}`) : ''),
     section('Attempts', attemptList(context.attempts)),
+    context.children ? section('Child executions', context.children.element) : '',
     section('Causation', causationText(data.nodeCausation)),
     section('Controls', controls(context, node, message), message),
   );

@@ -2,6 +2,7 @@ import { gql, subscribe } from '../api.js';
 import { h } from '../dom.js';
 import { EventLog } from '../execution/eventLog.js';
 import { AT, CONTROL, EVENTS, FINISHED, LIVE, LOAD, WORKFLOW, type ExecutionSummary, type NodeState, type RecordedEvent } from '../execution/executionModel.js';
+import { ChildList, CHILD_TYPES } from '../execution/childList.js';
 import { Gantt } from '../execution/gantt.js';
 import { inspect } from '../execution/inspector.js';
 import { MetricsPanel } from '../execution/metricsPanel.js';
@@ -18,7 +19,9 @@ const EVENT_PAGE = 1000;
 const REOPEN_CHECK_MS = 2000;
 const VERSION = 'query Version($id: ID!) { execution(id: $id) { streamVersion } }';
 
-type Loaded = { execution: (ExecutionSummary & { nodeStates: Array<NodeState & { dependencies: string[] }> }) | null };
+type Loaded = {
+  execution: (ExecutionSummary & { parentExecutionId: string | null; parentNodeId: string | null; nodeStates: Array<NodeState & { dependencies: string[] }> }) | null;
+};
 type WorkflowShape = {
   workflow: { nodes: Array<{ id: string; type: string; name: string | null }>; connections: Array<{ source: string; target: string; sourceOutput: string | null }> } | null;
 };
@@ -64,23 +67,37 @@ class ExecutionScreen {
   private fetchingEvents = false;
   private selected: string | null = null;
   private bottlenecks = '';
+  private readonly types: Map<string, string | undefined>;
+  /** The selected node's children, kept while it stays selected (its pages stay loaded). */
+  private children: ChildList | null = null;
   readonly element: HTMLElement;
 
   constructor(loaded: NonNullable<Loaded['execution']>, graph: { nodes: DagNode[]; edges: DagEdge[] }, layout: Awaited<ReturnType<typeof layoutDag>>) {
     this.summary = loaded;
     this.dag = new DagView(layout, graph.nodes, (nodeId) => this.select(nodeId));
+    this.types = new Map(graph.nodes.map((node) => [node.id, node.type]));
     for (const node of loaded.nodeStates) this.live.set(node.nodeId, node);
     for (const [name, button] of Object.entries(this.buttons)) button.addEventListener('click', () => this.control(name as keyof typeof CONTROL));
     this.slider.addEventListener('input', () => this.showEvent(Number(this.slider.value)));
     this.liveButton.addEventListener('click', () => this.showEvent(this.summary.streamVersion));
     const title = h('h1', {}, `Execution ${loaded.id} `, this.statusBadge);
     const rerun = loaded.rerunOf ? h('p', {}, 'Re-runs ', link(`/executions/${encodeURIComponent(loaded.rerunOf)}`, loaded.rerunOf)) : '';
+    const parent = loaded.parentExecutionId
+      ? h(
+          'p',
+          { 'data-parent-execution': loaded.parentExecutionId },
+          'child of ',
+          link(`/executions/${encodeURIComponent(loaded.parentExecutionId)}`, loaded.parentExecutionId),
+          ` (node ${loaded.parentNodeId})`,
+        )
+      : '';
     this.element = h(
       'div',
       { class: 'execution' },
       title,
       h('p', {}, 'Workflow ', link(`/workflows/${encodeURIComponent(loaded.workflowId)}`, loaded.workflowId), `, trigger ${loaded.triggerNodeId}`),
       rerun,
+      parent,
       h('div', { class: 'controls' }, ...Object.values(this.buttons)),
       this.message,
       this.progress.element,
@@ -231,8 +248,21 @@ class ExecutionScreen {
 
   private refreshInspector(): void {
     const nodeId = this.selected!;
-    const context = { executionId: this.summary.id, eventNumber: this.viewing, attempts: this.gantt.attemptsOf(nodeId), acted: () => this.goLive(true) };
+    const context = {
+      executionId: this.summary.id,
+      eventNumber: this.viewing,
+      attempts: this.gantt.attemptsOf(nodeId),
+      children: this.childrenOf(nodeId),
+      acted: () => this.goLive(true),
+    };
     inspect(this.inspector, nodeId, context).catch((error: unknown) => void this.inspector.replaceChildren(h('p', { class: 'error', role: 'alert' }, errorText(error))));
+  }
+
+  private childrenOf(nodeId: string): ChildList | null {
+    if (!CHILD_TYPES.has(this.types.get(nodeId) ?? '')) return (this.children = null);
+    if (this.children?.nodeId === nodeId) this.children.refresh();
+    else this.children = new ChildList(this.summary.id, nodeId);
+    return this.children;
   }
 
   private control(name: keyof typeof CONTROL): void {
