@@ -39,11 +39,25 @@ function attemptList(attempts: Attempt[]): HTMLElement {
   return h('ol', {}, ...attempts.map((each) => h('li', {}, `attempt ${each.attempt}: ${each.outcome}, ${duration((each.endedAt ?? Date.now()) - each.startedAt)}`)));
 }
 
+/** What the user typed into a control's box, by box name: kept when a live update redraws the same node. */
+type Drafts = Map<string, string>;
+
+/** A box that remembers what is typed into it (in `drafts`), and shows the draft instead of `initial` when there is one. */
+function draftBox(drafts: Drafts, attrs: Record<string, string | number>, initial: string): HTMLTextAreaElement {
+  const name = String(attrs.name);
+  const box = h('textarea', { ...attrs, onInput: () => drafts.set(name, box.value) });
+  box.value = drafts.get(name) ?? initial;
+  return box;
+}
+
 /** The node's controls: Retry, Skip (with an output, or none), Rerun from it with an edited input. */
-function controls(context: Context, node: NodeDetail, message: HTMLElement): HTMLElement {
-  const skipOutput = h('textarea', { name: 'skipOutput', rows: 2, placeholder: 'output (JSON, optional)', spellcheck: 'false' });
-  const rerunInput = h('textarea', { name: 'rerunInput', rows: 4, spellcheck: 'false' });
-  rerunInput.value = node.input === null || node.input === undefined ? '' : JSON.stringify(node.input, null, 2);
+function controls(context: Context, node: NodeDetail, message: HTMLElement, drafts: Drafts): HTMLElement {
+  const skipOutput = draftBox(drafts, { name: 'skipOutput', rows: 2, placeholder: 'output (JSON, optional)', spellcheck: 'false' }, '');
+  const rerunInput = draftBox(
+    drafts,
+    { name: 'rerunInput', rows: 4, spellcheck: 'false' },
+    node.input === null || node.input === undefined ? '' : JSON.stringify(node.input, null, 2),
+  );
   const act = (query: string, variables: Record<string, unknown>, then?: (data: unknown) => void) => {
     message.textContent = '';
     gql(query, { id: context.executionId, nodeId: node.nodeId, ...variables }).then(
@@ -85,14 +99,27 @@ function controls(context: Context, node: NodeDetail, message: HTMLElement): HTM
   );
 }
 
+/**
+ * Per inspector element: its latest render (an answer to an earlier one that comes later is
+ * dropped: a slow answer for the node selected before must not replace the one selected now) and
+ * the drafts typed into the node it shows (a live update redraws it; what the user typed stays).
+ */
+const rendered = new WeakMap<HTMLElement, { render: number; shown: string; drafts: Drafts }>();
+
 /** The selected node: its state (at the slider's event), attempts, causation and controls. */
 export async function inspect(target: HTMLElement, nodeId: string, context: Context): Promise<void> {
+  const shown = `${context.executionId}/${nodeId}`;
+  const before = rendered.get(target);
+  const render = (before?.render ?? 0) + 1;
+  const drafts = before?.shown === shown ? before.drafts : new Map<string, string>();
+  rendered.set(target, { render, shown, drafts });
   const query = context.eventNumber === null ? NODE_NOW : NODE_AT;
   const data = await gql<{ execution: { nodeStates: NodeDetail[] } | null; nodeCausation: Causation }>(query, {
     id: context.executionId,
     nodeId,
     eventNumber: context.eventNumber,
   });
+  if (rendered.get(target)?.render !== render) return;
   const node = data.execution?.nodeStates.find((each) => each.nodeId === nodeId);
   if (!node) return void target.replaceChildren(h('p', {}, `node ${nodeId} is not part of this execution`));
   const message = h('p', { class: 'error', role: 'alert' });
@@ -110,6 +137,6 @@ export async function inspect(target: HTMLElement, nodeId: string, context: Cont
     section('Attempts', attemptList(context.attempts)),
     context.children ? section('Child executions', context.children.element) : '',
     section('Causation', causationText(data.nodeCausation)),
-    section('Controls', controls(context, node, message), message),
+    section('Controls', controls(context, node, message, drafts), message),
   );
 }
