@@ -21,7 +21,7 @@ export function createResolvers(deps: ApiDeps, live: { updates: ExecutionUpdates
   return {
     JSON: JSONScalar,
     Node: workflows.Node,
-    ...payloadResolvers,
+    ...payloadResolvers(deps.engine.payloads),
     Query: checkedRoot('Query', { health: () => checkHealth(deps), ...merged(areas.map((area) => area.Query)) }, deps.auth.audit),
     Mutation: checkedRoot('Mutation', merged(areas.map((area) => area.Mutation)), deps.auth.audit),
     ...subscriptionResolvers({ engine: deps.engine, ...live, log }),

@@ -28,6 +28,9 @@ import { WorkQueueStore } from './workQueue/workQueueStore.js';
 import { TriggerSources } from './triggers/triggerSources.js';
 import { DEFAULT_IDEMPOTENCY_WINDOW_MS, IdempotentStarts } from './idempotency/idempotentStarts.js';
 import type { ErrorReporter } from '../errors/errorReporter.js';
+import { Payloads } from '../payloads/payloads.js';
+import { PayloadStore } from '../payloads/payloadStore.js';
+import { PAYLOAD_TENANT } from '../payloads/eventPayloads.js';
 
 const DEFAULT_LEASE_MS = 60_000;
 /**
@@ -61,6 +64,8 @@ export interface EngineOptions {
   /** Where the nodes' `log` goes (pino-shaped); default: nowhere. */
   logger?: LogSink;
   onError?: ErrorReporter;
+  /** PAYLOAD_INLINE_BYTES: larger trigger data and outputs are stored once and referred to from events; default 256 KiB. */
+  payloadInlineBytes?: number;
 }
 
 /** The part of a pino logger the nodes' logs need. */
@@ -114,6 +119,8 @@ export class Engine {
   readonly expressions: ExpressionEvaluator;
   /** Every node type this engine runs: the built-ins and the user's. */
   readonly nodeTypes: NodeTypeRegistry;
+  /** Large payloads: stored before the events that refer to them, loaded back for attempts and queries. */
+  readonly payloads: Payloads;
 
   constructor(private readonly options: EngineOptions) {
     const clock = options.clock ?? (() => new Date());
@@ -121,7 +128,8 @@ export class Engine {
     this.workerId = options.workerId ?? `runtime-${randomUUID()}`;
     this.nodeTypes = new NodeTypeRegistry(builtinNodeTypes(httpOptions(options.http)), options.nodeTypes);
     const capabilities = this.nodeTypes.capabilities;
-    this.executions = new ExecutionCommandHandler(options.store, capabilities, clock);
+    this.payloads = new Payloads(new PayloadStore(options.db), options.payloadInlineBytes);
+    this.executions = new ExecutionCommandHandler(options.store, capabilities, clock, undefined, this.payloads);
     this.workflows = new WorkflowCommandHandler(options.store, capabilities, clock, (id) => this.triggers.webhooks.pathsInUse(id));
     this.admission = new Admission({ store: options.store, db: options.db, handler: this.executions, clock, onError, nodeTypes: capabilities });
     this.idempotentStarts = new IdempotentStarts({
@@ -153,6 +161,7 @@ export class Engine {
       computeConcurrency: COMPUTE_CONCURRENCY,
       onError,
       faults,
+      payloads: { resolve: async (value) => this.payloads.resolve(PAYLOAD_TENANT, value) },
     });
     const fire = timerActions(this.executions, this.runner, faults);
     this.timers = new TimerScheduler(new TimerStore(options.db), { clock, fire, onError });
