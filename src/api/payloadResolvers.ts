@@ -1,4 +1,4 @@
-import type { GraphQLResolveInfo } from 'graphql';
+import { OperationTypeNode, type GraphQLResolveInfo } from 'graphql';
 import { identityOf, type IdentityContext } from '../auth/identity.js';
 import { mapPayloads, PAYLOAD_KEYS, PAYLOAD_TENANT } from '../payloads/eventPayloads.js';
 import type { Payloads } from '../payloads/payloads.js';
@@ -10,7 +10,7 @@ const mayView = (context: unknown): boolean => identityOf(context as IdentityCon
  * their references: its resolvers run synchronously, once per update for every subscriber
  * (sharedFrames), and a client that wants the value asks a query for it.
  */
-const loads = (info: GraphQLResolveInfo): boolean => info.operation.operation !== 'subscription';
+const loads = (info: GraphQLResolveInfo): boolean => info.operation.operation !== OperationTypeNode.SUBSCRIPTION;
 
 /** Node inputs and outputs, the data a worker's job carries, and the payloads in recorded events. */
 export function payloadResolvers(payloads: Payloads) {

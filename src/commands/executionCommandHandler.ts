@@ -123,7 +123,12 @@ export class ExecutionCommandHandler {
         try {
           const { recorded, externalized } = decided.some((each) => each.events.length > 0) ? await this.append(executionId, baseVersion, decided) : NOTHING_APPENDED;
           // The cache holds what the store holds: large payloads as references, not their values.
-          if (after && externalized) adoptStoredPayloads(after, decided.flatMap((each) => each.events), recorded.map(toExecutionEvent));
+          if (after && externalized)
+            adoptStoredPayloads(
+              after,
+              decided.flatMap((each) => each.events),
+              recorded.map(toExecutionEvent),
+            );
           if (after) this.remember(executionId, after);
           settle(decided, recorded, after);
           return;

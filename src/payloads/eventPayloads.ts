@@ -35,7 +35,7 @@ export async function externalizeEvents(payloads: Payloads, events: ExecutionEve
   let changed = false;
   const stored: ExecutionEvent[] = [];
   for (const event of events) {
-    const data = await mapPayloads(event.data as Data, (value) => payloads.externalize(PAYLOAD_TENANT, value));
+    const data = await mapPayloads(event.data, (value) => payloads.externalize(PAYLOAD_TENANT, value));
     changed ||= data !== event.data;
     stored.push(data === event.data ? event : ({ type: event.type, data } as ExecutionEvent));
   }

@@ -62,7 +62,7 @@ export class Payloads {
   private async resolveParts(tenantId: string, value: unknown): Promise<unknown> {
     if (isPayloadReference(value)) return this.load(tenantId, value);
     if (typeof value !== 'object' || value === null) return value;
-    const entries = Object.entries(value);
+    const entries: Array<[string, unknown]> = Object.entries(value);
     const resolved = await Promise.all(entries.map(([, part]) => (typeof part === 'object' && part !== null ? this.resolveParts(tenantId, part) : part)));
     if (resolved.every((part, index) => part === entries[index]![1])) return value;
     if (Array.isArray(value)) return resolved;
