@@ -5,7 +5,8 @@ export class PayloadStore {
   constructor(private readonly db: SqlExecutor) {}
 
   /** A second write of the same content is nothing: the row is never rewritten. */
-  async put(tenantId: string, hash: string, bytes: number, json: string): Promise<void> {
+  /** `json` as UTF-8 bytes: sent as they are (a text parameter in binary format), not copied into a string. */
+  async put(tenantId: string, hash: string, bytes: number, json: Buffer): Promise<void> {
     await this.db.query('INSERT INTO payloads (tenant_id, hash, bytes, data) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [tenantId, hash, bytes, json]);
   }
 

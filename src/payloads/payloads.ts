@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isPayloadReference, payloadReference, type PayloadReference } from '../domain/payloadReference.js';
-import { canonicalJson } from './canonicalJson.js';
+import { canonicalBytes } from './canonicalJson.js';
 import { PayloadCache } from './payloadCache.js';
 import type { PayloadStore } from './payloadStore.js';
 
@@ -19,7 +19,7 @@ const REFERENCE_BYTES = 100;
 interface Pending {
   key: string;
   hash: string;
-  json: string;
+  json: Buffer;
   value: unknown;
   reference: PayloadReference;
 }
@@ -118,9 +118,9 @@ export class Payloads {
   private stored(tenantId: string, value: unknown, pending: Map<string, Pending>, original: unknown = value): { value: PayloadReference; bytes: number } {
     const known = this.cache.referenceOf(value);
     if (known) return { value: known, bytes: REFERENCE_BYTES };
-    const json = canonicalJson(value);
+    const json = canonicalBytes(value);
     const hash = createHash('sha256').update(json).digest('hex');
-    const reference = payloadReference(hash, Buffer.byteLength(json));
+    const reference = payloadReference(hash, json.length);
     const key = keyOf(tenantId, hash);
     if (!this.cache.isStored(key)) pending.set(key, { key, hash, json, value: original, reference });
     else this.cache.remember(key, original, reference);
