@@ -6,6 +6,12 @@ interface Entry {
   bytes: number;
 }
 
+/** A value's reference in one tenant: the same value in another tenant is another row (and hashed again there). */
+interface Known {
+  tenantId: string;
+  reference: PayloadReference;
+}
+
 /** Keys of payloads known to be stored, kept after their values leave: enough to skip resending one. */
 const MAX_KNOWN_KEYS = 10_000;
 
@@ -17,8 +23,8 @@ const MAX_KNOWN_KEYS = 10_000;
  */
 export class PayloadCache {
   private readonly values = new Map<string, Entry>();
-  private readonly strings = new Map<string, PayloadReference>();
-  private readonly objects = new WeakMap<object, PayloadReference>();
+  private readonly strings = new Map<string, Known>();
+  private readonly objects = new WeakMap<object, Known>();
   private readonly known = new Set<string>();
   private held = 0;
 
@@ -33,9 +39,9 @@ export class PayloadCache {
   }
 
   /** The reference a value already has, when this process stored or loaded that very value. */
-  referenceOf(value: unknown): PayloadReference | undefined {
-    if (typeof value === 'string') return this.strings.get(value);
-    return typeof value === 'object' && value !== null ? this.objects.get(value) : undefined;
+  referenceOf(tenantId: string, value: unknown): PayloadReference | undefined {
+    const known = typeof value === 'string' ? this.strings.get(value) : typeof value === 'object' && value !== null ? this.objects.get(value) : undefined;
+    return known?.tenantId === tenantId ? known.reference : undefined;
   }
 
   isStored(key: string): boolean {
@@ -43,14 +49,14 @@ export class PayloadCache {
   }
 
   /** A payload that is stored: its key is known, and its value kept while the budget allows. */
-  remember(key: string, value: unknown, reference: PayloadReference): void {
+  remember(tenantId: string, key: string, value: unknown, reference: PayloadReference): void {
     this.known.delete(key);
     this.known.add(key);
     if (this.known.size > MAX_KNOWN_KEYS) this.known.delete(this.known.keys().next().value!);
-    if (typeof value === 'object' && value !== null) this.objects.set(value, reference);
+    if (typeof value === 'object' && value !== null) this.objects.set(value, { tenantId, reference });
     if (reference.bytes > this.maxBytes || this.values.has(key)) return;
     this.values.set(key, { key, value, bytes: reference.bytes });
-    if (typeof value === 'string') this.strings.set(value, reference);
+    if (typeof value === 'string') this.strings.set(value, { tenantId, reference });
     this.held += reference.bytes;
     for (const oldest of this.values.values()) {
       if (this.held <= this.maxBytes) break;

@@ -46,7 +46,7 @@ export class Payloads {
     const { value: result } = this.walk(tenantId, value, pending);
     for (const each of pending.values()) {
       await this.store.put(tenantId, each.hash, each.reference.bytes, each.json);
-      this.cache.remember(each.key, each.value, each.reference);
+      this.cache.remember(tenantId, each.key, each.value, each.reference);
     }
     return result;
   }
@@ -87,7 +87,7 @@ export class Payloads {
     if (json === null) throw new Error(`payload ${reference.$cascadePayload} of tenant ${tenantId} is not stored`);
     // A stored payload may hold references to smaller ones (its own large parts, stored first).
     const value = await this.resolve(tenantId, JSON.parse(json) as unknown);
-    this.cache.remember(key, value, reference);
+    this.cache.remember(tenantId, key, value, reference);
     return value;
   }
 
@@ -99,7 +99,7 @@ export class Payloads {
     }
     if (typeof value !== 'object' || value === null) return { value, bytes: String(value).length };
     if (isPayloadReference(value)) return { value, bytes: REFERENCE_BYTES };
-    const known = this.cache.referenceOf(value);
+    const known = this.cache.referenceOf(tenantId, value);
     if (known) return { value: known, bytes: REFERENCE_BYTES };
     const entries = Object.entries(value);
     let bytes = 2;
@@ -116,14 +116,14 @@ export class Payloads {
 
   /** A reference to `value`, whose row is written by `externalize` unless this process knows it is stored. */
   private stored(tenantId: string, value: unknown, pending: Map<string, Pending>, original: unknown = value): { value: PayloadReference; bytes: number } {
-    const known = this.cache.referenceOf(value);
+    const known = this.cache.referenceOf(tenantId, value);
     if (known) return { value: known, bytes: REFERENCE_BYTES };
     const json = canonicalBytes(value);
     const hash = createHash('sha256').update(json).digest('hex');
     const reference = payloadReference(hash, json.length);
     const key = keyOf(tenantId, hash);
     if (!this.cache.isStored(key)) pending.set(key, { key, hash, json, value: original, reference });
-    else this.cache.remember(key, original, reference);
+    else this.cache.remember(tenantId, key, original, reference);
     return { value: reference, bytes: REFERENCE_BYTES };
   }
 }
