@@ -9,16 +9,17 @@ import { createPostgresClient } from '../src/db/postgresClient.js';
 import { createTestDatabase } from '../tests/support/testDatabase.js';
 import type { WorkflowDefinition } from '../src/domain/workflow/workflow.js';
 import { freePort } from '../tests/support/serverProcess.js';
+import { cpuWindow, type CpuShare } from './cpuShare.js';
 import { frameLatencies, inClientProcesses, recordedTimes, steadyChain } from './liveUpdates.js';
-import { chain, fanOutIn, percentile } from './support.js';
+import { BENCH_KEY, chain, fanOutIn, percentile } from './support.js';
 
 /**
  * Through a real server process (`node dist/main.js`, as `npm start` runs it) on a fresh
  * PostgreSQL database: workflows created and started over GraphQL, watched over graphql-ws.
- * With CASCADE_API_KEY set, every request carries it as a Bearer token, and the server is
- * started with it as its admin key.
+ * Every request carries CASCADE_API_KEY (the bench's own key unless set) as a Bearer token, and
+ * the server is started with it as its admin key.
  */
-const API_KEY = process.env.CASCADE_API_KEY;
+const API_KEY = process.env.CASCADE_API_KEY ?? BENCH_KEY;
 const SERVER_ENTRY = process.env.BENCH_SERVER_ENTRY ?? fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const GATE_QUEUE = 'bench-gate';
 const POLL_MS = 200;
@@ -27,7 +28,7 @@ const SUBSCRIBERS_PER_PROCESS = 1000;
 const RUN_DEADLINE_MS = 600_000;
 
 const STEP = { type: 'transform', parameters: { mapping: '{ "ok": true }' } };
-const authorization = (): Record<string, string> => (API_KEY ? { authorization: `Bearer ${API_KEY}` } : {});
+const authorization = (): Record<string, string> => ({ authorization: `Bearer ${API_KEY}` });
 
 interface Server {
   child: ChildProcess;
@@ -47,7 +48,7 @@ async function startServer(databaseUrl: string): Promise<Server> {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       RATE_LIMIT_PER_MINUTE: String(MAX_RATE_LIMIT_PER_MINUTE),
-      ...(API_KEY ? { CASCADE_ADMIN_KEY: API_KEY } : {}),
+      CASCADE_ADMIN_KEY: API_KEY,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -117,7 +118,7 @@ async function polledCompletion(server: Server, executionId: string): Promise<vo
 
 /** One subscriber selecting only `status`: resolves `attached` with its first frame, `completed` with the COMPLETED one. */
 function watch(server: Server, executionId: string): { client: Client; attached: Promise<void>; completed: Promise<void> } {
-  const client = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: API_KEY ? authorization() : undefined });
+  const client = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: authorization() });
   let attach!: () => void;
   const attached = new Promise<void>((resolve) => (attach = resolve));
   const completed = new Promise<void>((resolve, reject) => {
@@ -143,14 +144,21 @@ function watch(server: Server, executionId: string): { client: Client; attached:
 
 type Watchers = 0 | 1 | 500;
 
+interface TimedRun {
+  seconds: number;
+  /** Where the CPU went meanwhile (the clients' part with 500 watchers). */
+  cpu: CpuShare;
+}
+
 /** Seconds from opening the gate to seeing COMPLETED: by polling (0 watchers), or by the bench's own subscriber beside 499 in a child process. */
-async function timedRun(server: Server, definition: WorkflowDefinition, watchers: Watchers): Promise<number> {
+async function timedRun(server: Server, definition: WorkflowDefinition, watchers: Watchers): Promise<TimedRun> {
   const executionId = await startGated(server, definition);
   if (watchers === 0) {
     await openGate(server);
     const begun = performance.now();
+    const window = cpuWindow(server.child.pid!);
     await polledCompletion(server, executionId);
-    return (performance.now() - begun) / 1000;
+    return { seconds: (performance.now() - begun) / 1000, cpu: window.end() };
   }
   const own = watch(server, executionId);
   try {
@@ -161,9 +169,13 @@ async function timedRun(server: Server, definition: WorkflowDefinition, watchers
       begun = performance.now();
       await own.completed;
     };
-    if (watchers === 1) await open();
-    else await inClientProcesses([{ url: server.wsUrl, executionId, subscribers: watchers - 1, apiKey: API_KEY }], open);
-    return (performance.now() - begun) / 1000;
+    if (watchers === 1) {
+      const window = cpuWindow(server.child.pid!);
+      await open();
+      return { seconds: (performance.now() - begun) / 1000, cpu: window.end() };
+    }
+    const { cpu } = await inClientProcesses([{ url: server.wsUrl, executionId, subscribers: watchers - 1, apiKey: API_KEY }], open, server.child.pid);
+    return { seconds: (performance.now() - begun) / 1000, cpu };
   } finally {
     await own.client.dispose();
   }
@@ -171,8 +183,8 @@ async function timedRun(server: Server, definition: WorkflowDefinition, watchers
 
 export interface EndToEndResult {
   /** Seconds by shape and watchers: e.g. chain1k.unwatched. */
-  runs: Record<string, Record<'unwatched' | 'watched1' | 'watched500', number>>;
-  live5000: { subscribers: number; p50Ms: number; p99Ms: number; seconds: number; unwatchedSeconds: number };
+  runs: Record<string, Record<'unwatched' | 'watched1' | 'watched500', number> & { cpu: Record<'unwatched' | 'watched1' | 'watched500', CpuShare> }>;
+  live5000: { subscribers: number; p50Ms: number; p99Ms: number; seconds: number; unwatchedSeconds: number; cpu: CpuShare; unwatchedCpu: CpuShare };
 }
 
 const SHAPES: Record<string, WorkflowDefinition> = {
@@ -181,14 +193,19 @@ const SHAPES: Record<string, WorkflowDefinition> = {
   fan1k: fanOutIn(1000),
 };
 
-export async function endToEnd(): Promise<EndToEndResult> {
+/** `shapes: false` runs only the 5,000-subscriber scenario (a quicker A/B of the live feed). */
+export async function endToEnd({ shapes = true } = {}): Promise<EndToEndResult> {
   const database = await createTestDatabase();
   const db = createPostgresClient(database.url, { max: 2 });
   const server = await startServer(database.url);
   try {
     const runs: EndToEndResult['runs'] = {};
-    for (const [name, definition] of Object.entries(SHAPES)) {
-      runs[name] = { unwatched: await timedRun(server, definition, 0), watched1: await timedRun(server, definition, 1), watched500: await timedRun(server, definition, 500) };
+    for (const [name, definition] of shapes ? Object.entries(SHAPES) : []) {
+      const unwatched = await timedRun(server, definition, 0);
+      const watched1 = await timedRun(server, definition, 1);
+      const watched500 = await timedRun(server, definition, 500);
+      const cpu = { unwatched: unwatched.cpu, watched1: watched1.cpu, watched500: watched500.cpu };
+      runs[name] = { unwatched: unwatched.seconds, watched1: watched1.seconds, watched500: watched500.seconds, cpu };
     }
     return { runs, live5000: await liveUpdates5000(server, db) };
   } finally {
@@ -205,15 +222,19 @@ async function liveUpdates5000(server: Server, db: ReturnType<typeof createPostg
   const definition = steadyChain(20);
   const ungated = { ...definition, nodes: definition.nodes.filter((node) => node.id !== 'gate'), connections: definition.connections.slice(1) };
   ungated.connections[0] = { ...ungated.connections[0]!, source: 'start' };
-  const unwatchedSeconds = await timedRun(server, ungated, 0);
+  const unwatched = await timedRun(server, ungated, 0);
   const executionId = await startGated(server, ungated);
   let begun = 0;
   const inputs = Array.from({ length: subscribers / SUBSCRIBERS_PER_PROCESS }, () => ({ url: server.wsUrl, executionId, subscribers: SUBSCRIBERS_PER_PROCESS, apiKey: API_KEY }));
-  const received = await inClientProcesses(inputs, async () => {
-    await openGate(server);
-    begun = performance.now();
-  });
+  const { received, cpu } = await inClientProcesses(
+    inputs,
+    async () => {
+      await openGate(server);
+      begun = performance.now();
+    },
+    server.child.pid,
+  );
   const seconds = (performance.now() - begun) / 1000;
   const latencies = frameLatencies(received, await recordedTimes(db, executionId));
-  return { subscribers, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), seconds, unwatchedSeconds };
+  return { subscribers, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), seconds, unwatchedSeconds: unwatched.seconds, cpu, unwatchedCpu: unwatched.cpu };
 }

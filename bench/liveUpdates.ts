@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { SqlClient } from '../src/db/sqlClient.js';
 import type { WorkflowDefinition } from '../src/domain/workflow/workflow.js';
+import { cpuWindow, type CpuShare } from './cpuShare.js';
 import type { LiveClientsInput, LiveClientsMessage, Received } from './liveClients.js';
 import { BENCH_KEY, benchServer, percentile, waitForAll, type BenchEnv } from './support.js';
 
@@ -30,7 +31,7 @@ export const steadyChain = (length: number): WorkflowDefinition => {
  * the client, over real WebSockets, with `subscribers` clients on one execution. The clients run
  * in a child process, so that the server and the clients each have an event loop of their own.
  */
-export async function liveUpdates(env: BenchEnv, subscribers: number): Promise<{ subscribers: number; messages: number; p50Ms: number; p99Ms: number }> {
+export async function liveUpdates(env: BenchEnv, subscribers: number): Promise<{ subscribers: number; messages: number; p50Ms: number; p99Ms: number; cpu: CpuShare }> {
   const app = benchServer(env);
   await app.listen({ port: 0, host: '127.0.0.1' });
   try {
@@ -38,10 +39,10 @@ export async function liveUpdates(env: BenchEnv, subscribers: number): Promise<{
     const started = await env.engine.startTrigger(workflow.id, 'start', {});
     await env.projections.caughtUp();
     const url = `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}/graphql`;
-    const received = await inClientProcesses([{ url, executionId: started.id, subscribers, apiKey: BENCH_KEY }], () => openGate(env));
+    const { received, cpu } = await inClientProcesses([{ url, executionId: started.id, subscribers, apiKey: BENCH_KEY }], () => openGate(env));
     await waitForAll(env.store, [started.id]);
     const latencies = frameLatencies(received, await recordedTimes(env.db, started.id));
-    return { subscribers, messages: received.reduce((sum, each) => sum + each.length, 0), p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+    return { subscribers, messages: received.reduce((sum, each) => sum + each.length, 0), p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), cpu };
   } finally {
     await app.close();
   }
@@ -70,18 +71,27 @@ function clientProcess(input: LiveClientsInput) {
   return { child, exited, next };
 }
 
-/** Runs the subscribers in child processes (one per input); `subscribed` once all of them have attached. */
-export async function inClientProcesses(inputs: LiveClientsInput[], subscribed: () => Promise<void>): Promise<Received[][]> {
+/**
+ * Runs the subscribers in child processes (one per input); `subscribed` once all of them have
+ * attached. The CPU the server (`serverPid`: this process unless the server runs in its own) and
+ * the clients spend is counted from then until the clients have their last frames.
+ */
+export async function inClientProcesses(inputs: LiveClientsInput[], subscribed: () => Promise<void>, serverPid = process.pid): Promise<{ received: Received[][]; cpu: CpuShare }> {
   const children = inputs.map(clientProcess);
   try {
     const first = await Promise.all(children.map((each) => each.next()));
     if (first.some((message) => message.kind !== 'subscribed')) throw new Error('the live-updates clients ended before subscribing');
+    const window = cpuWindow(serverPid);
     await subscribed();
     const last = await Promise.all(children.map((each) => each.next()));
-    return last.flatMap((message) => {
+    const received = last.flatMap((message) => {
       if (message.kind !== 'received') throw new Error('the live-updates clients said they subscribed twice');
       return message.received;
     });
+    // Each subscriber's first frame is its snapshot, received before the window.
+    const frames = received.reduce((sum, messages) => sum + Math.max(0, messages.length - 1), 0);
+    const clientMicros = last.reduce((sum, message, i) => sum + message.cpuMicros - first[i]!.cpuMicros, 0);
+    return { received, cpu: window.end(frames, clientMicros / 1e6) };
   } finally {
     for (const { child } of children) child.kill();
     await Promise.all(children.map((each) => each.exited.catch(() => {})));

@@ -5,9 +5,11 @@ import { authentication, authenticationRows } from './authentication.js';
 import { baselineCommitsPerSecond } from './baseline.js';
 import { endToEnd, type EndToEndResult } from './endToEnd.js';
 import { liveUpdates } from './liveUpdates.js';
+import { mapBench, mapRows } from './map.js';
 import { payloadRows, payloads } from './payloads.js';
 import { rebuild } from './rebuild.js';
 import { latencyAtRest, scale, throughput } from './scenarios.js';
+import { describeShare, type CpuShare } from './cpuShare.js';
 import { createBenchEnv, type BenchEnv } from './support.js';
 
 /**
@@ -39,6 +41,7 @@ function endToEndRows({ runs, live5000 }: EndToEndResult): Array<[string, string
   const rows: Array<[string, string, string]> = [];
   for (const [name, times] of Object.entries(runs)) {
     rows.push([`server: ${name} unwatched / 1 / 500 watchers (s)`, `${times.unwatched.toFixed(2)} / ${times.watched1.toFixed(2)} / ${times.watched500.toFixed(2)}`, '']);
+    rows.push(cpuRow(`server: ${name}, 500 watchers`, times.cpu.watched500, times.cpu.unwatched));
   }
   const { chain1k, chain5k } = runs;
   if (chain1k && chain5k) {
@@ -60,8 +63,19 @@ function endToEndRows({ runs, live5000 }: EndToEndResult): Array<[string, string
   rows.push(
     ['server: live updates, 5,000 subscribers p50 / p99 (ms)', `${live5000.p50Ms.toFixed(1)} / ${live5000.p99Ms.toFixed(1)}`, 'target p99 <= 300'],
     ['server: delay chain watched by 5,000 / unwatched', ratio(live5000.seconds, live5000.unwatchedSeconds), 'target <= 1.5'],
+    cpuRow('server: 5,000 subscribers', live5000.cpu, live5000.unwatchedCpu),
   );
   return rows;
+}
+
+/**
+ * What watching cost the server: its CPU watched less its CPU on the same run unwatched, per
+ * frame delivered; and how the cores were shared meanwhile (see cpuShare.ts).
+ */
+function cpuRow(name: string, watched: CpuShare, unwatched: CpuShare): [string, string, string] {
+  const perFrame = watched.frames === 0 ? 0 : ((watched.serverSeconds - unwatched.serverSeconds) * 1e6) / watched.frames;
+  const seconds = `server CPU ${unwatched.serverSeconds.toFixed(2)} s unwatched, ${watched.serverSeconds.toFixed(2)} s watched`;
+  return [`${name}: server CPU per frame (us)`, perFrame.toFixed(1), `${seconds}; ${describeShare(watched)}`];
 }
 
 function printRows(rows: Array<[string, string, string]>): void {
@@ -72,8 +86,9 @@ function printRows(rows: Array<[string, string, string]>): void {
 
 async function main(): Promise<void> {
   // BENCH_ONLY=end-to-end: only the scenarios through a server process (a quicker before/after).
-  if (process.env.BENCH_ONLY === 'end-to-end') {
-    const e2e = await endToEnd();
+  // BENCH_ONLY=subscribers: only its 5,000-subscriber scenario.
+  if (process.env.BENCH_ONLY === 'end-to-end' || process.env.BENCH_ONLY === 'subscribers') {
+    const e2e = await endToEnd({ shapes: process.env.BENCH_ONLY === 'end-to-end' });
     printRows(endToEndRows(e2e));
     console.log(JSON.stringify(e2e));
     return;
@@ -95,6 +110,13 @@ async function main(): Promise<void> {
   // BENCH_ONLY=throughput: only the many-executions scenario, with its CPU cost (A/B of a runtime change).
   if (process.env.BENCH_ONLY === 'throughput') {
     console.log(JSON.stringify(await inFreshEnv((env) => throughput(env, EXECUTIONS))));
+    return;
+  }
+  // BENCH_ONLY=map: only the map node over 1,000 and 10,000 items (items/s, peak RSS).
+  if (process.env.BENCH_ONLY === 'map') {
+    const result = mapBench();
+    printRows(mapRows(result));
+    console.log(JSON.stringify(result));
     return;
   }
   const baseline = await baselineCommitsPerSecond();

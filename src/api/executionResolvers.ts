@@ -1,15 +1,16 @@
 import type { ExecutionCommand } from '../domain/execution/commands.js';
 import { DomainError } from '../domain/errors.js';
 import type { ExecutionState } from '../domain/execution/state.js';
-import { MAX_EXECUTIONS_PAGE } from '../domain/limits.js';
+import { MAX_CHILDREN_PAGE, MAX_EXECUTIONS_PAGE } from '../domain/limits.js';
 import { executionViewFromState } from '../projections/executionView.js';
 import type { ExecutionView, NodeStateView } from '../projections/executionViewTypes.js';
 import type { ListExecutionsOptions } from '../projections/readModel.js';
 import type { ApiDeps } from './apiDeps.js';
 import { ApiError } from './errors.js';
-import { actorOf } from '../auth/actor.js';
+import { actorOf, tenantOfCaller } from '../auth/actor.js';
 import { identityOf, type IdentityContext } from '../auth/identity.js';
 import { mayUseQueue } from '../auth/permissions.js';
+import { queueOf } from '../nodes/external.js';
 
 type NodeArgs = { executionId: string; nodeId: string };
 
@@ -39,27 +40,49 @@ function checkFilter(args: ListExecutionsOptions): ListExecutionsOptions {
  */
 type WorkerArgs = NodeArgs & { attempt?: number | null };
 
-export function executionResolvers({ engine, readModel, db }: Pick<ApiDeps, 'engine' | 'readModel' | 'db'>) {
+export function executionResolvers({ engine, readModel }: Pick<ApiDeps, 'engine' | 'readModel'>) {
   const view = (state: ExecutionState) => executionViewFromState(state);
-  const command = async (executionId: string, each: ExecutionCommand, context: unknown) => view((await engine.executions.handle(executionId, each, actorOf(context))).state);
+  // Another tenant's execution is answered as an unknown one, before any command reaches it.
+  const command = async (executionId: string, each: ExecutionCommand, context: unknown) => {
+    const actor = actorOf(context);
+    await engine.executionOf(executionId, actor);
+    return view((await engine.executions.handle(executionId, each, actor)).state);
+  };
+  const call = (args: WorkerArgs, context: unknown) => ({
+    executionId: args.executionId,
+    nodeId: args.nodeId,
+    attempt: args.attempt ?? undefined,
+    tenantId: tenantOfCaller(context),
+  });
   // A WORKER key limited to queues learns nothing of a job on another queue: it is answered as an unknown one.
   const onOwnQueue = async ({ executionId, nodeId }: NodeArgs, context: unknown) => {
     const identity = identityOf(context as IdentityContext);
     if (mayUseQueue(identity, '')) return;
-    const { rows } = await db.query<{ queue: string }>('SELECT queue FROM external_jobs WHERE execution_id = $1 AND node_id = $2', [executionId, nodeId]);
-    if (rows[0] && !mayUseQueue(identity, rows[0].queue)) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
+    // From the node's definition: a claimed (RUNNING) job has no row in external_jobs any more.
+    const node = (await engine.executions.load(executionId))?.graph.nodes.get(nodeId);
+    const onWorkers = node !== undefined && engine.nodeTypes.capabilities.get(node.type)?.runs === 'worker';
+    if (onWorkers && !mayUseQueue(identity, queueOf(node.parameters))) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
   };
 
   return {
+    Execution: {
+      children: ({ id }: ExecutionView, { first, after }: { first?: number | null; after?: string | null }) => {
+        if (first !== null && first !== undefined && (first < 1 || first > MAX_CHILDREN_PAGE)) {
+          throw new ApiError('BAD_USER_INPUT', `first must be between 1 and ${MAX_CHILDREN_PAGE}, got ${first}`);
+        }
+        return readModel.listChildren(id, { first: first ?? MAX_CHILDREN_PAGE, after });
+      },
+    },
     Query: {
-      execution: async (_: unknown, { id }: { id: string }) => {
-        const projected = await readModel.getExecution(id);
+      execution: async (_: unknown, { id }: { id: string }, context: unknown) => {
+        const tenantId = tenantOfCaller(context);
+        const projected = await readModel.getExecution(id, tenantId);
         if (projected) return projected;
         const state = await engine.executions.load(id);
-        return state ? view(state) : null;
+        return state && state.tenantId === tenantId ? view(state) : null;
       },
-      executions: (_: unknown, args: ListExecutionsOptions) => readModel.listExecutions(checkFilter(args)),
-      activeTriggers: (_: unknown, { workflowId }: { workflowId: string }) => engine.activeTriggers(workflowId),
+      executions: (_: unknown, args: ListExecutionsOptions, context: unknown) => readModel.listExecutions({ ...checkFilter(args), tenantId: tenantOfCaller(context) }),
+      activeTriggers: (_: unknown, { workflowId }: { workflowId: string }, context: unknown) => engine.activeTriggers(workflowId, actorOf(context)),
     },
     Mutation: {
       startTrigger: async (
@@ -78,10 +101,10 @@ export function executionResolvers({ engine, readModel, db }: Pick<ApiDeps, 'eng
       // Worker calls decide on the latest state (another process may have moved the attempt on).
       completeNode: async (_: unknown, { executionId, nodeId, output, outputName, attempt }: WorkerArgs & { output?: unknown; outputName?: string | null }, context: unknown) =>
         (await onOwnQueue({ executionId, nodeId }, context)) ??
-        nodeOf(view(await engine.workQueue.complete({ executionId, nodeId, attempt: attempt ?? undefined }, { output: output ?? null, outputName })), nodeId),
+        nodeOf(view(await engine.workQueue.complete(call({ executionId, nodeId, attempt }, context), { output: output ?? null, outputName })), nodeId),
       failNode: async (_: unknown, { executionId, nodeId, error, retryable, attempt }: WorkerArgs & { error: string; retryable?: boolean | null }, context: unknown) =>
         (await onOwnQueue({ executionId, nodeId }, context)) ??
-        nodeOf(view(await engine.workQueue.fail({ executionId, nodeId, attempt: attempt ?? undefined }, { error, retryable: retryable ?? true })), nodeId),
+        nodeOf(view(await engine.workQueue.fail(call({ executionId, nodeId, attempt }, context), { error, retryable: retryable ?? true })), nodeId),
       reportNodeProgress: async (
         _: unknown,
         { executionId, nodeId, progress, message, leaseMs, attempt }: WorkerArgs & { progress?: number | null; message?: string | null; leaseMs?: number | null },
@@ -89,12 +112,17 @@ export function executionResolvers({ engine, readModel, db }: Pick<ApiDeps, 'eng
       ) =>
         (await onOwnQueue({ executionId, nodeId }, context)) ??
         nodeOf(
-          view(await engine.workQueue.reportProgress({ executionId, nodeId, attempt: attempt ?? undefined }, { progress: progress ?? null, message: message ?? null, leaseMs })),
+          view(await engine.workQueue.reportProgress(call({ executionId, nodeId, attempt }, context), { progress: progress ?? null, message: message ?? null, leaseMs })),
           nodeId,
         ),
+      releaseNode: async (_: unknown, { executionId, nodeId, attempt, reason }: NodeArgs & { attempt: number; reason?: string | null }, context: unknown) =>
+        (await onOwnQueue({ executionId, nodeId }, context)) ??
+        nodeOf(view(await engine.workQueue.release({ executionId, nodeId, attempt }, reason ?? 'handed back by its worker')), nodeId),
+      signalNode: async (_: unknown, { executionId, nodeId, data, outputName }: NodeArgs & { data?: unknown; outputName?: string | null }, context: unknown) =>
+        nodeOf(view(await engine.signalNode(executionId, nodeId, data ?? null, outputName ?? null, actorOf(context))), nodeId),
       claimNodes: (_: unknown, { queue, workerId, max, leaseMs }: { queue: string; workerId: string; max?: number | null; leaseMs?: number | null }, context: unknown) => {
         if (!mayUseQueue(identityOf(context as IdentityContext), queue)) throw new ApiError('FORBIDDEN', `this key may not claim from queue ${queue}`);
-        return engine.workQueue.claim(queue, workerId, { max: max ?? undefined, leaseMs: leaseMs ?? undefined });
+        return engine.workQueue.claim(queue, workerId, { max: max ?? undefined, leaseMs: leaseMs ?? undefined, tenantId: tenantOfCaller(context) });
       },
     },
   };

@@ -32,8 +32,6 @@ type RerunArgs = { executionId: string; nodeId: string; data?: unknown; useOrigi
 
 /** Debugging a past execution: its events, its state after any one of them, why nodes ran, and reruns. */
 export function historyResolvers({ store, engine, readModel }: Pick<ApiDeps, 'store' | 'engine' | 'readModel'>) {
-  const exists = async (executionId: string) => (await store.read(executionStreamId(executionId), { toVersion: 1 })).length > 0;
-
   /** The first `toVersion` events (all without it); NOT_FOUND for an execution without any. */
   const eventsOf = async (executionId: string, toVersion?: number) => {
     const events = await store.read(executionStreamId(executionId), toVersion === undefined ? {} : { toVersion });
@@ -42,31 +40,51 @@ export function historyResolvers({ store, engine, readModel }: Pick<ApiDeps, 'st
     return events;
   };
 
+  // Another tenant's execution is answered as an unknown one: NOT_FOUND, or null where an unknown one is null.
+  const own = (executionId: string, context: unknown) => engine.executionOf(executionId, actorOf(context));
+  const owned = (executionId: string, context: unknown) =>
+    own(executionId, context).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof DomainError && error.code === 'NOT_FOUND') return false;
+        throw error;
+      },
+    );
+
   return {
     Query: {
-      executionEvents: async (_: unknown, { executionId, after, first }: { executionId: string; after?: number | null; first?: number | null }) => {
+      executionEvents: async (_: unknown, { executionId, after, first }: { executionId: string; after?: number | null; first?: number | null }, context: unknown) => {
         const from = checkRange('after', after ?? 0, 0) + 1;
         const count = checkRange('first', first ?? DEFAULT_EVENT_PAGE, 1, MAX_EVENTS_PAGE);
+        await own(executionId, context);
         const events = await store.read(executionStreamId(executionId), { fromVersion: from, toVersion: from + count - 1 });
-        if (events.length === 0 && !(await exists(executionId))) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
         return events.map(toGraphQLEvent);
       },
-      executionAt: async (_: unknown, { executionId, eventNumber }: { executionId: string; eventNumber: number }) => {
-        const events = await store.read(executionStreamId(executionId), { toVersion: checkRange('eventNumber', eventNumber, 1) });
+      executionAt: async (_: unknown, { executionId, eventNumber }: { executionId: string; eventNumber: number }, context: unknown) => {
+        const toVersion = checkRange('eventNumber', eventNumber, 1);
+        if (!(await owned(executionId, context))) return null;
+        const events = await store.read(executionStreamId(executionId), { toVersion });
         const last = events.at(-1);
         if (!last) return null;
         if (last.streamVersion < eventNumber) throw new ApiError('BAD_USER_INPUT', `execution ${executionId} has only ${last.streamVersion} events`);
         // Durations and estimates as they stood when that event happened, not as of now.
         return executionViewFromState(foldExecution(events.map(toExecutionEvent))!, undefined, new Date(last.recordedAt));
       },
-      executionDiff: async (_: unknown, { executionId, from, to }: { executionId: string; from: number; to: number }) => {
+      executionDiff: async (_: unknown, { executionId, from, to }: { executionId: string; from: number; to: number }, context: unknown) => {
         checkRange('from', from, 0);
-        const events = await eventsOf(executionId, checkRange('to', to, Math.max(1, from)));
+        const toVersion = checkRange('to', to, Math.max(1, from));
+        await own(executionId, context);
+        const events = await eventsOf(executionId, toVersion);
         return { executionId, from, to, ...diffExecution(events.map(toExecutionEvent), from, to), events: events.slice(from).map(toGraphQLEvent) };
       },
-      nodeCausation: async (_: unknown, { executionId, nodeId }: { executionId: string; nodeId: string }) =>
-        nodeCausation((await eventsOf(executionId)).map(toExecutionEvent), nodeId),
-      replayCheck: (_: unknown, { executionId }: { executionId: string }) => replayCheck(store, readModel, executionId),
+      nodeCausation: async (_: unknown, { executionId, nodeId }: { executionId: string; nodeId: string }, context: unknown) => {
+        await own(executionId, context);
+        return nodeCausation((await eventsOf(executionId)).map(toExecutionEvent), nodeId);
+      },
+      replayCheck: async (_: unknown, { executionId }: { executionId: string }, context: unknown) => {
+        await own(executionId, context);
+        return replayCheck(store, readModel, executionId);
+      },
     },
     Mutation: {
       // null data is no data: the node gets its recorded input (the trigger its recorded data).

@@ -12,6 +12,7 @@ import { DEFAULT_RATE_LIMIT_PER_MINUTE, requestRateOptions } from './guards/requ
 import { checkHealth } from './health.js';
 import { ExecutionUpdates } from './live/executionUpdates.js';
 import { LiveSinks, type SubscriptionContext } from './live/liveSinks.js';
+import { NodeJobFeed } from './live/nodeJobFeed.js';
 import type { SlowSubscriberLimits } from './live/socketSink.js';
 import { createResolvers } from './resolvers.js';
 import { assertResolversMatch, readSchemaSource } from './schema.js';
@@ -60,10 +61,14 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     format: (result, context) => errorFormatter(result, context as Parameters<typeof errorFormatter>[1]).response,
     limits: options.slowSubscribers,
     log: app.log,
-    // Subscribers share a message only if they may see the same of it.
-    visibility: (context) => (identityOf(context as IdentityContext).canViewPayloads ? 'payloads' : 'no-payloads'),
+    // Subscribers share a message only if they may see the same of it: same tenant, same payload visibility.
+    visibility: (context) => {
+      const { tenantId, canViewPayloads } = identityOf(context as IdentityContext);
+      return JSON.stringify([tenantId, canViewPayloads]);
+    },
   });
-  const resolvers = createResolvers(options, { updates, sinkFor: (context, info) => sinks.sinkFor(context, info) }, app.log);
+  const jobs = new NodeJobFeed(options.db, (error) => app.log.error({ err: error }, 'nodeJobs feed: looking at a queue failed'));
+  const resolvers = createResolvers(options, { updates, sinkFor: (context, info) => sinks.sinkFor(context, info), jobs }, app.log);
   const schema = readSchemaSource();
   assertResolversMatch(buildSchema(schema), resolvers);
 
@@ -106,7 +111,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.decorate('executionUpdates', updates);
   app.decorate('liveSinks', sinks);
   // Subscribers get a proper `complete` before their sockets close with the server.
-  app.addHook('preClose', async () => updates.close());
+  app.addHook('preClose', async () => {
+    await jobs.close();
+    updates.close();
+  });
   app.addHook('onClose', async () => options.auth.audit.flushed());
   return app;
 }

@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { DEFAULT_TENANT } from '../domain/tenants.js';
 import { isDatabaseFault } from '../db/databaseFaults.js';
 import { DomainError } from '../domain/errors.js';
 import { REQUEST_ERRORS, statusOf } from '../errors/catalogue.js';
@@ -17,7 +18,8 @@ const ONE_MIB = 1024 * 1024;
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
 
 /**
- * `POST /webhooks/<path>`: starts the workflow whose webhook trigger has that path, with the JSON
+ * `POST /webhooks/<path>` (the tenant default's) and `POST /tenants/<tenantId>/webhooks/<path>`
+ * (any tenant's): starts the workflow of that tenant whose webhook trigger has that path, with the JSON
  * body as trigger data, and answers 202 `{ executionId }`. Errors answer `{ error: { code, message } }`
  * with the code's status in src/errors/catalogue.ts,
  * checked in this order: 413 too large, 415 not JSON, 404 unknown path, 401 missing or bad
@@ -32,7 +34,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
   app.setErrorHandler((error: FastifyError, _request, reply) => replyWithError(reply, error));
 
-  app.post<{ Params: { '*': string } }>('/webhooks/*', { bodyLimit }, async (request, reply) => {
+  const call = async (request: FastifyRequest, reply: FastifyReply, tenantId: string, path: string) => {
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const mediaType = request.headers['content-type']?.split(';')[0]?.trim() ?? '';
     if (rawBody.length > 0 && !JSON_MEDIA_TYPE.test(mediaType)) {
@@ -41,14 +43,19 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
     const signature = request.headers[SIGNATURE_HEADER];
     const idempotencyKey = idempotencyKeyOfHeader(request.headers['idempotency-key']);
     const state = await engine.startWebhook(
-      request.params['*'],
+      path,
       rawBody,
       typeof signature === 'string' ? signature : undefined,
-      { causationId: `webhook:${request.id}` },
+      { causationId: `webhook:${request.id}`, tenantId },
       idempotencyKey,
     );
     return reply.code(202).send({ executionId: state.id });
-  });
+  };
+  // The tenant default's paths keep their URL; every tenant's (default too) are under /tenants/<id>/.
+  app.post<{ Params: { '*': string } }>('/webhooks/*', { bodyLimit }, (request, reply) => call(request, reply, DEFAULT_TENANT, request.params['*']));
+  app.post<{ Params: { tenantId: string; '*': string } }>('/tenants/:tenantId/webhooks/*', { bodyLimit }, (request, reply) =>
+    call(request, reply, request.params.tenantId, request.params['*']),
+  );
 };
 
 function replyWithError(reply: FastifyReply, error: FastifyError): FastifyReply {

@@ -1,6 +1,7 @@
 import { validateWorkflow } from '../domain/workflow/validateWorkflow.js';
 import type { NodeDefinition } from '../domain/workflow/workflow.js';
-import { actorOf } from '../auth/actor.js';
+import { actorOf, tenantOfCaller } from '../auth/actor.js';
+import { tenantOf } from '../domain/tenants.js';
 import type { ApiDeps } from './apiDeps.js';
 import { toDefinition, type WorkflowInput } from './workflowInput.js';
 
@@ -8,8 +9,15 @@ export function workflowResolvers({ engine, readModel }: Pick<ApiDeps, 'engine' 
   return {
     Query: {
       // The read model lags the log by a moment: a workflow created just now comes from the log.
-      workflow: async (_: unknown, { id }: { id: string }) => (await readModel.getWorkflow(id)) ?? engine.workflows.get(id),
-      workflows: () => readModel.listWorkflows(),
+      // Another tenant's workflow is answered as an unknown one (null).
+      workflow: async (_: unknown, { id }: { id: string }, context: unknown) => {
+        const tenantId = tenantOfCaller(context);
+        const projected = await readModel.getWorkflow(id, tenantId);
+        if (projected) return projected;
+        const latest = await engine.workflows.get(id);
+        return latest && tenantOf(latest) === tenantId ? latest : null;
+      },
+      workflows: (_: unknown, __: unknown, context: unknown) => readModel.listWorkflows(tenantOfCaller(context)),
       nodeTypes: () =>
         engine.nodeTypes.list().map(({ definition, runs }) => ({
           type: definition.type,
@@ -20,8 +28,11 @@ export function workflowResolvers({ engine, readModel }: Pick<ApiDeps, 'engine' 
           parameterSchema: definition.parameters,
         })),
       // The paths the engine itself checks on create and update, so both answer alike.
-      validateWorkflow: async (_: unknown, { input, workflowId }: { input: WorkflowInput; workflowId?: string | null }) =>
-        validateWorkflow(toDefinition(input), { nodeTypes: engine.nodeTypes.capabilities, webhookPathsInUse: await engine.triggers.webhooks.pathsInUse(workflowId ?? '') }),
+      validateWorkflow: async (_: unknown, { input, workflowId }: { input: WorkflowInput; workflowId?: string | null }, context: unknown) =>
+        validateWorkflow(toDefinition(input), {
+          nodeTypes: engine.nodeTypes.capabilities,
+          webhookPathsInUse: await engine.triggers.webhooks.pathsInUse(workflowId ?? '', tenantOfCaller(context)),
+        }),
     },
     Node: {
       parameters: ({ type, parameters }: NodeDefinition) => withoutWriteOnly(parameters, engine.nodeTypes.get(type)?.definition.writeOnlyParameters),

@@ -5,7 +5,7 @@ import { identityOf, type Identity, type IdentityContext, type Role } from './id
 const LADDER: readonly Role[] = ['VIEWER', 'OPERATOR', 'EDITOR', 'ADMIN'];
 
 /** The fields a WORKER key may call (on its queues only); ADMIN may call them too. */
-export const WORKER_FIELDS: ReadonlySet<string> = new Set(['claimNodes', 'completeNode', 'failNode', 'reportNodeProgress']);
+export const WORKER_FIELDS: ReadonlySet<string> = new Set(['claimNodes', 'completeNode', 'failNode', 'reportNodeProgress', 'releaseNode', 'nodeJobs']);
 
 /**
  * The role each root field needs: the one table of who may do what. A field missing here is
@@ -38,6 +38,7 @@ export const FIELD_ROLES: Readonly<Record<string, Role>> = {
   retryNode: 'OPERATOR',
   skipNode: 'OPERATOR',
   rerunFromNode: 'OPERATOR',
+  signalNode: 'OPERATOR',
   // Changing workflows.
   createWorkflow: 'EDITOR',
   updateWorkflow: 'EDITOR',

@@ -13,6 +13,8 @@ import { adoptStoredPayloads } from '../payloads/statePayloads.js';
 
 export interface CommandContext {
   userId?: string | null;
+  /** The caller's tenant: a workflow created gets it, and only its own workflows and executions are found. Absent: `default`. */
+  tenantId?: string;
   /** The event or request that caused this command. */
   causationId?: string | null;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../domain/errors.js';
+import { tenantOf } from '../domain/tenants.js';
 import type { NodeTypeLookup } from '../domain/workflow/nodeCapabilities.js';
 import type { ValidateWorkflowOptions } from '../domain/workflow/validateWorkflow.js';
 import type { Workflow, WorkflowDefinition } from '../domain/workflow/workflow.js';
@@ -8,8 +9,8 @@ import { workflowStreamId, type WorkflowEvent } from '../domain/workflow/workflo
 import { NO_STREAM, type EventStore } from '../eventstore/eventStore.js';
 import type { CommandContext } from './executionCommandHandler.js';
 
-/** Asks the read side which webhook paths other workflows own, for validation. */
-export type WebhookPathLookup = (excludingWorkflowId: string) => Promise<ValidateWorkflowOptions['webhookPathsInUse']>;
+/** Asks the read side which webhook paths other workflows of the tenant own, for validation. */
+export type WebhookPathLookup = (excludingWorkflowId: string, tenantId: string) => Promise<ValidateWorkflowOptions['webhookPathsInUse']>;
 
 /**
  * Creates and updates workflows as events, and reads any version back. The latest version of
@@ -29,9 +30,10 @@ export class WorkflowCommandHandler {
     return this.change(id, definition, null, context);
   }
 
+  /** A workflow of another tenant than the caller's is answered as an unknown one. */
   async update(id: string, definition: WorkflowDefinition, context: CommandContext = {}): Promise<Workflow> {
     const current = await this.get(id);
-    if (!current) throw new DomainError('NOT_FOUND', `workflow ${id} not found`);
+    if (!current || tenantOf(current) !== tenantOf(context)) throw new DomainError('NOT_FOUND', `workflow ${id} not found`);
     return this.change(id, definition, current, context);
   }
 
@@ -45,7 +47,9 @@ export class WorkflowCommandHandler {
   }
 
   private async change(id: string, definition: WorkflowDefinition, current: Workflow | null, context: CommandContext): Promise<Workflow> {
-    const events = decideWorkflowChange(id, definition, current, this.clock(), { nodeTypes: this.nodeTypes, webhookPathsInUse: await this.webhookPaths(id) });
+    const tenantId = current ? tenantOf(current) : tenantOf(context);
+    const options = { nodeTypes: this.nodeTypes, webhookPathsInUse: await this.webhookPaths(id, tenantId) };
+    const events = decideWorkflowChange(id, definition, current, this.clock(), options, tenantId);
     try {
       await this.store.append(
         workflowStreamId(id),

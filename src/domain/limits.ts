@@ -12,6 +12,9 @@ const DAY_MS = 24 * HOUR_MS;
 /** A delay node's `ms`: a year covers any wait modelled as a delay, and `now + ms` stays a valid Date. */
 export const MAX_DELAY_MS = 365 * DAY_MS;
 
+/** A `wait` node's `timeoutMs`: a year, as for a delay (a wait is a row, however long it lasts). */
+export const MAX_WAIT_TIMEOUT_MS = MAX_DELAY_MS;
+
 /** A node's `timeoutMs`: a week, the longest human-in-the-loop step (an external approval) we expect. */
 export const MAX_NODE_TIMEOUT_MS = 7 * DAY_MS;
 
@@ -66,3 +69,15 @@ export const MAX_JSON_DEPTH = 64;
  * chains we run, and PostgreSQL's jsonb parser and JSON.stringify both handle it.
  */
 export const MAX_NODE_OUTPUT_DEPTH = 10_000;
+
+/** Nesting of child executions (`workflow` and `map` nodes): a workflow that calls itself stops at this depth. */
+export const MAX_SUBFLOW_DEPTH = 10;
+
+/** A `map` node's items: each is a child execution and a row; 10,000 run with flat memory. */
+export const MAX_MAP_ITEMS = 10_000;
+
+/** A `map` node's `concurrency`: children running at once for one map attempt. */
+export const MAX_MAP_CONCURRENCY = 100;
+
+/** `Execution.children(first)`: one page of child executions, each a full read-model row with its nodes. */
+export const MAX_CHILDREN_PAGE = 100;

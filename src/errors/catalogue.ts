@@ -50,7 +50,13 @@ export const OUTCOME_ERRORS = {
   HTTP_BAD_REDIRECT: { on: ['node'], message: 'A redirect without a Location header' },
   HTTP_ADDRESS_BLOCKED: { on: ['node'], message: 'The address (after DNS resolution, on any hop) is link-local, or private with HTTP_NODE_BLOCK_PRIVATE' },
   INVALID_PARAMETERS: { on: ['node'], message: "The node's parameters, their {{ }} expressions resolved, break its type's schema" },
+  WAIT_TIMEOUT: { on: ['node'], message: "A wait node's timeoutMs passed before a matching event or a signal came" },
+  WAIT_MATCH_FAILED: { on: ['node'], message: "A wait node's match expression failed on an emitted event" },
   UNKNOWN_NODE_TYPE: { on: ['node'], message: 'The process running the node does not have its type registered' },
+  SUBFLOW_DEPTH_EXCEEDED: { on: ['node'], message: 'A workflow or map node would nest child executions deeper than 10 (a workflow that calls itself ends here)' },
+  CHILD_WORKFLOW_NOT_FOUND: { on: ['node'], message: 'The workflow a workflow or map node names does not exist, or its triggerNodeId is not a trigger of it' },
+  CHILD_EXECUTION_FAILED: { on: ['node'], message: 'The child execution of a workflow node (or of a map item) failed or was cancelled' },
+  MAP_TOO_MANY_ITEMS: { on: ['node'], message: "A map node's items are more than 10,000" },
   NODE_FAILED: { on: ['execution'], message: 'A node failed and the recovery settings let that fail the execution' },
   INTERNAL_ERROR: { on: ['execution'], message: 'The engine failed handling this execution' },
 } as const satisfies Record<string, { on: ReadonlyArray<'node' | 'execution'>; message: string }>;

@@ -1,3 +1,4 @@
+import type { WaitSpec } from '../domain/execution/waiting.js';
 import type { RunMode } from '../domain/workflow/nodeCapabilities.js';
 import type { NodeDefinition } from '../domain/workflow/workflow.js';
 
@@ -79,9 +80,38 @@ export interface NodeType {
   readonly execute?: NodeExecute;
   /** Timer types: how long after its start an attempt completes, from its resolved parameters. */
   readonly waitMs?: (parameters: Record<string, unknown>) => number;
+  /** Wait types: what an attempt waits for (an event, a signal, a deadline), from its resolved parameters. */
+  readonly waitFor?: (parameters: Record<string, unknown>) => WaitSpec;
   readonly webhookPath?: (node: NodeDefinition) => string | undefined;
   /** Parameters the API takes and never answers (a webhook's HMAC secret). */
   readonly writeOnlyParameters?: readonly string[];
+  /** Child types (`runs: 'child'`): the child executions an attempt starts, from its resolved parameters. */
+  readonly children?: (parameters: Record<string, unknown>, context: ChildContext) => ChildPlan;
+}
+
+/** What a child type's plan may depend on besides its parameters. */
+export interface ChildContext {
+  /** The node's input (the outputs of its dependencies by id). */
+  input: Record<string, unknown>;
+  /** The workflow's recovery setting of that name. */
+  continueOnNodeFailure: boolean;
+}
+
+/**
+ * The child executions of one attempt of a child type (src/runtime/subflows runs them): one per
+ * entry of `triggers`, at most `concurrency` running at once, each started at `triggerNodeId` of
+ * `workflowId`. Each child's result is its leaf nodes' outputs by id.
+ */
+export interface ChildPlan {
+  workflowId: string;
+  triggerNodeId: string;
+  /** Each child's trigger data, in order. */
+  triggers: unknown[];
+  concurrency: number;
+  /** A failed child's result is `{ error }` instead of failing the node (and cancelling the rest). */
+  keepFailures: boolean;
+  /** `one`: the output is the only child's result; `all`: the results in order. */
+  collect: 'one' | 'all';
 }
 
 export const DEFAULT_OUTPUTS: readonly string[] = ['default'];

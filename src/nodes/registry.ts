@@ -1,10 +1,12 @@
 import type { ValidateFunction } from 'ajv';
+import { approvalNode } from './approval.js';
 import type { NodeCapabilities, NodeTypeLookup } from '../domain/workflow/nodeCapabilities.js';
 import { delayNode } from './delay.js';
 import { externalNode } from './external.js';
 import { failNode } from './fail.js';
 import { httpNode, type HttpNodeOptions } from './http.js';
 import { ifNode } from './if.js';
+import { mapNode } from './map.js';
 import { mergeNode } from './merge.js';
 import type { NodeType } from './nodeType.js';
 import { noopNode } from './noop.js';
@@ -14,6 +16,8 @@ import { eventTrigger } from './triggerEvent.js';
 import { manualTrigger } from './triggerManual.js';
 import { scheduleTrigger } from './triggerSchedule.js';
 import { webhookTrigger } from './triggerWebhook.js';
+import { waitNode } from './wait.js';
+import { workflowNode } from './workflow.js';
 
 /** The built-in types; `http` takes the engine's bounds. */
 export const builtinNodeTypes = (http: HttpNodeOptions): NodeType[] => [
@@ -29,6 +33,10 @@ export const builtinNodeTypes = (http: HttpNodeOptions): NodeType[] => [
   httpNode(http),
   failNode,
   externalNode,
+  waitNode,
+  approvalNode,
+  workflowNode,
+  mapNode,
 ];
 
 /** A user type's name: namespaced with a dot, so that it can never take a built-in's name. */

@@ -32,8 +32,11 @@ export interface FlowExecutionRow {
   completed_nodes: number;
   failed_nodes: number;
   rerun_of: string | null;
+  parent_execution_id: string | null;
+  parent_node_id: string | null;
   stream_version: number;
   updated_at: Timestamp;
+  tenant_id: string;
 }
 
 export const FLOW_EXECUTION_COLUMNS: ReadonlyArray<ColumnSpec<FlowExecutionRow>> = [
@@ -54,8 +57,11 @@ export const FLOW_EXECUTION_COLUMNS: ReadonlyArray<ColumnSpec<FlowExecutionRow>>
   ['completed_nodes', 'integer'],
   ['failed_nodes', 'integer'],
   ['rerun_of', 'text'],
+  ['parent_execution_id', 'text'],
+  ['parent_node_id', 'text'],
   ['stream_version', 'integer'],
   ['updated_at', 'timestamptz'],
+  ['tenant_id', 'text'],
 ];
 
 export interface NodeStateRow {
@@ -138,8 +144,11 @@ export function flowExecutionRow(state: ExecutionState, updatedAt: string): Flow
     completed_nodes: state.executionPath.length,
     failed_nodes: state.failedCount,
     rerun_of: state.rerunOf,
+    parent_execution_id: state.parent?.executionId ?? null,
+    parent_node_id: state.parent?.nodeId ?? null,
     stream_version: state.version,
     updated_at: updatedAt,
+    tenant_id: state.tenantId,
   };
 }
 

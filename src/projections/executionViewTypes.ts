@@ -53,6 +53,9 @@ export interface ExecutionView {
   error: string | null;
   errorCode: string | null;
   rerunOf: string | null;
+  /** A child execution: the execution and node that started it (null for a top-level one). */
+  parentExecutionId: string | null;
+  parentNodeId: string | null;
   nodeStates: NodeStateView[];
   executionPath: string[];
   currentlyExecuting: string[];
@@ -97,6 +100,8 @@ export type ExecutionFields = Pick<
   | 'error'
   | 'errorCode'
   | 'rerunOf'
+  | 'parentExecutionId'
+  | 'parentNodeId'
   | 'executionPath'
   | 'streamVersion'
 >;

@@ -1,5 +1,6 @@
 import type { SqlExecutor } from '../db/sqlClient.js';
 import { SETTLED_NODE_STATUSES, TERMINAL_EXECUTION_STATUSES, type ExecutionStatus, type NodeStatus } from '../domain/execution/events.js';
+import { DEFAULT_TENANT, tenantOf } from '../domain/tenants.js';
 import type { Workflow } from '../domain/workflow/workflow.js';
 import { decodeCursor, encodeCursor } from './executionCursor.js';
 import { dependencyEdge, isoTimestamp, nodeSnapshotFromRow, type DependencyRow, type FlowExecutionRow, type NodeStateRow, type Timestamp } from './executionRows.js';
@@ -17,6 +18,8 @@ export interface ListExecutionsOptions {
   first?: number | null;
   /** The endCursor of the previous page. */
   after?: string | null;
+  /** Whose executions: the caller's tenant (set by the API, never by the client); default `default`. */
+  tenantId?: string;
 }
 
 export interface ExecutionPage {
@@ -33,7 +36,7 @@ export interface WorkflowView extends Workflow {
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
 
-const EXECUTION_FILTER = `($1::text IS NULL OR workflow_id = $1) AND ($2::text IS NULL OR status = $2)
+const EXECUTION_FILTER = `tenant_id = $6 AND ($1::text IS NULL OR workflow_id = $1) AND ($2::text IS NULL OR status = $2)
   AND ($3::text IS NULL OR trigger_type = $3)
   AND ($4::timestamptz IS NULL OR started_at > $4) AND ($5::timestamptz IS NULL OR started_at < $5)`;
 
@@ -58,6 +61,7 @@ interface WorkflowRow {
   definition: Pick<Workflow, 'nodes' | 'connections' | 'settings'>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  tenant_id: string;
 }
 
 /** Queries over the read model that the projection runner maintains (see schema.ts). */
@@ -67,9 +71,10 @@ export class ReadModel {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  async getExecution(id: string): Promise<ExecutionView | null> {
+  /** With `tenantId`, an execution of another tenant is not there. */
+  async getExecution(id: string, tenantId?: string): Promise<ExecutionView | null> {
     const row = await this.getExecutionRow(id);
-    const [view] = await this.views(row ? [row] : []);
+    const [view] = await this.views(row && (tenantId === undefined || row.tenant_id === tenantId) ? [row] : []);
     return view ?? null;
   }
 
@@ -111,12 +116,19 @@ export class ReadModel {
   async listExecutions(options: ListExecutionsOptions = {}): Promise<ExecutionPage> {
     const first = Math.max(0, Math.min(options.first ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE));
     const cursor = options.after ? decodeCursor(options.after) : null;
-    const filter = [options.workflowId ?? null, options.status ?? null, options.triggerType ?? null, options.startedAfter ?? null, options.startedBefore ?? null];
+    const filter = [
+      options.workflowId ?? null,
+      options.status ?? null,
+      options.triggerType ?? null,
+      options.startedAfter ?? null,
+      options.startedBefore ?? null,
+      tenantOf(options),
+    ];
     const [page, count] = await Promise.all([
       this.db.query<FlowExecutionRow>(
         `SELECT * FROM flow_execution WHERE ${EXECUTION_FILTER}
-           AND ($6::timestamptz IS NULL OR (started_at, id) < ($6::timestamptz, $7::text))
-         ORDER BY started_at DESC, id DESC LIMIT $8`,
+           AND ($7::timestamptz IS NULL OR (started_at, id) < ($7::timestamptz, $8::text))
+         ORDER BY started_at DESC, id DESC LIMIT $9`,
         [...filter, cursor?.startedAt ?? null, cursor?.id ?? null, first + 1],
       ),
       this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM flow_execution WHERE ${EXECUTION_FILTER}`, filter),
@@ -133,14 +145,29 @@ export class ReadModel {
     };
   }
 
-  async getWorkflow(id: string): Promise<WorkflowView | null> {
-    const { rows } = await this.db.query<WorkflowRow>('SELECT * FROM workflow WHERE id = $1', [id]);
-    return rows[0] ? workflowView(rows[0]) : null;
+  /**
+   * The child executions of an execution (of its `workflow` and `map` nodes), oldest first, at
+   * most `first` (MAX_CHILDREN_PAGE); `after`: the id of the last child of the previous page.
+   */
+  async listChildren(parentExecutionId: string, { first, after }: { first: number; after?: string | null }): Promise<ExecutionView[]> {
+    const { rows } = await this.db.query<FlowExecutionRow>(
+      `SELECT * FROM flow_execution WHERE parent_execution_id = $1
+         AND ($2::text IS NULL OR (started_at, id) > (SELECT started_at, id FROM flow_execution WHERE id = $2 AND parent_execution_id = $1))
+       ORDER BY started_at, id LIMIT $3`,
+      [parentExecutionId, after ?? null, first],
+    );
+    return this.views(rows);
   }
 
-  /** Oldest first. */
-  async listWorkflows(): Promise<WorkflowView[]> {
-    const { rows } = await this.db.query<WorkflowRow>('SELECT * FROM workflow ORDER BY created_at, id');
+  /** With `tenantId`, a workflow of another tenant is not there. */
+  async getWorkflow(id: string, tenantId?: string): Promise<WorkflowView | null> {
+    const { rows } = await this.db.query<WorkflowRow>('SELECT * FROM workflow WHERE id = $1', [id]);
+    return rows[0] && (tenantId === undefined || rows[0].tenant_id === tenantId) ? workflowView(rows[0]) : null;
+  }
+
+  /** The tenant's workflows, oldest first. */
+  async listWorkflows(tenantId: string = DEFAULT_TENANT): Promise<WorkflowView[]> {
+    const { rows } = await this.db.query<WorkflowRow>('SELECT * FROM workflow WHERE tenant_id = $1 ORDER BY created_at, id', [tenantId]);
     return rows.map(workflowView);
   }
 
@@ -209,5 +236,6 @@ function workflowView(row: WorkflowRow): WorkflowView {
     ...row.definition,
     createdAt: isoTimestamp(row.created_at),
     updatedAt: isoTimestamp(row.updated_at),
+    tenantId: row.tenant_id,
   };
 }

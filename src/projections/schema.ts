@@ -17,6 +17,8 @@ export const workflow = pgTable('workflow', {
   definition: jsonb('definition').notNull(),
   createdAt: timestamptz('created_at').notNull(),
   updatedAt: timestamptz('updated_at').notNull(),
+  /** Migration 0015: the tenant it belongs to (older rows: default). */
+  tenantId: text('tenant_id').notNull().default('default'),
 });
 
 export const flowExecution = pgTable(
@@ -40,17 +42,24 @@ export const flowExecution = pgTable(
     completedNodes: integer('completed_nodes').notNull(),
     failedNodes: integer('failed_nodes').notNull(),
     rerunOf: text('rerun_of'),
+    /** A child execution's parent (migration 0017). */
+    parentExecutionId: text('parent_execution_id'),
+    parentNodeId: text('parent_node_id'),
     /** The last event of the execution stream applied here: older events are replays. */
     streamVersion: integer('stream_version').notNull(),
     /** When that event happened (not when it was projected, so a rebuild gives the same row). */
     updatedAt: timestamptz('updated_at').notNull(),
+    /** Migration 0015: its workflow's tenant (older rows: default). */
+    tenantId: text('tenant_id').notNull().default('default'),
   },
   (table) => [
+    index('flow_execution_tenant_started').on(table.tenantId, table.startedAt, table.id),
     index('flow_execution_workflow_started').on(table.workflowId, table.startedAt),
     index('flow_execution_status').on(table.status),
     index('flow_execution_started').on(table.startedAt, table.id),
     // What retention looks for: the executions finished longest ago.
     index('flow_execution_finished').on(table.finishedAt),
+    index('flow_execution_parent').on(table.parentExecutionId, table.startedAt, table.id),
   ],
 );
 

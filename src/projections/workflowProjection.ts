@@ -1,4 +1,5 @@
 import type { SqlExecutor } from '../db/sqlClient.js';
+import { tenantOf } from '../domain/tenants.js';
 import type { Workflow } from '../domain/workflow/workflow.js';
 import type { WorkflowEvent } from '../domain/workflow/workflowEvents.js';
 import type { RecordedEvent } from '../eventstore/eventStore.js';
@@ -11,6 +12,7 @@ interface WorkflowRow {
   definition: Pick<Workflow, 'nodes' | 'connections' | 'settings'>;
   created_at: string;
   updated_at: string;
+  tenant_id: string;
 }
 
 const WORKFLOW_COLUMNS: ReadonlyArray<ColumnSpec<WorkflowRow>> = [
@@ -20,6 +22,7 @@ const WORKFLOW_COLUMNS: ReadonlyArray<ColumnSpec<WorkflowRow>> = [
   ['definition', 'jsonb'],
   ['created_at', 'timestamptz'],
   ['updated_at', 'timestamptz'],
+  ['tenant_id', 'text'],
 ];
 
 /**
@@ -46,7 +49,7 @@ function latestRows(events: readonly RecordedEvent[]): WorkflowRow[] {
     // created_at of an existing row is kept; a new row without its WorkflowCreated in the batch
     // (the read model missed it) gets the earliest time the batch knows.
     const createdAt = rows.get(id)?.created_at ?? at;
-    rows.set(id, { id, name, version, definition: { nodes, connections, settings }, created_at: createdAt, updated_at: at });
+    rows.set(id, { id, name, version, definition: { nodes, connections, settings }, created_at: createdAt, updated_at: at, tenant_id: tenantOf(workflow) });
   }
   return [...rows.values()];
 }

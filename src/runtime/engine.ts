@@ -4,6 +4,7 @@ import { WorkflowCommandHandler } from '../commands/workflowCommandHandler.js';
 import type { SqlClient } from '../db/sqlClient.js';
 import { DomainError } from '../domain/errors.js';
 import type { ExecutionState } from '../domain/execution/state.js';
+import type { Workflow } from '../domain/workflow/workflow.js';
 import type { EventStore } from '../eventstore/eventStore.js';
 import { NodeRunner } from './runner/nodeRunner.js';
 import { Admission, type ActiveTrigger } from './admission/admission.js';
@@ -13,7 +14,7 @@ import type { ExpressionEvaluator } from './expressions/expressionPool.js';
 import { HTTP_NODE_DEFAULTS, type HttpNodeOptions } from '../nodes/http.js';
 import type { NodeLog, NodeType } from '../nodes/nodeType.js';
 import { builtinNodeTypes, NodeTypeRegistry } from '../nodes/registry.js';
-import { DEFAULT_TENANT } from '../domain/tenants.js';
+import { tenantOf } from '../domain/tenants.js';
 import type { SecretStore } from '../secrets/secretStore.js';
 import { NO_SECRETS, type ExpressionBindings } from './runner/attemptScope.js';
 import { ProcessManager } from './processManager/processManager.js';
@@ -26,11 +27,14 @@ import { TimerStore } from './timers/timerStore.js';
 import { WorkQueue } from './workQueue/workQueue.js';
 import { WorkQueueStore } from './workQueue/workQueueStore.js';
 import { TriggerSources } from './triggers/triggerSources.js';
+import { Subflows } from './subflows/subflows.js';
 import { DEFAULT_IDEMPOTENCY_WINDOW_MS, IdempotentStarts } from './idempotency/idempotentStarts.js';
 import type { ErrorReporter } from '../errors/errorReporter.js';
 import { Payloads } from '../payloads/payloads.js';
 import { PayloadStore } from '../payloads/payloadStore.js';
 import { PAYLOAD_TENANT } from '../payloads/eventPayloads.js';
+import { Waits } from './waits/waits.js';
+import { WaitStore } from './waits/waitStore.js';
 
 const DEFAULT_LEASE_MS = 60_000;
 /**
@@ -112,6 +116,10 @@ export class Engine {
   /** Every start goes through here: with an idempotency key, a second start answers the first. */
   readonly idempotentStarts: IdempotentStarts;
   readonly triggers: TriggerSources;
+  /** Waiting nodes: completed by emitEvent (a match) or signalNode. */
+  readonly waits: Waits;
+  /** Child executions of `workflow` and `map` nodes. */
+  readonly subflows: Subflows;
   readonly workerId: string;
   /** True while `recover` resumes unfinished executions. */
   recovering = false;
@@ -130,7 +138,7 @@ export class Engine {
     const capabilities = this.nodeTypes.capabilities;
     this.payloads = new Payloads(new PayloadStore(options.db), options.payloadInlineBytes);
     this.executions = new ExecutionCommandHandler(options.store, capabilities, clock, undefined, this.payloads);
-    this.workflows = new WorkflowCommandHandler(options.store, capabilities, clock, (id) => this.triggers.webhooks.pathsInUse(id));
+    this.workflows = new WorkflowCommandHandler(options.store, capabilities, clock, (id, tenantId) => this.triggers.webhooks.pathsInUse(id, tenantId));
     this.admission = new Admission({ store: options.store, db: options.db, handler: this.executions, clock, onError, nodeTypes: capabilities });
     this.idempotentStarts = new IdempotentStarts({
       db: options.db,
@@ -149,6 +157,15 @@ export class Engine {
       onError,
     });
     const faults = new ExecutionFaults(this.executions, onError);
+    this.subflows = new Subflows({
+      store: options.store,
+      db: options.db,
+      handler: this.executions,
+      workflows: this.workflows,
+      start: (request) => this.admission.startExecution(request),
+      nodeTypes: capabilities,
+      onError,
+    });
     this.expressions = new BoundedEvaluator({ ...DEFAULT_EXPRESSION_BOUNDS, timeoutMs: options.expressionTimeoutMs ?? DEFAULT_EXPRESSION_BOUNDS.timeoutMs });
     this.runner = new NodeRunner(this.executions, {
       workerId: this.workerId,
@@ -161,6 +178,7 @@ export class Engine {
       computeConcurrency: COMPUTE_CONCURRENCY,
       onError,
       faults,
+      children: this.subflows,
       payloads: { resolve: async (value) => this.payloads.resolve(PAYLOAD_TENANT, value) },
     });
     const fire = timerActions(this.executions, this.runner, faults);
@@ -168,6 +186,8 @@ export class Engine {
     this.workQueue = new WorkQueue(new WorkQueueStore(options.db), this.executions, clock, options.leaseMs ?? DEFAULT_LEASE_MS, capabilities);
     const schedule = new DurableSchedule(this.executions, this.timers, capabilities);
     this.processManager = new ProcessManager(options.store, new RuntimeStore(options.db, 'process-manager'), this.executions, this.runner, schedule, faults, onError);
+    const caughtUp = () => this.processManager.caughtUp();
+    this.waits = new Waits({ store: new WaitStore(options.db), handler: this.executions, expressions: this.expressions, caughtUp, onError });
   }
 
   /** Starts the runtime and resumes every unfinished execution. */
@@ -182,6 +202,7 @@ export class Engine {
     this.idempotentStarts.start();
     await this.triggers.start();
     await this.processManager.start();
+    await this.subflows.start();
     this.timers.start();
   }
 
@@ -194,6 +215,7 @@ export class Engine {
     this.recovering = true;
     try {
       await this.processManager.recover();
+      await this.subflows.recover();
     } finally {
       this.recovering = false;
     }
@@ -205,6 +227,7 @@ export class Engine {
     await this.timers.stop();
     await this.runner.stop();
     await this.expressions.close();
+    await this.subflows.stop();
     await this.processManager.stop();
     await this.admission.stop();
     this.idempotentStarts.stop();
@@ -212,8 +235,7 @@ export class Engine {
 
   /** With an idempotency key, the same key for the same workflow within the window answers the execution it started. */
   async startTrigger(workflowId: string, triggerNodeId: string, triggerData: unknown, context: CommandContext = {}, idempotencyKey?: string | null): Promise<ExecutionState> {
-    const workflow = await this.workflows.get(workflowId);
-    if (!workflow) throw new DomainError('NOT_FOUND', `workflow ${workflowId} not found`);
+    const workflow = await this.workflowOf(workflowId, context);
     return this.idempotentStarts.startExecution({ executionId: randomUUID(), workflow, triggerNodeId, triggerData, context, idempotencyKey });
   }
 
@@ -224,7 +246,7 @@ export class Engine {
    */
   async rerunFromNode(executionId: string, nodeId: string, data: unknown, options: RerunOptions = {}): Promise<ExecutionState> {
     const original = await this.executions.load(executionId);
-    if (!original) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
+    if (!original || original.tenantId !== tenantOf(options.context)) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
     const workflow = await this.workflows.get(original.workflowId, options.useOriginalVersion ? original.workflowVersion : undefined);
     if (!workflow) throw new DomainError('NOT_FOUND', `workflow ${original.workflowId} not found`);
     const { triggerNodeId, triggerData } = original;
@@ -232,25 +254,47 @@ export class Engine {
     return this.admission.startExecution({ executionId: randomUUID(), workflow, triggerNodeId, triggerData, rerun, context: options.context });
   }
 
-  /** Starts every workflow with a `trigger.event` listening to `name`, with `data` as trigger data. */
-  emitEvent(name: string, data: unknown, context: CommandContext = {}): Promise<ExecutionState[]> {
+  /**
+   * Completes every wait of `name` whose match holds, then starts every workflow with a
+   * `trigger.event` listening to it, with `data` as trigger data; answers the executions it
+   * started. Waits go first, so that an execution the event starts never hears it itself.
+   */
+  async emitEvent(name: string, data: unknown, context: CommandContext = {}): Promise<ExecutionState[]> {
+    await this.waits.emit(name, data, context);
     return this.triggers.events.emit(name, data, { context });
   }
 
-  /** A POST to /webhooks/<path>: refused with NOT_FOUND, UNAUTHENTICATED (bad signature) or BAD_USER_INPUT (not JSON, bad idempotency key). */
+  /** Completes a waiting node with `data`, on `outputName` (an approval's branch). */
+  signalNode(executionId: string, nodeId: string, data: unknown, outputName: string | null, context: CommandContext = {}): Promise<ExecutionState> {
+    return this.waits.signal(executionId, nodeId, data, outputName, context);
+  }
+
+  /** A POST to a webhook path of the tenant `context.tenantId` (default `default`): refused with NOT_FOUND, UNAUTHENTICATED (bad signature) or BAD_USER_INPUT (not JSON, bad idempotency key). */
   startWebhook(path: string, rawBody: Buffer, signature: string | undefined, context: CommandContext = {}, idempotencyKey?: string): Promise<ExecutionState> {
     return this.triggers.webhook.call(path, rawBody, signature, context, idempotencyKey);
   }
 
   /** Running and queued executions of a workflow, per trigger node. */
-  async activeTriggers(workflowId: string): Promise<ActiveTrigger[]> {
+  async activeTriggers(workflowId: string, context: CommandContext = {}): Promise<ActiveTrigger[]> {
+    return this.admission.activeTriggers(await this.workflowOf(workflowId, context));
+  }
+
+  /** The latest version of a workflow of the caller's tenant (`context.tenantId`); another tenant's is answered as an unknown one. */
+  async workflowOf(workflowId: string, context: CommandContext = {}): Promise<Workflow> {
     const workflow = await this.workflows.get(workflowId);
-    if (!workflow) throw new DomainError('NOT_FOUND', `workflow ${workflowId} not found`);
-    return this.admission.activeTriggers(workflow);
+    if (!workflow || tenantOf(workflow) !== tenantOf(context)) throw new DomainError('NOT_FOUND', `workflow ${workflowId} not found`);
+    return workflow;
+  }
+
+  /** An execution of the caller's tenant (`context.tenantId`), from the cache when it has it (the tenant never changes); another tenant's is answered as an unknown one. */
+  async executionOf(executionId: string, context: CommandContext = {}): Promise<ExecutionState> {
+    const state = await this.executions.current(executionId);
+    if (!state || state.tenantId !== tenantOf(context)) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
+    return state;
   }
 }
 
-/** Read when an attempt's expression first mentions `$secrets`, so that a changed secret counts from the next attempt. */
+/** Read when an attempt's expression first mentions `$secrets`, so that a changed secret counts from the next attempt: the execution's tenant's. */
 function secretBindings(store: SecretStore): ExpressionBindings {
-  return async () => ({ secrets: await store.values(DEFAULT_TENANT) });
+  return async (_execution, tenantId) => ({ secrets: await store.values(tenantId) });
 }

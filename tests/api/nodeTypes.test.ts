@@ -28,7 +28,25 @@ describe('GraphQL nodeTypes', () => {
     expect(errors).toBeUndefined();
     const byType = new Map((data.nodeTypes as Array<{ type: string }>).map((each) => [each.type, each]));
     expect([...byType.keys()].sort()).toEqual(
-      ['acme.upper', 'delay', 'external', 'fail', 'http', 'if', 'merge', 'noop', 'transform', 'trigger.event', 'trigger.manual', 'trigger.schedule', 'trigger.webhook'].sort(),
+      [
+        'acme.upper',
+        'delay',
+        'external',
+        'fail',
+        'http',
+        'if',
+        'merge',
+        'noop',
+        'transform',
+        'trigger.event',
+        'trigger.manual',
+        'trigger.schedule',
+        'trigger.webhook',
+        'wait',
+        'approval',
+        'workflow',
+        'map',
+      ].sort(),
     );
     expect(byType.get('acme.upper')).toEqual({
       type: 'acme.upper',

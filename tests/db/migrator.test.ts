@@ -37,6 +37,9 @@ const TABLES = [
   'tenants',
   'api_keys',
   'audit_log',
+  'waits',
+  'subflow_runs',
+  'subflow_children',
   'schema_migrations',
 ];
 

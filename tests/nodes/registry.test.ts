@@ -12,7 +12,26 @@ describe('the registry of node types', () => {
       BUILTIN_REGISTRY.list()
         .map((each) => each.type)
         .sort(),
-    ).toEqual(['trigger.manual', 'trigger.webhook', 'trigger.schedule', 'trigger.event', 'noop', 'merge', 'delay', 'if', 'transform', 'http', 'fail', 'external'].sort());
+    ).toEqual(
+      [
+        'trigger.manual',
+        'trigger.webhook',
+        'trigger.schedule',
+        'trigger.event',
+        'noop',
+        'merge',
+        'delay',
+        'if',
+        'transform',
+        'http',
+        'fail',
+        'external',
+        'wait',
+        'approval',
+        'workflow',
+        'map',
+      ].sort(),
+    );
   });
 
   it.each([
@@ -28,6 +47,10 @@ describe('the registry of node types', () => {
     ['http', 'in-process', true, ['default']],
     ['delay', 'timer', false, ['default']],
     ['external', 'worker', true, ['default']],
+    ['wait', 'wait', false, ['default']],
+    ['approval', 'wait', false, ['approved', 'rejected']],
+    ['workflow', 'child', true, ['default']],
+    ['map', 'child', true, ['default']],
   ])('%s runs %s, side effects %s, outputs %j', (type, runs, sideEffects, outputs) => {
     expect(BUILTIN_REGISTRY.capabilities.get(type)).toMatchObject({ type, runs, sideEffects, outputs });
   });
@@ -89,6 +112,12 @@ const valid: Case[] = [
   ['fail', undefined, null],
   ['fail', { failTimes: 2, message: 'boom' }, null],
   ['external', { queue: 'billing' }, null],
+  ['wait', {}, null],
+  ['wait', { event: 'order.paid', match: 'event.id = trigger.id', timeoutMs: 60000 }, null],
+  ['wait', { event: "{{ 'order.' & trigger.id }}", timeoutMs: '{{ trigger.ms }}' }, null],
+  ['approval', { timeoutMs: 86400000 }, null],
+  ['workflow', { workflowId: 'w', triggerNodeId: 'start', data: { any: 'thing' } }, null],
+  ['map', { items: '{{ input.start.list }}', workflowId: 'w', triggerNodeId: 'start', concurrency: 100 }, null],
 ];
 
 const invalid: Case[] = [
@@ -135,6 +164,13 @@ const invalid: Case[] = [
   ['trigger.event', { event: 'e'.repeat(257) }, 'event must be a non-empty string of at most 256 characters'],
   ['trigger.webhook', { path: 'p'.repeat(257) }, 'path must be a URL path of at most 256'],
   ['external', {}, 'queue must be a non-empty string'],
+  ['wait', { event: '' }, 'event must be a non-empty string'],
+  ['wait', { match: 'event.id =' }, 'match must be a non-empty, valid JSONata expression'],
+  ['wait', { timeoutMs: 0 }, 'timeoutMs must be an integer between 1 and 31536000000'],
+  ['approval', { timeoutMs: 365 * 24 * 3600 * 1000 + 1 }, 'timeoutMs must be an integer between 1 and 31536000000'],
+  ['workflow', { triggerNodeId: 'start' }, 'workflowId'],
+  ['map', { items: 'not an expression', workflowId: 'w', triggerNodeId: 'start' }, 'items must be an array'],
+  ['map', { items: [], workflowId: 'w', triggerNodeId: 'start', concurrency: 101 }, 'concurrency must be an integer between 1 and 100'],
   ['noop', [1, 2], 'parameters must be an object'],
   ['delay', 'fast', 'parameters must be an object'],
 ];

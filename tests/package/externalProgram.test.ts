@@ -87,7 +87,7 @@ describe('the built package, imported by a program outside the repository', () =
     const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, any>;
     expect(report.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(report.url).not.toMatch(/:0$/);
-    expect(report.types).toBe(13);
+    expect(report.types).toBe(17);
     expect(report.upper).toEqual({
       type: 'acme.upper',
       description: 'Upper-cases one field of the input',

@@ -288,7 +288,9 @@ export class ExecutionUpdates {
   private send(live: LiveExecution): void {
     const followers = this.followers(live);
     if (!live.hasNodes && followers.some((subscriber) => subscriber.sink.selection.nodes)) return this.readNodes(live);
+    const begun = performance.now();
     for (const subscriber of followers) this.showTo(subscriber, live);
+    this.rate.rest(live.executionId, Date.now(), performance.now() - begun);
     live.sent();
     if (live.finished) this.forgetFinished(live);
   }

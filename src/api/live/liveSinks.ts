@@ -12,8 +12,8 @@ export interface SubscriptionContext {
 
 /**
  * Decides which subscribers may share a message: everything that changes what a subscriber may
- * see of it. Today everyone sees the same; with tenants and roles it is the caller's tenant and
- * whether it may view payloads (canViewPayloads), read from the context onConnect built.
+ * see of it: the caller's tenant and whether it may view payloads (canViewPayloads), read from
+ * the context onConnect built.
  */
 export type Visibility = (context: SubscriptionContext) => string;
 

@@ -1,5 +1,7 @@
 import type { Workflow } from '../workflow/workflow.js';
+import type { ExecutionParent } from './events.js';
 import type { RerunRequest } from './rerun.js';
+import type { WaitSpec } from './waiting.js';
 
 /** What can be asked of an execution. `decide` turns each into events or a DomainError. */
 export type ExecutionCommand =
@@ -14,11 +16,14 @@ export type ExecutionCommand =
         /** Makes the start a rerun of a finished execution (see rerun.ts). */
         rerun?: RerunRequest;
         userId?: string | null;
+        /** Makes it a child execution of that node attempt. */
+        parent?: ExecutionParent;
       };
     }
   | { type: 'AdmitExecution' }
   | { type: 'QueueReadyNodes' }
-  | { type: 'StartNode'; data: { nodeId: string; attempt: number; workerId: string; leaseMs: number | null; waitMs?: number } }
+  /** `wait`: what a wait-run node (a `wait`, an `approval`) waits for, from its parameters as resolved at its start. */
+  | { type: 'StartNode'; data: { nodeId: string; attempt: number; workerId: string; leaseMs: number | null; waitMs?: number; wait?: WaitSpec } }
   /** Without `leaseMs` the lease is renewed for as long as the attempt was first leased; `attempt` guards a worker against renewing a later attempt. */
   | { type: 'ReportNodeProgress'; data: { nodeId: string; attempt?: number; progress: number | null; message: string | null; leaseMs: number | null } }
   | { type: 'CompleteNode'; data: { nodeId: string; attempt?: number; output: unknown; outputName: string | null } }
@@ -36,6 +41,8 @@ export type ExecutionCommand =
   /** Sent by the runtime when handling the execution itself failed (a bug, a value it cannot use): `error` starts with `code`. */
   | { type: 'FailExecution'; data: { code: string; error: string } }
   | { type: 'RetryNode'; data: { nodeId: string } }
-  | { type: 'SkipNode'; data: { nodeId: string; output?: unknown } };
+  | { type: 'SkipNode'; data: { nodeId: string; output?: unknown } }
+  /** Completes a waiting node (signalNode, or a matching emitEvent with `attempt`); `outputName` picks an approval's branch. */
+  | { type: 'SignalNode'; data: { nodeId: string; attempt?: number; output: unknown; outputName: string | null } };
 
 export type ExecutionCommandType = ExecutionCommand['type'];

@@ -1,4 +1,5 @@
 import { DomainError, invalidState } from '../errors.js';
+import { tenantOf } from '../tenants.js';
 import { isTriggerOf, type NodeTypeLookup } from '../workflow/nodeCapabilities.js';
 import type { ExecutionCommand } from './commands.js';
 import { SETTLED_NODE_STATUSES, TERMINAL_EXECUTION_STATUSES, type ExecutionEvent, type ExecutionStarted, type NodeStatus } from './events.js';
@@ -7,6 +8,7 @@ import { readinessOf } from './readiness.js';
 import { forcedByRerun, rerunEvents } from './rerun.js';
 import { retryDelayMs, retryPolicyOf } from './retryPolicy.js';
 import type { ExecutionState, NodeState } from './state.js';
+import { signalNode, waitStarted } from './waiting.js';
 
 type Command<T extends ExecutionCommand['type']> = Extract<ExecutionCommand, { type: T }>;
 
@@ -56,6 +58,8 @@ export function decide(command: ExecutionCommand, state: ExecutionState | null, 
       return retryNode(command, state, at);
     case 'SkipNode':
       return skipNode(command, state, at);
+    case 'SignalNode':
+      return signalNode(command, state, at, nodeTypes);
   }
 }
 
@@ -81,6 +85,8 @@ function startExecution(command: Command<'StartExecution'>, state: ExecutionStat
       waitsForSlot: command.data.waitsForSlot,
       rerunOf: null,
       userId: command.data.userId ?? null,
+      ...(command.data.parent ? { parent: command.data.parent } : {}),
+      tenantId: tenantOf(workflow),
       at,
     },
   };
@@ -123,7 +129,7 @@ function queueReadyNodes(state: ExecutionState, at: string): ExecutionEvent[] {
 }
 
 function startNode(command: Command<'StartNode'>, state: ExecutionState, now: Date): ExecutionEvent[] {
-  const { nodeId, attempt, workerId, leaseMs, waitMs } = command.data;
+  const { nodeId, attempt, workerId, leaseMs, waitMs, wait } = command.data;
   requireStatus(state, ['RUNNING'], 'start a node of');
   const node = nodeIn(state, nodeId);
   if (node.status !== 'QUEUED' || node.attempt !== attempt) {
@@ -131,7 +137,8 @@ function startNode(command: Command<'StartNode'>, state: ExecutionState, now: Da
   }
   if (node.retryAt && Date.parse(node.retryAt) > now.getTime()) throw invalidState(`node ${nodeId} waits to retry until ${node.retryAt}`);
   const timed = waitMs === undefined ? {} : { wakeAt: new Date(now.getTime() + waitMs).toISOString() };
-  return [{ type: 'NodeStarted', data: { nodeId, attempt, workerId, leaseExpiresAt: leaseUntil(now, leaseMs), ...timed, at: now.toISOString() } }];
+  const waiting = wait === undefined ? {} : { wait: waitStarted(wait, now) };
+  return [{ type: 'NodeStarted', data: { nodeId, attempt, workerId, leaseExpiresAt: leaseUntil(now, leaseMs), ...timed, ...waiting, at: now.toISOString() } }];
 }
 
 function reportProgress(command: Command<'ReportNodeProgress'>, state: ExecutionState, now: Date): ExecutionEvent[] {

@@ -1,4 +1,5 @@
 import type { Connection, NodeDefinition, WorkflowSettings } from '../workflow/workflow.js';
+import type { WaitStarted } from './waiting.js';
 
 /**
  * The execution event catalogue: everything that happens to an execution is one of these,
@@ -28,8 +29,19 @@ export interface ExecutionStarted {
     /** A rerun (see rerun.ts): the node that runs first whatever its trigger rule says, and its input. */
     rerunFrom?: RerunFrom;
     userId: string | null;
+    /** A child execution (started by a `workflow` or `map` node): where it was started from. Absent for the others. */
+    parent?: ExecutionParent;
+    /** The workflow's tenant; absent in events from before tenants: `default`. */
+    tenantId?: string;
     at: string;
   };
+}
+/** The node attempt that started a child execution, and how deep the child is nested (1: a child of a top-level execution). */
+export interface ExecutionParent {
+  executionId: string;
+  nodeId: string;
+  attempt: number;
+  depth: number;
 }
 export interface RerunFrom {
   nodeId: string;
@@ -46,8 +58,11 @@ export interface NodeQueued {
 }
 export interface NodeStarted {
   type: 'NodeStarted';
-  /** `wakeAt`: when a timer-run node (a delay) completes, from its parameters as resolved at its start. */
-  data: { nodeId: string; attempt: number; workerId: string; leaseExpiresAt: string | null; wakeAt?: string; at: string };
+  /**
+   * `wakeAt`: when a timer-run node (a delay) completes, from its parameters as resolved at its start.
+   * `wait`: what a wait-run node waits for (absent for other types).
+   */
+  data: { nodeId: string; attempt: number; workerId: string; leaseExpiresAt: string | null; wakeAt?: string; wait?: WaitStarted; at: string };
 }
 export interface NodeProgressed {
   type: 'NodeProgressed';

@@ -1,4 +1,5 @@
 import { SETTLED_NODE_STATUSES as SETTLED, type ExecutionEvent, type ExecutionStarted, type NodeReused, type NodeStatus } from './events.js';
+import { tenantOf } from '../tenants.js';
 import { buildGraph } from '../workflow/graph.js';
 import { idleNode, type ExecutionState, type NodeState } from './state.js';
 
@@ -46,6 +47,8 @@ function started({ data }: ExecutionStarted): ExecutionState {
     rerunOf: data.rerunOf,
     rerunFrom: data.rerunFrom ?? null,
     userId: data.userId,
+    parent: data.parent ?? null,
+    tenantId: tenantOf(data),
     version: 1,
   };
   for (const [id, dependencies] of state.graph.dependencies) state.unsettledDependencies.set(id, dependencies.length);

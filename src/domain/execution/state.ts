@@ -1,5 +1,5 @@
 import type { RecoverySettings, WorkflowSettings } from '../workflow/workflow.js';
-import type { ExecutionStatus, NodeStatus, RerunFrom } from './events.js';
+import type { ExecutionParent, ExecutionStatus, NodeStatus, RerunFrom } from './events.js';
 import type { Graph } from '../workflow/graph.js';
 
 export interface NodeState {
@@ -62,6 +62,10 @@ export interface ExecutionState {
   /** The node a rerun starts from: queued once, whatever its trigger rule says. */
   rerunFrom: RerunFrom | null;
   userId: string | null;
+  /** The node attempt that started this execution as its child; null for a top-level execution. */
+  parent: ExecutionParent | null;
+  /** The tenant it belongs to (its workflow's): fixed at its start. */
+  tenantId: string;
   /** How many events have been folded: the stream version this state stands for. */
   version: number;
 }

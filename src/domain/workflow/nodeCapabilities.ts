@@ -3,9 +3,11 @@ import type { NodeDefinition } from './workflow.js';
 /**
  * How the engine runs a node of a type: `trigger` starts executions and emits their trigger data,
  * `in-process` runs its executor in the runtime, `timer` completes by a durable timer, `worker`
- * waits in a queue for an external worker to settle it.
+ * waits in a queue for an external worker to settle it, `wait` waits (as a row, nothing in memory) for
+ * a matching emitEvent or a signalNode, `child` starts child executions and settles when they end
+ * (src/runtime/subflows).
  */
-export type RunMode = 'trigger' | 'in-process' | 'timer' | 'worker';
+export type RunMode = 'trigger' | 'in-process' | 'timer' | 'worker' | 'wait' | 'child';
 
 /**
  * What the domain knows of a node type: data handed to the validator and the decider by whoever

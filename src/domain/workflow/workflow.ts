@@ -50,4 +50,6 @@ export interface WorkflowDefinition {
 export interface Workflow extends WorkflowDefinition {
   id: string;
   version: number;
+  /** The tenant of the identity that created it, for every version; absent in events from before tenants: `default`. */
+  tenantId?: string;
 }

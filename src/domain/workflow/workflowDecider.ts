@@ -1,10 +1,19 @@
 import { DomainError } from '../errors.js';
+import { tenantOf } from '../tenants.js';
 import { validateWorkflow, type ValidateWorkflowOptions, type ValidationResult } from './validateWorkflow.js';
 import type { Workflow, WorkflowDefinition } from './workflow.js';
 import type { WorkflowEvent } from './workflowEvents.js';
 
 /** Creating or updating a workflow: valid definitions become a new version, invalid ones an error with a code. */
-export function decideWorkflowChange(id: string, definition: WorkflowDefinition, current: Workflow | null, now: Date, options: ValidateWorkflowOptions): WorkflowEvent[] {
+/** A new workflow belongs to `tenantId`; a new version keeps the tenant of the first. */
+export function decideWorkflowChange(
+  id: string,
+  definition: WorkflowDefinition,
+  current: Workflow | null,
+  now: Date,
+  options: ValidateWorkflowOptions,
+  tenantId: string,
+): WorkflowEvent[] {
   const result = validateWorkflow(definition, options);
   if (!result.isValid) throw validationError(result);
   const workflow: Workflow = {
@@ -14,6 +23,7 @@ export function decideWorkflowChange(id: string, definition: WorkflowDefinition,
     nodes: definition.nodes,
     connections: definition.connections,
     settings: definition.settings ?? {},
+    tenantId: current ? tenantOf(current) : tenantId,
   };
   const at = now.toISOString();
   return [current ? { type: 'WorkflowUpdated', data: { workflow, at } } : { type: 'WorkflowCreated', data: { workflow, at } }];

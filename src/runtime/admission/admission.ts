@@ -4,14 +4,16 @@ import { OutageReporter } from '../../db/faultRetry.js';
 import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
 import { DomainError } from '../../domain/errors.js';
 import type { ExecutionCommand } from '../../domain/execution/commands.js';
-import { EXECUTION_STREAM_PREFIX } from '../../domain/execution/events.js';
+import { EXECUTION_STREAM_PREFIX, type ExecutionParent } from '../../domain/execution/events.js';
 import type { RerunRequest } from '../../domain/execution/rerun.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
 import { isTriggerOf, type NodeTypeLookup } from '../../domain/workflow/nodeCapabilities.js';
 import type { Workflow } from '../../domain/workflow/workflow.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/eventStore.js';
-import { applySlotEvents, SLOT_EVENT_TYPES } from './admissionEvents.js';
-import { SlotStore, type SlotRow } from './admissionStore.js';
+import { applySlotEvents, SLOT_EVENT_TYPES, type MovableQueue } from './admissionEvents.js';
+import { scopeOf, SlotStore, type SlotRow, type SlotScope } from './admissionStore.js';
+import { TenantLimits } from './tenantLimits.js';
+import { tenantOf } from '../../domain/tenants.js';
 import { CheckpointedFeed } from '../feeds/checkpointedFeed.js';
 
 export interface StartRequest {
@@ -25,6 +27,8 @@ export interface StartRequest {
   context?: CommandContext;
   /** The same key for the same workflow starts one execution (see IdempotentStarts); ignored by Admission. */
   idempotencyKey?: string | null;
+  /** Makes it a child execution of that node attempt (a `workflow` or `map` node). */
+  parent?: ExecutionParent;
 }
 
 export type StartExecution = (request: StartRequest) => Promise<ExecutionState>;
@@ -54,14 +58,18 @@ const UNCONFIRMED_GRACE_MS = 10_000;
 const DONE_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Concurrency limits (`settings.maxConcurrentExecutions`, and per user who started them
- * `settings.maxConcurrentExecutionsPerUser`): every start goes through here. Under the limits an
- * execution starts RUNNING; over one, QUEUED, and it is admitted first in, first out when a slot frees. Slots live in `execution_slots`, so several processes share them: starts
+ * Concurrency limits (`settings.maxConcurrentExecutions`, per user who started them
+ * `settings.maxConcurrentExecutionsPerUser`, and per tenant its `maxConcurrentExecutions`): every
+ * start goes through here. Under the limits an execution starts RUNNING; over one, QUEUED, and it
+ * is admitted first in, first out when a slot frees (a limited tenant's executions queue together,
+ * across its workflows). Slots live in `execution_slots`, so several processes share them: starts
  * reserve a slot before the start event is appended, and the event log (followed by a feed)
  * confirms reservations, frees slots and drives admissions.
  */
 export class Admission {
   private readonly slots: SlotStore;
+  /** Each tenant's maxConcurrentExecutions; updateTenant tells it of a change (tenantLimitChanged). */
+  private readonly tenantLimits: TenantLimits;
   private readonly feed: CheckpointedFeed;
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> = Promise.resolve();
@@ -70,6 +78,7 @@ export class Admission {
 
   constructor(private readonly options: AdmissionOptions) {
     this.slots = new SlotStore(options.db);
+    this.tenantLimits = new TenantLimits(options.db);
     this.outage = new OutageReporter(options.onError);
     this.feed = new CheckpointedFeed({
       store: options.store,
@@ -102,14 +111,23 @@ export class Admission {
     const waitsForSlot = reservation?.state === 'QUEUED';
     const command: ExecutionCommand = {
       type: 'StartExecution',
-      data: { executionId, workflow, triggerNodeId, triggerData: request.triggerData, waitsForSlot, rerun: request.rerun, userId: context.userId ?? null },
+      data: {
+        executionId,
+        workflow,
+        triggerNodeId,
+        triggerData: request.triggerData,
+        waitsForSlot,
+        rerun: request.rerun,
+        userId: context.userId ?? null,
+        ...(request.parent ? { parent: request.parent } : {}),
+      },
     };
     try {
       return (await this.options.handler.handle(executionId, command, context)).state;
     } catch (error) {
       // A start cut off by a lost connection may have been committed all the same: its slot stays
       // reserved, and the sweep settles it from the log (released only if the execution never started).
-      if (reservation?.reserved && !isDatabaseFault(error)) await this.release(executionId, workflow.id);
+      if (reservation?.reserved && !isDatabaseFault(error)) await this.release(executionId, { workflowId: workflow.id, tenantId: tenantOf(workflow) });
       return this.existing(executionId, error);
     }
   }
@@ -125,26 +143,43 @@ export class Admission {
     return [...triggers.values()];
   }
 
-  /** Admits queued executions of a workflow into its free slots. */
-  private async admit(workflowId: string): Promise<void> {
-    for (const executionId of await this.slots.admitQueued(workflowId, this.options.clock())) {
-      await this.admitExecution(executionId);
+  /** A tenant's maxConcurrentExecutions changed (updateTenant): it counts at once, and a raised one admits who waits. */
+  async tenantLimitChanged(tenantId: string, limit: number | null): Promise<void> {
+    this.tenantLimits.changed(tenantId, limit);
+    if (limit !== null) return this.admitScope({ kind: 'tenant', tenantId, limit });
+    // No tenant limit any more: each workflow's queue moves by its own limits.
+    await this.admitAll((await this.slots.queuedWorkflows(tenantId)).map((workflowId) => ({ workflowId, tenantId })));
+  }
+
+  /** Admits queued executions into free slots: of the tenant's queue when it has a limit, else of each workflow's. */
+  private async admitAll(queues: readonly MovableQueue[]): Promise<void> {
+    const scopes = new Map<string, SlotScope>();
+    for (const { workflowId, tenantId } of queues) {
+      const scope = scopeOf(workflowId, tenantId, await this.tenantLimits.of(tenantId));
+      scopes.set(JSON.stringify(scope), scope);
     }
+    for (const scope of scopes.values()) await this.admitScope(scope);
+  }
+
+  private async admitScope(scope: SlotScope): Promise<void> {
+    for (const executionId of await this.slots.admitQueued(scope, this.options.clock())) await this.admitExecution(executionId);
   }
 
   private async reserve({ executionId, workflow, triggerNodeId, context }: StartRequest) {
     const limit = workflow.settings?.maxConcurrentExecutions ?? null;
     const maxPerUser = workflow.settings?.maxConcurrentExecutionsPerUser ?? null;
+    const tenantId = tenantOf(workflow);
+    const tenantLimit = await this.tenantLimits.of(tenantId);
     const trigger = workflow.nodes.find((node) => node.id === triggerNodeId);
     // A start the decider will refuse (no such trigger) takes no slot.
-    if ((limit === null && maxPerUser === null) || !trigger || !isTriggerOf(this.options.nodeTypes, trigger.type)) return null;
-    const reservation = { executionId, workflowId: workflow.id, triggerNodeId, triggerType: trigger.type, limit, userId: context?.userId ?? null, maxPerUser };
-    return this.slots.reserve(reservation, this.options.clock());
+    if ((limit === null && maxPerUser === null && tenantLimit === null) || !trigger || !isTriggerOf(this.options.nodeTypes, trigger.type)) return null;
+    const reservation = { executionId, workflowId: workflow.id, triggerNodeId, triggerType: trigger.type, limit, userId: context?.userId ?? null, maxPerUser, tenantId };
+    return this.slots.reserve(reservation, scopeOf(workflow.id, tenantId, tenantLimit), this.options.clock());
   }
 
-  private async release(executionId: string, workflowId: string): Promise<void> {
+  private async release(executionId: string, queue: MovableQueue): Promise<void> {
     await this.slots.release(executionId);
-    await this.admit(workflowId);
+    await this.admitAll([queue]);
   }
 
   private async existing(executionId: string, error: unknown): Promise<ExecutionState> {
@@ -161,7 +196,7 @@ export class Admission {
       await checkpoint(tx);
       return workflows;
     });
-    for (const workflowId of movable) await this.admit(workflowId);
+    await this.admitAll(movable);
   }
 
   private scheduleSweep(): void {
@@ -182,7 +217,7 @@ export class Admission {
 
   private async recover(slot: SlotRow): Promise<void> {
     const state = await this.options.handler.load(slot.executionId);
-    if (!state) await this.release(slot.executionId, slot.workflowId);
+    if (!state) await this.release(slot.executionId, slot);
     else if (slot.state === 'RUNNING' && state.status === 'QUEUED') await this.admitExecution(slot.executionId);
   }
 

@@ -11,8 +11,12 @@ import { planTimers } from '../timers/timerPlan.js';
 import type { Timer } from '../timers/timer.js';
 import type { TimerScheduler } from '../timers/timers.js';
 import { TimerStore } from '../timers/timerStore.js';
+import type { EndedAttempt } from '../workQueue/jobNotices.js';
 import { planJobs } from '../workQueue/workQueuePlan.js';
 import { WorkQueueStore, type ExternalJob } from '../workQueue/workQueueStore.js';
+import { planWaits } from '../waits/waitPlan.js';
+import type { Wait } from '../waits/wait.js';
+import { WaitStore } from '../waits/waitStore.js';
 
 /** The changes of one batch: written with the runtime's checkpoint, so that a crash loses neither. */
 export interface SchedulePlan {
@@ -24,7 +28,7 @@ export interface SchedulePlan {
 }
 
 /**
- * Keeps the durable timers and the claimable external jobs in step with the execution events.
+ * Keeps the durable timers, the claimable external jobs and the waits in step with the execution events.
  * What an event implies comes from the event and the execution's node definitions, which never
  * change, so a replayed or late batch writes the same rows again; a row that outlived its
  * attempt only makes a timer fire or a claim fail on a command that the decider refuses.
@@ -52,13 +56,16 @@ export class DurableSchedule {
     const facts = await this.factsOf(byExecution, faulty);
     const timers = new TableChanges<Timer>();
     const jobs = new TableChanges<ExternalJob>();
+    const ended: EndedAttempt[] = [];
+    const waits = new TableChanges<Wait>();
     for (const [executionId, events] of byExecution) {
       const execution = facts.get(executionId);
       if (!execution || faulty.has(executionId)) continue;
       try {
         for (const event of events) {
           planTimers(timers, event, execution);
-          planJobs(jobs, event, execution);
+          planJobs(jobs, event, execution, ended);
+          planWaits(waits, event, execution);
         }
         checkDates(timers.rowsOf(executionId).map((row) => row.dueAt));
         checkDates(jobs.rowsOf(executionId).map((row) => row.availableAt));
@@ -66,13 +73,16 @@ export class DurableSchedule {
         faulty.set(executionId, error);
         timers.forget(executionId);
         jobs.forget(executionId);
+        waits.forget(executionId);
       }
     }
     return {
-      puts: timers.rows.length > 0 || jobs.rows.length > 0,
+      // Ended attempts count as puts: their workers should hear at once, not at the next checkpoint.
+      puts: timers.rows.length > 0 || jobs.rows.length > 0 || waits.rows.length > 0 || ended.length > 0,
       write: async (tx) => {
         await TimerStore.apply(tx, timers);
-        await WorkQueueStore.apply(tx, jobs);
+        await WorkQueueStore.apply(tx, jobs, ended);
+        await WaitStore.apply(tx, waits);
       },
       committed: () => {
         for (const each of timers.rows) this.scheduler.notify(each.dueAt);
@@ -87,7 +97,7 @@ export class DurableSchedule {
         try {
           const current = events.some((event) => event.type === 'ExecutionResumed') ? await this.handler.load(executionId) : null;
           const state = current ?? (await this.handler.current(executionId));
-          return state && { executionId, nodes: state.graph.nodes, nodeTypes: this.nodeTypes, current };
+          return state && { executionId, nodes: state.graph.nodes, nodeTypes: this.nodeTypes, current, tenantId: state.tenantId };
         } catch (error) {
           if (!isExecutionFault(error)) throw error;
           faulty.set(executionId, error);

@@ -8,6 +8,8 @@ export interface ExecutionFacts {
   /** The affected nodes' definitions: fixed when the execution started. */
   nodes: ReadonlyMap<string, NodeDefinition>;
   nodeTypes: NodeTypeLookup;
+  /** Its tenant: the tenant of the jobs it offers. */
+  tenantId: string;
   /** The current state, loaded only when a batch needs it (a resume). */
   current: ExecutionState | null;
 }

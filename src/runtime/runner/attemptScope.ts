@@ -9,7 +9,8 @@ import type { ExpressionEvaluator } from '../expressions/expressionPool.js';
  * store (DESIGN section 8): its values live only in memory while the expression runs, and never
  * in events, since what is recorded is the parameters as written.
  */
-export type ExpressionBindings = (execution: AttemptExecution) => Promise<{ secrets: Record<string, string> }>;
+/** `tenantId`: the execution's tenant, the only one whose secrets it reads. */
+export type ExpressionBindings = (execution: AttemptExecution, tenantId: string) => Promise<{ secrets: Record<string, string> }>;
 
 export const NO_SECRETS: ExpressionBindings = async () => ({ secrets: {} });
 
@@ -65,7 +66,7 @@ export async function attemptScope(
   let secrets: Record<string, string> = {};
   const variablesOf = async (expression: string) => {
     if (!expression.includes('$secrets')) return NO_VARIABLES;
-    variables ??= bindings(execution);
+    variables ??= bindings(execution, state.tenantId);
     const loaded = await variables;
     secrets = loaded.secrets;
     return loaded;

@@ -1,15 +1,17 @@
 import type { ExecutionCommandHandler, RunAhead } from '../../commands/executionCommandHandler.js';
+import { isDatabaseFault } from '../../db/databaseFaults.js';
 import { OutageReporter, retryDatabaseFaults } from '../../db/faultRetry.js';
 import type { ExecutionCommand } from '../../domain/execution/commands.js';
 import { DomainError } from '../../domain/errors.js';
 import { jsonProblem, storableString } from '../../domain/jsonHygiene.js';
 import { MAX_NODE_OUTPUT_DEPTH } from '../../domain/limits.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
+import type { WaitSpec } from '../../domain/execution/waiting.js';
 import type { ExecutionFaults } from '../executionFaults.js';
 import { attemptBound, ExecutionDeadline } from './attemptBound.js';
 import { runAhead } from './runAhead.js';
 import { CodedNodeError, PermanentNodeError } from '../../nodes/nodeErrors.js';
-import type { NodeExecute, NodeLog } from '../../nodes/nodeType.js';
+import type { ChildPlan, NodeExecute, NodeLog } from '../../nodes/nodeType.js';
 import type { NodeTypeRegistry, RegisteredNodeType } from '../../nodes/registry.js';
 import type { ExpressionEvaluator } from '../expressions/expressionPool.js';
 import { maskSecrets } from '../../secrets/secretMask.js';
@@ -49,6 +51,16 @@ export interface NodeRunnerOptions {
   faults?: ExecutionFaults;
   /** Puts large payloads back into an attempt's trigger data, input and `nodes`; none: the state holds the values. */
   payloads?: PayloadResolver;
+  /** Runs the children of child types (`workflow`, `map`); without it such nodes fail. */
+  children?: ChildRuns;
+}
+
+/** What the runner needs to run a child type's attempt (src/runtime/subflows implements it). */
+export interface ChildRuns {
+  /** Records the attempt's children; answers what launches them once the node has started. Throws a coded error to fail the node. */
+  open(job: NodeJob, state: ExecutionState, plan: ChildPlan): Promise<() => Promise<void>>;
+  /** The node could not start (its attempt ended meanwhile): none of its children may run. */
+  abandon(job: NodeJob): Promise<void>;
 }
 
 class Stopping extends Error {}
@@ -134,7 +146,8 @@ export class NodeRunner {
     const type = this.options.nodeTypes.get(definition.type);
     // Saved while a process had the type (a user type since unregistered): waiting would be for ever.
     if (!type) return void (await this.settle(job, [this.startCommand(job, null), failure(job, unknownType(definition.type)), QUEUE_READY]));
-    if (type.runs === 'timer') return this.startTimer(job, state, type);
+    if (type.runs === 'timer' || type.runs === 'wait') return this.startTimer(job, state, type);
+    if (type.runs === 'child') return this.startChildren(job, state, type);
     const execute = type.definition.execute;
     if (!execute) return;
     const controller = new AbortController();
@@ -167,9 +180,10 @@ export class NodeRunner {
     return isQueued(latest, job) ? latest : null;
   }
 
-  private startCommand(job: NodeJob, leaseMs: number | null, waitMs?: number): ExecutionCommand {
+  private startCommand(job: NodeJob, leaseMs: number | null, waitMs?: number, wait?: WaitSpec): ExecutionCommand {
     const timed = waitMs === undefined ? {} : { waitMs };
-    return { type: 'StartNode', data: { nodeId: job.nodeId, attempt: job.attempt, workerId: this.options.workerId, leaseMs, ...timed } };
+    const waiting = wait === undefined ? {} : { wait };
+    return { type: 'StartNode', data: { nodeId: job.nodeId, attempt: job.attempt, workerId: this.options.workerId, leaseMs, ...timed, ...waiting } };
   }
 
   private scope(job: NodeJob, state: ExecutionState, signal: AbortSignal): Promise<AttemptScope> {
@@ -177,8 +191,9 @@ export class NodeRunner {
   }
 
   /**
-   * A timer-run node (a delay): its timer completes it, and needs no runtime alive meanwhile (no
-   * lease). How long it waits comes from its parameters, resolved now; resolving them may fail it.
+   * A timer-run node (a delay) or a wait-run one (a wait): its timer, or an event or signal,
+   * completes it, and needs no runtime alive meanwhile (no lease). How long or what for it waits
+   * comes from its parameters, resolved now; resolving them may fail it.
    */
   private async startTimer(job: NodeJob, state: ExecutionState, type: RegisteredNodeType): Promise<void> {
     const definition = state.graph.nodes.get(job.nodeId)!;
@@ -188,7 +203,30 @@ export class NodeRunner {
     } catch (error) {
       return void (await this.settle(job, [this.startCommand(job, null), failure(job, error), QUEUE_READY]));
     }
-    await this.settle(job, [this.startCommand(job, null, type.definition.waitMs!(parameters))]);
+    const { waitMs, waitFor } = type.definition;
+    await this.settle(job, [this.startCommand(job, null, waitMs?.(parameters), waitFor?.(parameters))]);
+  }
+
+  /**
+   * A child-run node (a sub-workflow, a map): its children are recorded before it starts, so that
+   * a crash in between leaves it QUEUED (and opened again, the same children) rather than RUNNING
+   * with none; it needs no runtime alive while they run (no lease), the subflows feed settles it.
+   */
+  private async startChildren(job: NodeJob, state: ExecutionState, type: RegisteredNodeType): Promise<void> {
+    const { children } = this.options;
+    let launch: () => Promise<void>;
+    try {
+      if (!children || !type.definition.children) throw new PermanentNodeError(`node type ${type.type} needs child runs, which this runtime lacks`, 'UNKNOWN_NODE_TYPE');
+      const parameters = await resolveParameters(type, state.graph.nodes.get(job.nodeId)!.parameters, await this.scope(job, state, new AbortController().signal));
+      const input = state.nodes.get(job.nodeId)?.input ?? {};
+      const plan = type.definition.children(parameters, { input, continueOnNodeFailure: state.recovery.continueOnNodeFailure === true });
+      launch = await this.untilStored(job, () => children.open(job, state, plan));
+    } catch (error) {
+      if (!(error instanceof CodedNodeError) && isDatabaseFault(error)) throw error;
+      return void (await this.settle(job, [this.startCommand(job, null), failure(job, error), QUEUE_READY]));
+    }
+    if (await this.settle(job, [this.startCommand(job, null)])) await launch();
+    else await children.abandon(job);
   }
 
   /**

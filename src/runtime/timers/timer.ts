@@ -1,8 +1,8 @@
 /**
  * What the runtime waits for: a `delay` node's end, a scheduled retry, a node attempt's timeout,
- * an execution's timeout, a lease running out.
+ * an execution's timeout, a lease running out, a wait's timeout.
  */
-export type TimerKind = 'delay' | 'retry' | 'nodeTimeout' | 'executionTimeout' | 'lease';
+export type TimerKind = 'delay' | 'retry' | 'nodeTimeout' | 'executionTimeout' | 'lease' | 'waitTimeout';
 
 export interface Timer {
   /** Deterministic: the same timer set twice (a replayed event, a renewed lease) is one row. */

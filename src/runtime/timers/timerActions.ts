@@ -38,6 +38,11 @@ export function timerActions(handler: ExecutionCommandHandler, runner: NodeRunne
         return send(timer, { type: 'ExpireLease', data: { nodeId, attempt } });
       case 'executionTimeout':
         return send(timer, { type: 'TimeoutExecution' });
+      case 'waitTimeout': {
+        // For good: trying again would only wait again, which a longer timeoutMs says better.
+        const error = `WAIT_TIMEOUT: node ${nodeId} waited past its timeoutMs`;
+        return send(timer, [{ type: 'FailNode', data: { nodeId, attempt, error, retryable: false, errorCode: 'WAIT_TIMEOUT' } }, { type: 'QueueReadyNodes' }]);
+      }
     }
   };
   return (timer) => faults.contain(timer.executionId, `timer ${timer.kind}`, () => fire(timer));

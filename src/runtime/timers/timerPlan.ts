@@ -6,8 +6,8 @@ import { timer, type Timer } from './timer.js';
 const after = (at: string, ms: number) => new Date(Date.parse(at) + ms);
 
 /**
- * The timers an event sets or clears. A started attempt gets its lease, its timeout and (for a
- * timer-run node, a delay) its end; a scheduled retry of a node the runtime runs gets its start
+ * The timers an event sets or clears. A started attempt gets its lease, its timeout, (for a
+ * timer-run node, a delay) its end and (for a wait with timeoutMs) its deadline; a scheduled retry of a node the runtime runs gets its start
  * (a worker-run node's retry waits in the work queue instead); anything that ends an attempt clears its timers.
  */
 export function planTimers(changes: TableChanges<Timer>, event: ExecutionEvent, facts: ExecutionFacts): void {
@@ -24,12 +24,13 @@ export function planTimers(changes: TableChanges<Timer>, event: ExecutionEvent, 
       changes.clearExecution(executionId);
       return;
     case 'NodeStarted': {
-      const { nodeId, attempt, leaseExpiresAt, wakeAt, at } = event.data;
+      const { nodeId, attempt, leaseExpiresAt, wakeAt, wait, at } = event.data;
       const node = nodes.get(nodeId);
       changes.clearNode(executionId, nodeId);
       if (leaseExpiresAt) changes.put(timer('lease', executionId, nodeId, attempt, new Date(leaseExpiresAt)));
       if (node?.timeoutMs) changes.put(timer('nodeTimeout', executionId, nodeId, attempt, after(at, node.timeoutMs)));
       if (wakeAt) changes.put(timer('delay', executionId, nodeId, attempt, new Date(wakeAt)));
+      if (wait?.timeoutAt) changes.put(timer('waitTimeout', executionId, nodeId, attempt, new Date(wait.timeoutAt)));
       return;
     }
     case 'NodeProgressed': {

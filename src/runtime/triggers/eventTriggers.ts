@@ -3,6 +3,7 @@ import type { CommandContext } from '../../commands/executionCommandHandler.js';
 import type { WorkflowCommandHandler } from '../../commands/workflowCommandHandler.js';
 import type { SqlExecutor } from '../../db/sqlClient.js';
 import { DomainError } from '../../domain/errors.js';
+import { tenantOf } from '../../domain/tenants.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
 import type { StartExecution } from '../admission/admission.js';
 import { derivedId } from './derivedId.js';
@@ -14,6 +15,7 @@ export interface EmitOptions {
    * from it, so emitting it again starts nothing twice. Absent: every emit starts anew.
    */
   sourceId?: string;
+  /** Its tenant (`context.tenantId`, default `default`) is the only one whose triggers it reaches. */
   context?: CommandContext;
 }
 
@@ -32,11 +34,11 @@ export class EventTriggers {
     private readonly start: StartExecution,
   ) {}
 
-  /** Starts one execution per listening trigger (none: an empty list), in workflow and node order. */
+  /** Starts one execution per listening trigger of the tenant (none: an empty list), in workflow and node order. */
   async emit(name: string, data: unknown, options: EmitOptions = {}): Promise<ExecutionState[]> {
     if (name.trim() === '') throw new DomainError('BAD_USER_INPUT', 'event name must not be empty');
     await this.catalog.caughtUp();
-    const listeners = await this.listeners(name, sourceWorkflowOf(data));
+    const listeners = await this.listeners(tenantOf(options.context), name, sourceWorkflowOf(data));
     return Promise.all(listeners.map((listener) => this.startListener(listener, data, options)));
   }
 
@@ -52,12 +54,12 @@ export class EventTriggers {
     return new Set(rows.map((row) => row.event_name));
   }
 
-  /** Triggers of that event, less those narrowed to another workflow's events. */
-  private async listeners(name: string, sourceWorkflowId: string | null): Promise<Listener[]> {
+  /** The tenant's triggers of that event, less those narrowed to another workflow's events. */
+  private async listeners(tenantId: string, name: string, sourceWorkflowId: string | null): Promise<Listener[]> {
     const { rows } = await this.db.query<Listener>(
       `SELECT workflow_id, node_id, workflow_version FROM event_triggers
-       WHERE event_name = $1 AND (source_workflow_id IS NULL OR source_workflow_id = $2) ORDER BY workflow_id, node_id`,
-      [name, sourceWorkflowId],
+       WHERE tenant_id = $3 AND event_name = $1 AND (source_workflow_id IS NULL OR source_workflow_id = $2) ORDER BY workflow_id, node_id`,
+      [name, sourceWorkflowId, tenantId],
     );
     return rows;
   }

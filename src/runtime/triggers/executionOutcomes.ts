@@ -2,6 +2,7 @@ import { toExecutionEvent } from '../../domain/execution/events.js';
 import type { SqlClient } from '../../db/sqlClient.js';
 import { EXECUTION_STREAM_PREFIX } from '../../domain/execution/events.js';
 import { foldExecution } from '../../domain/execution/evolve.js';
+import { leafOutputs } from '../../domain/execution/leafOutputs.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/eventStore.js';
 import { isEventTriggerType } from '../../nodes/triggerEvent.js';
@@ -74,14 +75,16 @@ export class ExecutionOutcomes {
 
   private async emit(ending: RecordedEvent): Promise<void> {
     const name = OUTCOME_EVENTS[ending.type]!;
-    const outcome = outcomeOf(await this.stateAt(ending));
+    const state = await this.stateAt(ending);
+    const outcome = outcomeOf(state);
     if (outcome.chainDepth > this.options.maxChainDepth) {
       this.options.onError(new Error(`${name} of execution ${outcome.executionId} starts nothing: the event chain is ${this.options.maxChainDepth} executions long`), {
         executionId: outcome.executionId,
       });
       return;
     }
-    await this.options.events.emit(name, outcome, { sourceId: ending.id, context: { causationId: ending.id } });
+    // The chain stays in the tenant of the execution that ended.
+    await this.options.events.emit(name, outcome, { sourceId: ending.id, context: { causationId: ending.id, tenantId: state.tenantId } });
   }
 
   /** The execution as it was when it ended, also when a later retry reopened it. */
@@ -92,11 +95,7 @@ export class ExecutionOutcomes {
 }
 
 function outcomeOf(state: ExecutionState): ExecutionOutcome {
-  const outputs: Record<string, unknown> = {};
-  for (const [nodeId, node] of state.nodes) {
-    if (node.status === 'COMPLETED' && (state.graph.dependents.get(nodeId) ?? []).length === 0) outputs[nodeId] = node.output;
-  }
-  return { workflowId: state.workflowId, executionId: state.id, status: state.status, outputs, chainDepth: chainDepthOf(state) + 1 };
+  return { workflowId: state.workflowId, executionId: state.id, status: state.status, outputs: leafOutputs(state), chainDepth: chainDepthOf(state) + 1 };
 }
 
 /** How deep in a chain of outcome events the execution itself was started. */

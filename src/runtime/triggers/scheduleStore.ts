@@ -1,3 +1,4 @@
+import { tenantOf } from '../../domain/tenants.js';
 import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
 import type { Workflow } from '../../domain/workflow/workflow.js';
 import { isScheduleTrigger } from '../../nodes/triggerSchedule.js';
@@ -46,12 +47,12 @@ export async function syncSchedules(tx: SqlExecutor, workflow: Workflow, at: Dat
     const cron = String(node.parameters?.cron);
     const timezone = scheduleTimezone(node.parameters);
     await tx.query(
-      `INSERT INTO schedules (workflow_id, node_id, cron, timezone, next_fire_at, workflow_version) VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO schedules (workflow_id, node_id, cron, timezone, next_fire_at, workflow_version, tenant_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (workflow_id, node_id) DO UPDATE SET workflow_version = EXCLUDED.workflow_version,
          next_fire_at = CASE WHEN schedules.cron = EXCLUDED.cron AND schedules.timezone = EXCLUDED.timezone
                              THEN schedules.next_fire_at ELSE EXCLUDED.next_fire_at END,
          cron = EXCLUDED.cron, timezone = EXCLUDED.timezone`,
-      [workflow.id, node.id, cron, timezone, nextOccurrence(cron, timezone, at), workflow.version],
+      [workflow.id, node.id, cron, timezone, nextOccurrence(cron, timezone, at), workflow.version, tenantOf(workflow)],
     );
   }
 }

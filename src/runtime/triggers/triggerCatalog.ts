@@ -1,4 +1,5 @@
 import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
+import { tenantOf } from '../../domain/tenants.js';
 import type { Workflow } from '../../domain/workflow/workflow.js';
 import { isEventTrigger } from '../../nodes/triggerEvent.js';
 import { isWebhookTrigger, webhookSecretOf } from '../../nodes/triggerWebhook.js';
@@ -79,16 +80,16 @@ async function applyVersion(tx: SqlExecutor, workflow: Workflow, at: Date): Prom
   return true;
 }
 
-/** A path another workflow already routes keeps its older owner; validation refuses such duplicates anyway. */
+/** A path another workflow of the tenant already routes keeps its older owner; validation refuses such duplicates anyway. */
 async function replaceWebhookRoutes(tx: SqlExecutor, workflow: Workflow): Promise<void> {
   await tx.query('DELETE FROM webhook_routes WHERE workflow_id = $1', [workflow.id]);
   const nodes = workflow.nodes.filter(isWebhookTrigger);
   if (nodes.length === 0) return;
   await tx.query(
-    `INSERT INTO webhook_routes (path, workflow_id, workflow_version, node_id, secret)
-     SELECT path, $1, $2, node_id, secret FROM unnest($3::text[], $4::text[], $5::text[]) AS r(path, node_id, secret)
-     ON CONFLICT (path) DO NOTHING`,
-    [workflow.id, workflow.version, nodes.map((node) => String(node.parameters?.path)), nodes.map((node) => node.id), nodes.map(webhookSecretOf)],
+    `INSERT INTO webhook_routes (path, workflow_id, workflow_version, node_id, secret, tenant_id)
+     SELECT path, $1, $2, node_id, secret, $6 FROM unnest($3::text[], $4::text[], $5::text[]) AS r(path, node_id, secret)
+     ON CONFLICT (tenant_id, path) DO NOTHING`,
+    [workflow.id, workflow.version, nodes.map((node) => String(node.parameters?.path)), nodes.map((node) => node.id), nodes.map(webhookSecretOf), tenantOf(workflow)],
   );
 }
 
@@ -97,14 +98,15 @@ async function replaceEventTriggers(tx: SqlExecutor, workflow: Workflow): Promis
   const nodes = workflow.nodes.filter(isEventTrigger);
   if (nodes.length === 0) return;
   await tx.query(
-    `INSERT INTO event_triggers (workflow_id, node_id, workflow_version, event_name, source_workflow_id)
-     SELECT $1, node_id, $2, event_name, source FROM unnest($3::text[], $4::text[], $5::text[]) AS r(node_id, event_name, source)`,
+    `INSERT INTO event_triggers (workflow_id, node_id, workflow_version, event_name, source_workflow_id, tenant_id)
+     SELECT $1, node_id, $2, event_name, source, $6 FROM unnest($3::text[], $4::text[], $5::text[]) AS r(node_id, event_name, source)`,
     [
       workflow.id,
       workflow.version,
       nodes.map((node) => node.id),
       nodes.map((node) => String(node.parameters?.event)),
       nodes.map((node) => (typeof node.parameters?.workflowId === 'string' ? node.parameters.workflowId : null)),
+      tenantOf(workflow),
     ],
   );
 }

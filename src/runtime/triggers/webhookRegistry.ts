@@ -19,7 +19,7 @@ interface Row {
 
 /**
  * Webhook paths of the latest workflow versions (kept in `webhook_routes` by the TriggerCatalog):
- * which trigger a POST to /webhooks/<path> starts, and, for validation, which paths are taken.
+ * which trigger a POST to a tenant's webhook path starts, and, for validation, which paths are taken.
  */
 export class WebhookRegistry {
   constructor(
@@ -32,22 +32,22 @@ export class WebhookRegistry {
    * workflow created a moment ago (maybe by another process) is found. A changed secret or a
    * moved path takes effect as soon as the catalog has the new version (milliseconds).
    */
-  async resolve(path: string): Promise<WebhookRoute | null> {
-    const known = await this.find(path);
+  async resolve(tenantId: string, path: string): Promise<WebhookRoute | null> {
+    const known = await this.find(tenantId, path);
     if (known) return known;
     await this.catalog.caughtUp();
-    return this.find(path);
+    return this.find(tenantId, path);
   }
 
-  /** Path -> owning workflow, except `excludingWorkflowId`'s: the WorkflowCommandHandler's `webhookPaths` lookup. */
-  async pathsInUse(excludingWorkflowId: string): Promise<Map<string, string>> {
+  /** Path -> owning workflow of the tenant, except `excludingWorkflowId`'s: the WorkflowCommandHandler's `webhookPaths` lookup (paths are unique per tenant). */
+  async pathsInUse(excludingWorkflowId: string, tenantId: string): Promise<Map<string, string>> {
     await this.catalog.caughtUp();
-    const { rows } = await this.db.query<Row>('SELECT path, workflow_id FROM webhook_routes WHERE workflow_id <> $1', [excludingWorkflowId]);
+    const { rows } = await this.db.query<Row>('SELECT path, workflow_id FROM webhook_routes WHERE tenant_id = $1 AND workflow_id <> $2', [tenantId, excludingWorkflowId]);
     return new Map(rows.map((row) => [row.path, row.workflow_id]));
   }
 
-  private async find(path: string): Promise<WebhookRoute | null> {
-    const { rows } = await this.db.query<Row>('SELECT * FROM webhook_routes WHERE path = $1', [path]);
+  private async find(tenantId: string, path: string): Promise<WebhookRoute | null> {
+    const { rows } = await this.db.query<Row>('SELECT * FROM webhook_routes WHERE tenant_id = $1 AND path = $2', [tenantId, path]);
     const row = rows[0];
     return row ? { workflowId: row.workflow_id, workflowVersion: row.workflow_version, nodeId: row.node_id, secret: row.secret } : null;
   }

@@ -3,6 +3,7 @@ import type { CommandContext } from '../../commands/executionCommandHandler.js';
 import type { WorkflowCommandHandler } from '../../commands/workflowCommandHandler.js';
 import { DomainError } from '../../domain/errors.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
+import { tenantOf } from '../../domain/tenants.js';
 import { jsonProblem, stringProblem } from '../../domain/jsonHygiene.js';
 import { MAX_ID_LENGTH } from '../../domain/limits.js';
 import type { StartExecution } from '../admission/admission.js';
@@ -22,10 +23,12 @@ export class WebhookTrigger {
     private readonly start: StartExecution,
   ) {}
 
+  /** `context.tenantId`: the tenant the URL names (default: `default`); another tenant's path is not there. */
   async call(path: string, rawBody: Buffer, signature: string | undefined, context: CommandContext = {}, idempotencyKey?: string): Promise<ExecutionState> {
+    const tenantId = tenantOf(context);
     // No webhook has such a path (validation refuses it), and the lookup must not send it to the database.
-    if (path.length > MAX_ID_LENGTH || stringProblem(path) !== null) throw new DomainError('NOT_FOUND', 'no webhook at that path');
-    const route = await this.registry.resolve(path);
+    if ([path, tenantId].some((each) => each.length > MAX_ID_LENGTH || stringProblem(each) !== null)) throw new DomainError('NOT_FOUND', 'no webhook at that path');
+    const route = await this.registry.resolve(tenantId, path);
     if (!route) throw new DomainError('NOT_FOUND', `no webhook at /webhooks/${path}`);
     if (route.secret !== null && !isValidSignature(route.secret, rawBody, signature)) {
       throw new DomainError('UNAUTHENTICATED', `missing or invalid ${SIGNATURE_HEADER} (HMAC-SHA256 of the raw body, hex)`);

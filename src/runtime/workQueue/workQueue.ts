@@ -1,5 +1,6 @@
 import type { ExecutionCommandHandler } from '../../commands/executionCommandHandler.js';
 import { DomainError, invalidState } from '../../domain/errors.js';
+import { tenantOf } from '../../domain/tenants.js';
 import { MAX_CLAIM, MAX_LEASE_MS } from '../../domain/limits.js';
 import type { ExecutionCommand } from '../../domain/execution/commands.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
@@ -29,6 +30,8 @@ export interface WorkerCall {
   executionId: string;
   nodeId: string;
   attempt?: number;
+  /** The worker's tenant (default `default`): another tenant's execution is answered as an unknown one. */
+  tenantId?: string;
 }
 
 export interface ClaimOptions {
@@ -36,6 +39,8 @@ export interface ClaimOptions {
   max?: number;
   /** How long the worker holds each node before it must report progress (default: the engine's leaseMs). */
   leaseMs?: number;
+  /** Only jobs of this tenant's executions (default `default`). */
+  tenantId?: string;
 }
 
 /** How long a reserved job is kept from other callers while its StartNode is sent. */
@@ -67,7 +72,7 @@ export class WorkQueue {
     if (!Number.isInteger(max) || max < 1 || max > MAX_CLAIM) throw new DomainError('BAD_USER_INPUT', `max must be between 1 and ${MAX_CLAIM}`);
     checkLease(leaseMs);
     const now = this.clock();
-    const reserved = await this.jobs.reserve(queue, max, now, new Date(now.getTime() + RESERVATION_MS));
+    const reserved = await this.jobs.reserve(tenantOf(options), queue, max, now, new Date(now.getTime() + RESERVATION_MS));
     const claimed = await Promise.all(reserved.map((job) => this.start(job, workerId, leaseMs)));
     // Started jobs are done; refused ones are dropped (a resume offers a paused execution's again).
     await this.jobs.remove(reserved);
@@ -76,20 +81,30 @@ export class WorkQueue {
 
   /** A heartbeat: progress and message (either may be null), and the lease renewed by `leaseMs`, else by as long as it was claimed for. */
   async reportProgress(call: WorkerCall, report: { progress: number | null; message: string | null; leaseMs?: number | null }): Promise<ExecutionState> {
-    const { executionId, nodeId, attempt } = call;
+    const { nodeId, attempt } = call;
     if (report.leaseMs !== null && report.leaseMs !== undefined) checkLease(report.leaseMs);
-    return this.report(executionId, { type: 'ReportNodeProgress', data: { nodeId, attempt, ...report, leaseMs: report.leaseMs ?? null } });
+    return this.report(call, { type: 'ReportNodeProgress', data: { nodeId, attempt, ...report, leaseMs: report.leaseMs ?? null } });
   }
 
   async complete(call: WorkerCall, result: { output: unknown; outputName?: string | null }): Promise<ExecutionState> {
-    const { executionId, nodeId, attempt } = call;
-    return this.report(executionId, { type: 'CompleteNode', data: { nodeId, attempt, output: result.output, outputName: result.outputName ?? null } });
+    const { nodeId, attempt } = call;
+    return this.report(call, { type: 'CompleteNode', data: { nodeId, attempt, output: result.output, outputName: result.outputName ?? null } });
   }
 
   /** A failed attempt, retried by the node's policy unless `retryable` is false. */
   async fail(call: WorkerCall, failure: { error: string; retryable?: boolean }): Promise<ExecutionState> {
-    const { executionId, nodeId, attempt } = call;
-    return this.report(executionId, { type: 'FailNode', data: { nodeId, attempt, error: failure.error, retryable: failure.retryable ?? true } });
+    const { nodeId, attempt } = call;
+    return this.report(call, { type: 'FailNode', data: { nodeId, attempt, error: failure.error, retryable: failure.retryable ?? true } });
+  }
+
+  /**
+   * A worker hands an attempt back (it is stopping): the node is queued again as a new attempt at
+   * once, for another worker, and the handed-back attempt counts as no failure. An attempt that is
+   * already over changes nothing, so a worker stopping after its lease ran out is not refused.
+   */
+  async release(call: WorkerCall & { attempt: number }, reason: string): Promise<ExecutionState> {
+    const { nodeId, attempt } = call;
+    return this.report(call, { type: 'ReleaseNode', data: { nodeId, attempt, reason } });
   }
 
   /**
@@ -97,8 +112,9 @@ export class WorkQueue {
    * commands, and a worker (or anyone with API access) must not forge a delay's or an http node's
    * result. A node's type never changes within an execution, so the latest state decides it.
    */
-  private async report(executionId: string, command: ExecutionCommand & { data: { nodeId: string } }): Promise<ExecutionState> {
+  private async report({ executionId, tenantId }: WorkerCall, command: ExecutionCommand & { data: { nodeId: string } }): Promise<ExecutionState> {
     const state = await this.handler.load(executionId);
+    if (!state || state.tenantId !== tenantOf({ tenantId })) throw new DomainError('NOT_FOUND', `execution ${executionId} not found`);
     const type = state?.graph.nodes.get(command.data.nodeId)?.type;
     if (type !== undefined && this.nodeTypes.get(type)?.runs !== 'worker') {
       throw invalidState(`node ${command.data.nodeId} is a ${type} node: only external nodes are settled by workers`, { nodeId: command.data.nodeId });

@@ -1,5 +1,6 @@
 import type { SqlClient, SqlExecutor } from '../../db/sqlClient.js';
 import type { TableChanges } from '../processManager/tableChanges.js';
+import { notifyJobs, type EndedAttempt } from './jobNotices.js';
 
 /** A queued attempt of an `external` node, waiting for a worker of its queue. */
 export interface ExternalJob {
@@ -10,6 +11,8 @@ export interface ExternalJob {
   attempt: number;
   queue: string;
   availableAt: Date;
+  /** Its execution's tenant: only that tenant's workers claim it. */
+  tenantId: string;
 }
 
 type JobKey = Pick<ExternalJob, 'executionId' | 'nodeId' | 'attempt'>;
@@ -22,13 +25,19 @@ type JobKey = Pick<ExternalJob, 'executionId' | 'nodeId' | 'attempt'>;
 export class WorkQueueStore {
   constructor(private readonly db: SqlClient) {}
 
-  static async apply(tx: SqlExecutor, changes: TableChanges<ExternalJob>): Promise<void> {
+  /** Writes the changes, and tells the queues' listeners (see jobNotices) of offered jobs and `ended` attempts. */
+  static async apply(tx: SqlExecutor, changes: TableChanges<ExternalJob>, ended: EndedAttempt[] = []): Promise<void> {
     await changes.deleteCleared(tx, 'external_jobs');
     const jobs = changes.rows;
+    await notifyJobs(
+      tx,
+      jobs.map(({ tenantId, queue }) => ({ tenantId, queue })),
+      ended,
+    );
     if (jobs.length === 0) return;
     await tx.query(
-      `INSERT INTO external_jobs (execution_id, node_id, attempt, queue, available_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::timestamptz[])
+      `INSERT INTO external_jobs (execution_id, node_id, attempt, queue, available_at, tenant_id)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::timestamptz[], $6::text[])
        ON CONFLICT (execution_id, node_id) DO UPDATE
        SET attempt = EXCLUDED.attempt, queue = EXCLUDED.queue, available_at = EXCLUDED.available_at, reserved_until = NULL`,
       [
@@ -37,24 +46,25 @@ export class WorkQueueStore {
         jobs.map((job) => job.attempt),
         jobs.map((job) => job.queue),
         jobs.map((job) => job.availableAt.toISOString()),
+        jobs.map((job) => job.tenantId),
       ],
     );
   }
 
   /**
-   * Reserves up to `max` available jobs of a queue until `until`, oldest first. Rows another
+   * Reserves up to `max` available jobs of a tenant's queue until `until`, oldest first. Rows another
    * caller is reserving right now are skipped (SKIP LOCKED), and reserved rows are not offered
    * again until their reservation ends, so each job goes to one caller.
    */
-  async reserve(queue: string, max: number, now: Date, until: Date): Promise<JobKey[]> {
+  async reserve(tenantId: string, queue: string, max: number, now: Date, until: Date): Promise<JobKey[]> {
     const { rows } = await this.db.query<{ execution_id: string; node_id: string; attempt: number }>(
       `UPDATE external_jobs j SET reserved_until = $3
        FROM (SELECT execution_id, node_id FROM external_jobs
-             WHERE queue = $1 AND available_at <= $2 AND (reserved_until IS NULL OR reserved_until <= $2)
+             WHERE tenant_id = $5 AND queue = $1 AND available_at <= $2 AND (reserved_until IS NULL OR reserved_until <= $2)
              ORDER BY available_at, execution_id, node_id LIMIT $4 FOR UPDATE SKIP LOCKED) picked
        WHERE j.execution_id = picked.execution_id AND j.node_id = picked.node_id
        RETURNING j.execution_id, j.node_id, j.attempt`,
-      [queue, now.toISOString(), until.toISOString(), max],
+      [queue, now.toISOString(), until.toISOString(), max, tenantId],
     );
     return rows.map((row) => ({ executionId: row.execution_id, nodeId: row.node_id, attempt: row.attempt }));
   }

@@ -602,7 +602,7 @@ describe('manual retry and skip', () => {
 });
 
 describe('StartExecution', () => {
-  it('records the affected part of the workflow', () => {
+  it('records the affected part of the workflow, and its tenant (default for a workflow from before tenants)', () => {
     const workflow = wf('T>A A>B', {}, { executionTimeoutMs: 1000 });
     const sim = new Sim(workflow);
     expect(sim.startExecution('T', { x: 1 })).toEqual([
@@ -621,11 +621,13 @@ describe('StartExecution', () => {
           waitsForSlot: false,
           rerunOf: null,
           userId: null,
+          tenantId: 'default',
           at: iso(T0),
         },
       },
     ]);
     expect(sim.st.status).toBe('RUNNING');
+    expect(sim.st.tenantId).toBe('default');
   });
 
   it.each([

@@ -1,0 +1,14 @@
+import type { NodeType } from './nodeType.js';
+import { waitNode } from './wait.js';
+
+/**
+ * A human approval step: a `wait` whose signal picks the branch. signalNode(outputName:
+ * "approved" | "rejected") takes that output (the other branch is skipped, as an `if`'s); a
+ * matching emitEvent approves.
+ */
+export const approvalNode: NodeType = {
+  ...waitNode,
+  type: 'approval',
+  description: 'A wait with outputs approved / rejected: signalNode(outputName) picks the branch, a matching emitEvent approves; fails with WAIT_TIMEOUT after timeoutMs',
+  outputs: ['approved', 'rejected'],
+};
