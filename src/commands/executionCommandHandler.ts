@@ -10,6 +10,7 @@ import { KeyedSerialQueue } from './keyedSerialQueue.js';
 import { externalizeEvents } from '../payloads/eventPayloads.js';
 import type { Payloads } from '../payloads/payloads.js';
 import { adoptStoredPayloads } from '../payloads/statePayloads.js';
+import { DEFAULT_TENANT } from '../domain/tenants.js';
 
 export interface CommandContext {
   userId?: string | null;
@@ -123,7 +124,9 @@ export class ExecutionCommandHandler {
         }
         const { decided, after } = outcome;
         try {
-          const { recorded, externalized } = decided.some((each) => each.events.length > 0) ? await this.append(executionId, baseVersion, decided) : NOTHING_APPENDED;
+          const { recorded, externalized } = decided.some((each) => each.events.length > 0)
+            ? await this.append(executionId, baseVersion, decided, after?.tenantId)
+            : NOTHING_APPENDED;
           // The cache holds what the store holds: large payloads as references, not their values.
           if (after && externalized)
             adoptStoredPayloads(
@@ -216,12 +219,13 @@ export class ExecutionCommandHandler {
     return { decided, after: state };
   }
 
-  private async append(executionId: string, baseVersion: number, decided: Decided[]): Promise<Appended> {
+  /** `tenantId`: the execution's, whose payloads the large values become. */
+  private async append(executionId: string, baseVersion: number, decided: Decided[], tenantId = DEFAULT_TENANT): Promise<Appended> {
     const streamId = executionStreamId(executionId);
     const newEvents: NewEvent[] = [];
     let externalized = false;
     for (const { unit, events: given } of decided) {
-      const events = this.payloads ? await externalizeEvents(this.payloads, given) : given;
+      const events = this.payloads ? await externalizeEvents(this.payloads, tenantId, given) : given;
       externalized ||= events !== given;
       for (const event of events) {
         newEvents.push({

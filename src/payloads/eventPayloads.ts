@@ -1,12 +1,8 @@
 import type { ExecutionEvent } from '../domain/execution/events.js';
-import { DEFAULT_TENANT } from '../domain/tenants.js';
 import type { Payloads } from './payloads.js';
 
 /** The keys of an event's data that carry payloads: trigger data, node inputs and outputs (events.ts); a rerun's input sits under `rerunFrom`. */
 export const PAYLOAD_KEYS: readonly string[] = ['triggerData', 'input', 'output'];
-
-// TENANT: executions carry no tenant yet; every payload is the default tenant's until they do.
-export const PAYLOAD_TENANT = DEFAULT_TENANT;
 
 type Data = Record<string, unknown>;
 
@@ -31,11 +27,11 @@ export async function mapPayloads(data: Data, convert: (value: unknown) => Promi
  * The same array when nothing was large, so that the caller knows whether its state holds values
  * the store does not.
  */
-export async function externalizeEvents(payloads: Payloads, events: ExecutionEvent[]): Promise<ExecutionEvent[]> {
+export async function externalizeEvents(payloads: Payloads, tenantId: string, events: ExecutionEvent[]): Promise<ExecutionEvent[]> {
   let changed = false;
   const stored: ExecutionEvent[] = [];
   for (const event of events) {
-    const data = await mapPayloads(event.data, (value) => payloads.externalize(PAYLOAD_TENANT, value));
+    const data = await mapPayloads(event.data, (value) => payloads.externalize(tenantId, value));
     changed ||= data !== event.data;
     stored.push(data === event.data ? event : ({ type: event.type, data } as ExecutionEvent));
   }

@@ -32,7 +32,6 @@ import { DEFAULT_IDEMPOTENCY_WINDOW_MS, IdempotentStarts } from './idempotency/i
 import type { ErrorReporter } from '../errors/errorReporter.js';
 import { Payloads } from '../payloads/payloads.js';
 import { PayloadStore } from '../payloads/payloadStore.js';
-import { PAYLOAD_TENANT } from '../payloads/eventPayloads.js';
 import { Waits } from './waits/waits.js';
 import { WaitStore } from './waits/waitStore.js';
 
@@ -179,7 +178,7 @@ export class Engine {
       onError,
       faults,
       children: this.subflows,
-      payloads: { resolve: async (value) => this.payloads.resolve(PAYLOAD_TENANT, value) },
+      payloads: { resolve: async (tenantId, value) => this.payloads.resolve(tenantId, value) },
     });
     const fire = timerActions(this.executions, this.runner, faults);
     this.timers = new TimerScheduler(new TimerStore(options.db), { clock, fire, onError });

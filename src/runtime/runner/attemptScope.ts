@@ -18,10 +18,10 @@ const NO_VARIABLES = { secrets: {} };
 
 /** Puts large payloads back where a state holds their references (src/payloads). */
 export interface PayloadResolver {
-  resolve(value: unknown): Promise<unknown>;
+  resolve(tenantId: string, value: unknown): Promise<unknown>;
 }
 
-const INLINE: PayloadResolver = { resolve: async (value) => value };
+const INLINE: PayloadResolver = { resolve: async (_, value) => value };
 
 /** What one attempt's expressions see: `{ trigger, input, nodes, execution }`, under the engine's bounds. */
 export interface AttemptScope {
@@ -57,8 +57,8 @@ export async function attemptScope(
   payloads: PayloadResolver = INLINE,
 ): Promise<AttemptScope> {
   const execution = { id: state.id, workflowId: state.workflowId, attempt };
-  const trigger = await payloads.resolve(state.triggerData);
-  const input = (await payloads.resolve(state.nodes.get(nodeId)!.input ?? {})) as Record<string, unknown>;
+  const trigger = await payloads.resolve(state.tenantId, state.triggerData);
+  const input = (await payloads.resolve(state.tenantId, state.nodes.get(nodeId)!.input ?? {})) as Record<string, unknown>;
   const nodes = () => completedOutputs(state);
   let loadedNodes: Promise<unknown> | undefined;
   // Loaded once per attempt, and only for an expression that mentions them: most read none.
@@ -72,7 +72,7 @@ export async function attemptScope(
     return loaded;
   };
   const evaluate = async (expression: string) => {
-    const context = { trigger, input, nodes: expression.includes('nodes') ? await (loadedNodes ??= payloads.resolve(nodes())) : {}, execution };
+    const context = { trigger, input, nodes: expression.includes('nodes') ? await (loadedNodes ??= payloads.resolve(state.tenantId, nodes())) : {}, execution };
     try {
       return await evaluator.evaluate(expression, context, signal, await variablesOf(expression));
     } catch (error) {
