@@ -6,6 +6,7 @@ import { baselineCommitsPerSecond } from './baseline.js';
 import { endToEnd, type EndToEndResult } from './endToEnd.js';
 import { liveUpdates } from './liveUpdates.js';
 import { mapBench, mapRows } from './map.js';
+import { payloadRows, payloads } from './payloads.js';
 import { rebuild } from './rebuild.js';
 import { latencyAtRest, scale, throughput } from './scenarios.js';
 import { describeShare, type CpuShare } from './cpuShare.js';
@@ -97,6 +98,13 @@ async function main(): Promise<void> {
     const result = await inFreshEnv((env) => authentication(env));
     printRows(authenticationRows(result));
     console.log(JSON.stringify(result));
+    return;
+  }
+  // BENCH_ONLY=payloads: only the 20 MB output through 10 nodes, stored inline and stored apart.
+  if (process.env.BENCH_ONLY === 'payloads') {
+    const runs = payloads();
+    printRows(payloadRows(runs));
+    console.log(JSON.stringify(runs));
     return;
   }
   // BENCH_ONLY=throughput: only the many-executions scenario, with its CPU cost (A/B of a runtime change).

@@ -6,7 +6,7 @@ import { createPostgresClient, type PostgresClient } from '../src/db/postgresCli
 import { createTestDatabase } from '../tests/support/testDatabase.js';
 import { createPostgresEventStore } from '../src/eventstore/postgresEventStore.js';
 import type { EventStore } from '../src/eventstore/eventStore.js';
-import { Engine } from '../src/runtime/engine.js';
+import { Engine, type EngineOptions } from '../src/runtime/engine.js';
 import { migrate } from '../src/db/migrator.js';
 import { ProjectionRunner } from '../src/projections/projectionRunner.js';
 import { createAuth, NO_JWT } from '../src/auth/auth.js';
@@ -36,13 +36,13 @@ export function benchServer(env: BenchEnv, options: Pick<ServerOptions, 'rateLim
   return app;
 }
 
-export async function createBenchEnv(): Promise<BenchEnv> {
+export async function createBenchEnv(engineOptions: Partial<EngineOptions> = {}): Promise<BenchEnv> {
   const database = await createTestDatabase();
   const db = createPostgresClient(database.url, { max: POOL_SIZE });
   await migrate(db);
   const store = createPostgresEventStore(db);
   const projections = new ProjectionRunner({ store, db });
-  const engine = new Engine({ store, db });
+  const engine = new Engine({ ...engineOptions, store, db });
   await projections.start();
   await engine.start();
   return {

@@ -78,6 +78,7 @@ export async function startCascade(options: CascadeOptions = {}): Promise<Cascad
     secrets,
     logger,
     onError: logErrors(logger, 'runtime error'),
+    payloadInlineBytes: config.payloadInlineBytes,
   });
   const auth = createAuth(
     db,

@@ -4,6 +4,7 @@ import { QUERY_BOUND_DEFAULTS, QUERY_BOUND_MAXIMA, QUERY_BOUND_VARIABLES, type Q
 import { DEFAULT_RATE_LIMIT_PER_MINUTE, MAX_RATE_LIMIT_PER_MINUTE } from './api/guards/requestRate.js';
 import { MAX_EXPRESSION_TIMEOUT_MS } from './runtime/expressions/expressionBounds.js';
 import { HTTP_NODE_DEFAULTS } from './nodes/http.js';
+import { DEFAULT_PAYLOAD_INLINE_BYTES, MAX_PAYLOAD_INLINE_BYTES, MIN_PAYLOAD_INLINE_BYTES } from './payloads/payloads.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -48,6 +49,8 @@ export interface Config {
   jwtAudience: string | null;
   /** GRAPHIQL=false: no GraphiQL page. */
   graphiql: boolean;
+  /** PAYLOAD_INLINE_BYTES: trigger data and node outputs (or parts of them) larger than this are stored once in `payloads` and referred to from events. */
+  payloadInlineBytes: number;
 }
 
 /** An hour: a request that takes longer belongs to an external worker, not to a node holding a slot. */
@@ -164,6 +167,7 @@ export const ENVIRONMENT_NAMES: Readonly<Record<Exclude<keyof Config, 'queryBoun
   jwtIssuer: 'AUTH_JWT_ISSUER',
   jwtAudience: 'AUTH_JWT_AUDIENCE',
   graphiql: 'GRAPHIQL',
+  payloadInlineBytes: 'PAYLOAD_INLINE_BYTES',
 };
 
 type Setting = string | number | boolean | null | undefined;
@@ -208,6 +212,7 @@ export function loadConfig(env: Env = process.env): Config {
     jwtIssuer: read(env, 'AUTH_JWT_ISSUER') ?? null,
     jwtAudience: read(env, 'AUTH_JWT_AUDIENCE') ?? null,
     graphiql: read(env, 'GRAPHIQL') === undefined ? true : boolean(env, 'GRAPHIQL', problems),
+    payloadInlineBytes: integer(env, 'PAYLOAD_INLINE_BYTES', MIN_PAYLOAD_INLINE_BYTES, MAX_PAYLOAD_INLINE_BYTES, problems) ?? DEFAULT_PAYLOAD_INLINE_BYTES,
   };
   jwtProblems(config, problems);
   if (problems.length > 0) throw new ConfigError(problems);

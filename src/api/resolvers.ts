@@ -25,7 +25,7 @@ export function createResolvers(deps: ApiDeps, live: { updates: ExecutionUpdates
     JSON: JSONScalar,
     Node: workflows.Node,
     Execution: executions.Execution,
-    ...payloadResolvers,
+    ...payloadResolvers(deps.engine.payloads),
     Query: checkedRoot('Query', { health: () => checkHealth(deps), ...merged(areas.map((area) => area.Query)) }, deps.auth.audit),
     Mutation: checkedRoot('Mutation', merged(areas.map((area) => area.Mutation)), deps.auth.audit),
     ...subscriptionResolvers({ engine: deps.engine, ...live, jobs: live.jobs ?? new NodeJobFeed(deps.db, (error) => log.error(error)), log }),

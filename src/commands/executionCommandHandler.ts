@@ -7,6 +7,10 @@ import type { ExecutionState } from '../domain/execution/state.js';
 import { ConcurrencyError, NO_STREAM, type EventStore, type NewEvent, type RecordedEvent } from '../eventstore/eventStore.js';
 import { eventId } from './eventIds.js';
 import { KeyedSerialQueue } from './keyedSerialQueue.js';
+import { externalizeEvents } from '../payloads/eventPayloads.js';
+import type { Payloads } from '../payloads/payloads.js';
+import { adoptStoredPayloads } from '../payloads/statePayloads.js';
+import { DEFAULT_TENANT } from '../domain/tenants.js';
 
 export interface CommandContext {
   userId?: string | null;
@@ -71,6 +75,8 @@ export class ExecutionCommandHandler {
     private readonly nodeTypes: NodeTypeLookup,
     private readonly clock: () => Date = () => new Date(),
     private readonly cacheSize = DEFAULT_CACHE_SIZE,
+    /** Where large payloads go before the events that refer to them are appended; none: everything inline. */
+    private readonly payloads?: Payloads,
   ) {}
 
   handle(executionId: string, command: ExecutionCommand, context: CommandContext = {}): Promise<CommandResult> {
@@ -118,7 +124,16 @@ export class ExecutionCommandHandler {
         }
         const { decided, after } = outcome;
         try {
-          const recorded = decided.some((each) => each.events.length > 0) ? await this.append(executionId, baseVersion, decided) : [];
+          const { recorded, externalized } = decided.some((each) => each.events.length > 0)
+            ? await this.append(executionId, baseVersion, decided, after?.tenantId)
+            : NOTHING_APPENDED;
+          // The cache holds what the store holds: large payloads as references, not their values.
+          if (after && externalized)
+            adoptStoredPayloads(
+              after,
+              decided.flatMap((each) => each.events),
+              recorded.map(toExecutionEvent),
+            );
           if (after) this.remember(executionId, after);
           settle(decided, recorded, after);
           return;
@@ -204,10 +219,14 @@ export class ExecutionCommandHandler {
     return { decided, after: state };
   }
 
-  private async append(executionId: string, baseVersion: number, decided: Decided[]): Promise<RecordedEvent[]> {
+  /** `tenantId`: the execution's, whose payloads the large values become. */
+  private async append(executionId: string, baseVersion: number, decided: Decided[], tenantId = DEFAULT_TENANT): Promise<Appended> {
     const streamId = executionStreamId(executionId);
     const newEvents: NewEvent[] = [];
-    for (const { unit, events } of decided) {
+    let externalized = false;
+    for (const { unit, events: given } of decided) {
+      const events = this.payloads ? await externalizeEvents(this.payloads, tenantId, given) : given;
+      externalized ||= events !== given;
       for (const event of events) {
         newEvents.push({
           id: eventId(streamId, baseVersion, newEvents.length, event.type, event.data),
@@ -219,7 +238,7 @@ export class ExecutionCommandHandler {
     }
     const { position } = await this.store.append(streamId, newEvents, baseVersion === 0 ? NO_STREAM : baseVersion);
     const recordedAt = this.clock().toISOString();
-    return newEvents.map((event, index) => ({ ...event, streamId, streamVersion: baseVersion + index + 1, position, recordedAt }));
+    return { recorded: newEvents.map((event, index) => ({ ...event, streamId, streamVersion: baseVersion + index + 1, position, recordedAt })), externalized };
   }
 
   /** Folds what the cached state has not seen yet (everything, when nothing is cached). */
@@ -238,6 +257,13 @@ export class ExecutionCommandHandler {
     if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
   }
 }
+
+/** The events appended, and whether large payloads in them were replaced by references. */
+interface Appended {
+  recorded: RecordedEvent[];
+  externalized: boolean;
+}
+const NOTHING_APPENDED: Appended = { recorded: [], externalized: false };
 
 /** A unit refused after some of its events were folded: the batch must be decided again from the store. */
 class PartiallyDecided {

@@ -1,4 +1,5 @@
 import { MAX_JSON_DEPTH } from './limits.js';
+import { PAYLOAD_REFERENCE_KEY } from './payloadReference.js';
 
 /**
  * Whether a value can be stored as it is: PostgreSQL refuses NUL characters in text and jsonb
@@ -91,6 +92,7 @@ export function jsonProblem(value: unknown, maxDepth = MAX_JSON_DEPTH): string |
     const step = stepOf(key, index);
     const keyIssue = key === null ? null : stringProblem(key);
     if (keyIssue !== null) return `${pathOf(stack, step)}: its key ${keyIssue}`;
+    if (key === PAYLOAD_REFERENCE_KEY) return `${pathOf(stack, step)}: the key ${PAYLOAD_REFERENCE_KEY} is reserved (it marks a large payload's reference)`;
     if (!isObject(child)) {
       const issue = scalarProblem(child);
       if (issue !== null) return `${pathOf(stack, step)} ${issue}`;

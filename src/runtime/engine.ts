@@ -30,6 +30,8 @@ import { TriggerSources } from './triggers/triggerSources.js';
 import { Subflows } from './subflows/subflows.js';
 import { DEFAULT_IDEMPOTENCY_WINDOW_MS, IdempotentStarts } from './idempotency/idempotentStarts.js';
 import type { ErrorReporter } from '../errors/errorReporter.js';
+import { Payloads } from '../payloads/payloads.js';
+import { PayloadStore } from '../payloads/payloadStore.js';
 import { Waits } from './waits/waits.js';
 import { WaitStore } from './waits/waitStore.js';
 
@@ -65,6 +67,8 @@ export interface EngineOptions {
   /** Where the nodes' `log` goes (pino-shaped); default: nowhere. */
   logger?: LogSink;
   onError?: ErrorReporter;
+  /** PAYLOAD_INLINE_BYTES: larger trigger data and outputs are stored once and referred to from events; default 256 KiB. */
+  payloadInlineBytes?: number;
 }
 
 /** The part of a pino logger the nodes' logs need. */
@@ -122,6 +126,8 @@ export class Engine {
   readonly expressions: ExpressionEvaluator;
   /** Every node type this engine runs: the built-ins and the user's. */
   readonly nodeTypes: NodeTypeRegistry;
+  /** Large payloads: stored before the events that refer to them, loaded back for attempts and queries. */
+  readonly payloads: Payloads;
 
   constructor(private readonly options: EngineOptions) {
     const clock = options.clock ?? (() => new Date());
@@ -129,7 +135,8 @@ export class Engine {
     this.workerId = options.workerId ?? `runtime-${randomUUID()}`;
     this.nodeTypes = new NodeTypeRegistry(builtinNodeTypes(httpOptions(options.http)), options.nodeTypes);
     const capabilities = this.nodeTypes.capabilities;
-    this.executions = new ExecutionCommandHandler(options.store, capabilities, clock);
+    this.payloads = new Payloads(new PayloadStore(options.db), options.payloadInlineBytes);
+    this.executions = new ExecutionCommandHandler(options.store, capabilities, clock, undefined, this.payloads);
     this.workflows = new WorkflowCommandHandler(options.store, capabilities, clock, (id, tenantId) => this.triggers.webhooks.pathsInUse(id, tenantId));
     this.admission = new Admission({ store: options.store, db: options.db, handler: this.executions, clock, onError, nodeTypes: capabilities });
     this.idempotentStarts = new IdempotentStarts({
@@ -171,6 +178,7 @@ export class Engine {
       onError,
       faults,
       children: this.subflows,
+      payloads: { resolve: async (tenantId, value) => this.payloads.resolve(tenantId, value) },
     });
     const fire = timerActions(this.executions, this.runner, faults);
     this.timers = new TimerScheduler(new TimerStore(options.db), { clock, fire, onError });

@@ -12,6 +12,7 @@ import { Engine, type EngineOptions } from '../../src/runtime/engine.js';
 import { newSecretKey, SecretKeys } from '../../src/secrets/secretKeys.js';
 import { SecretStore } from '../../src/secrets/secretStore.js';
 import type { Backend } from '../support/backends.js';
+import type { SqlClient } from '../../src/db/sqlClient.js';
 import { createAuth, NO_JWT, type Auth } from '../../src/auth/auth.js';
 import type { JwtSettings } from '../../src/auth/jwtVerifier.js';
 
@@ -26,6 +27,8 @@ export interface Api {
   url: string;
   app: FastifyInstance;
   engine: Engine;
+  /** The database the server runs on (to look at its tables). */
+  db: SqlClient;
   /** A GraphQL request with the admin key (or `key`: another key, null for none). */
   gql<T = any>(query: string, variables?: Record<string, unknown>, key?: string | null): Promise<GraphQLResponse<T>>;
   /** A graphql-ws client on /graphql with the admin key (or `key`); closed with the harness. */
@@ -75,6 +78,7 @@ export async function startApi(backend: Backend, { engine: engineOptions, jwt, .
     url,
     app,
     engine,
+    db,
     adminKey,
     auth,
     async gql(query, variables, key = adminKey) {

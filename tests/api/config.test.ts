@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, configFrom, loadConfig } from '../../src/config.js';
 
 const problemsOf = (env: Record<string, string>): string[] => {
   try {
@@ -34,7 +34,15 @@ describe('loadConfig', () => {
       jwtIssuer: null,
       jwtAudience: null,
       graphiql: true,
+      payloadInlineBytes: 262_144,
     });
+  });
+
+  it('bounds PAYLOAD_INLINE_BYTES between 1 KiB and 64 MiB', () => {
+    expect(loadConfig({ PAYLOAD_INLINE_BYTES: '1024' })).toMatchObject({ payloadInlineBytes: 1024 });
+    expect(configFrom({ payloadInlineBytes: 67_108_864 })).toMatchObject({ payloadInlineBytes: 67_108_864 });
+    expect(() => loadConfig({ PAYLOAD_INLINE_BYTES: '1023' })).toThrow(/PAYLOAD_INLINE_BYTES must be an integer between 1024 and 67108864/);
+    expect(() => loadConfig({ PAYLOAD_INLINE_BYTES: '67108865' })).toThrow(/PAYLOAD_INLINE_BYTES/);
   });
 
   it('checks the authentication settings: a short admin key or JWT secret, two ways to verify JWTs, an issuer without one, a bad GRAPHIQL', () => {

@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { SLOW_SUBSCRIBER_CLOSE_CODE } from '../../src/api/live/socketSink.js';
 import { BACKENDS } from '../support/backends.js';
 import { apiPerTest, collect, type Api, type ApiOptions } from './apiHarness.js';
+import { MAX_PAYLOAD_INLINE_BYTES } from '../../src/payloads/payloads.js';
 
 const CREATE = `mutation($input: WorkflowInput!) { createWorkflow(input: $input) { id } }`;
 const START = `mutation($workflowId: ID!) { startTrigger(workflowId: $workflowId, triggerNodeId: "start") { id } }`;
@@ -112,7 +113,9 @@ describe(`live updates through the server on ${postgres!.name}`, () => {
       const logged: string[] = [];
       const logger = pino({ level: 'warn' }, new Writable({ write: (chunk: Buffer, _, done) => (logged.push(chunk.toString()), done()) }));
       const length = 24;
-      const { api, id } = await startGated(length, { slowSubscribers: { maxBufferedBytes: 64 * 1024, maxBehindMs: 1_000 }, logger });
+      // Payloads inline (at the bound's maximum): stored apart, the half-megabyte output would reach subscribers as a small reference.
+      const engine = { payloadInlineBytes: MAX_PAYLOAD_INLINE_BYTES };
+      const { api, id } = await startGated(length, { slowSubscribers: { maxBufferedBytes: 64 * 1024, maxBehindMs: 1_000 }, logger, engine });
 
       // The slow one selects every node's input and output: each step sends about a megabyte,
       // far more than the kernel's socket buffers hold.

@@ -16,6 +16,13 @@ export const NO_SECRETS: ExpressionBindings = async () => ({ secrets: {} });
 
 const NO_VARIABLES = { secrets: {} };
 
+/** Puts large payloads back where a state holds their references (src/payloads). */
+export interface PayloadResolver {
+  resolve(tenantId: string, value: unknown): Promise<unknown>;
+}
+
+const INLINE: PayloadResolver = { resolve: async (_, value) => value };
+
 /** What one attempt's expressions see: `{ trigger, input, nodes, execution }`, under the engine's bounds. */
 export interface AttemptScope {
   execution: AttemptExecution;
@@ -34,22 +41,26 @@ function completedOutputs(state: ExecutionState): Record<string, unknown> {
 }
 
 /**
- * `nodes` is built (and sent to the evaluator) only when the expression mentions it. Past a bound
+ * `nodes` is built (and sent to the evaluator) only when the expression mentions it, its large
+ * payloads loaded once per attempt; `execute`'s own `nodes()` is synchronous and shows them as
+ * references. The trigger data and the input are loaded when the scope is made. Past a bound
  * the attempt fails for good with EXPRESSION_LIMIT; an invalid expression or a failed evaluation
  * fails it for good, uncoded.
  */
-export function attemptScope(
+export async function attemptScope(
   state: ExecutionState,
   nodeId: string,
   attempt: number,
   evaluator: ExpressionEvaluator,
   bindings: ExpressionBindings,
   signal: AbortSignal,
-): AttemptScope {
+  payloads: PayloadResolver = INLINE,
+): Promise<AttemptScope> {
   const execution = { id: state.id, workflowId: state.workflowId, attempt };
-  const trigger = state.triggerData;
-  const input = state.nodes.get(nodeId)!.input ?? {};
+  const trigger = await payloads.resolve(state.tenantId, state.triggerData);
+  const input = (await payloads.resolve(state.tenantId, state.nodes.get(nodeId)!.input ?? {})) as Record<string, unknown>;
   const nodes = () => completedOutputs(state);
+  let loadedNodes: Promise<unknown> | undefined;
   // Loaded once per attempt, and only for an expression that mentions them: most read none.
   let variables: ReturnType<ExpressionBindings> | undefined;
   let secrets: Record<string, string> = {};
@@ -61,7 +72,7 @@ export function attemptScope(
     return loaded;
   };
   const evaluate = async (expression: string) => {
-    const context = { trigger, input, nodes: expression.includes('nodes') ? nodes() : {}, execution };
+    const context = { trigger, input, nodes: expression.includes('nodes') ? await (loadedNodes ??= payloads.resolve(state.tenantId, nodes())) : {}, execution };
     try {
       return await evaluator.evaluate(expression, context, signal, await variablesOf(expression));
     } catch (error) {

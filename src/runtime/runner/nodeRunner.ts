@@ -15,7 +15,7 @@ import type { ChildPlan, NodeExecute, NodeLog } from '../../nodes/nodeType.js';
 import type { NodeTypeRegistry, RegisteredNodeType } from '../../nodes/registry.js';
 import type { ExpressionEvaluator } from '../expressions/expressionPool.js';
 import { maskSecrets } from '../../secrets/secretMask.js';
-import { attemptScope, type AttemptScope, type ExpressionBindings } from './attemptScope.js';
+import { attemptScope, type AttemptScope, type ExpressionBindings, type PayloadResolver } from './attemptScope.js';
 import { resolveParameters } from './resolveParameters.js';
 import { Semaphore } from './semaphore.js';
 import type { ErrorReporter } from '../../errors/errorReporter.js';
@@ -49,6 +49,8 @@ export interface NodeRunnerOptions {
   onError?: ErrorReporter;
   /** Fails the execution of a job whose handling failed (an error other than a refusal or a lost connection). */
   faults?: ExecutionFaults;
+  /** Puts large payloads back into an attempt's trigger data, input and `nodes`; none: the state holds the values. */
+  payloads?: PayloadResolver;
   /** Runs the children of child types (`workflow`, `map`); without it such nodes fail. */
   children?: ChildRuns;
 }
@@ -184,8 +186,8 @@ export class NodeRunner {
     return { type: 'StartNode', data: { nodeId: job.nodeId, attempt: job.attempt, workerId: this.options.workerId, leaseMs, ...timed, ...waiting } };
   }
 
-  private scope(job: NodeJob, state: ExecutionState, signal: AbortSignal): AttemptScope {
-    return attemptScope(state, job.nodeId, job.attempt, this.options.expressions, this.options.bindings, signal);
+  private scope(job: NodeJob, state: ExecutionState, signal: AbortSignal): Promise<AttemptScope> {
+    return attemptScope(state, job.nodeId, job.attempt, this.options.expressions, this.options.bindings, signal, this.options.payloads);
   }
 
   /**
@@ -197,7 +199,7 @@ export class NodeRunner {
     const definition = state.graph.nodes.get(job.nodeId)!;
     let parameters: Record<string, unknown>;
     try {
-      parameters = await resolveParameters(type, definition.parameters, this.scope(job, state, new AbortController().signal));
+      parameters = await resolveParameters(type, definition.parameters, await this.scope(job, state, new AbortController().signal));
     } catch (error) {
       return void (await this.settle(job, [this.startCommand(job, null), failure(job, error), QUEUE_READY]));
     }
@@ -215,7 +217,7 @@ export class NodeRunner {
     let launch: () => Promise<void>;
     try {
       if (!children || !type.definition.children) throw new PermanentNodeError(`node type ${type.type} needs child runs, which this runtime lacks`, 'UNKNOWN_NODE_TYPE');
-      const parameters = await resolveParameters(type, state.graph.nodes.get(job.nodeId)!.parameters, this.scope(job, state, new AbortController().signal));
+      const parameters = await resolveParameters(type, state.graph.nodes.get(job.nodeId)!.parameters, await this.scope(job, state, new AbortController().signal));
       const input = state.nodes.get(job.nodeId)?.input ?? {};
       const plan = type.definition.children(parameters, { input, continueOnNodeFailure: state.recovery.continueOnNodeFailure === true });
       launch = await this.untilStored(job, () => children.open(job, state, plan));
@@ -286,8 +288,9 @@ export class NodeRunner {
   /** What the attempt ended as: completed, failed, or handed back because this runtime stops. */
   private async outcome(job: NodeJob, { type, execute, state, signal, leased }: Attempt): Promise<ExecutionCommand> {
     const { nodeId, attempt } = job;
-    const scope = this.scope(job, state, signal);
+    let scope: AttemptScope | undefined;
     try {
+      scope = await this.scope(job, state, signal);
       const parameters = await resolveParameters(type, state.graph.nodes.get(nodeId)!.parameters, scope);
       const reportProgress = (progress: number | null, message: string | null = null) => (leased ? this.report(job, progress, message) : Promise.resolve());
       const log = this.options.log(job, type.type);
@@ -301,7 +304,7 @@ export class NodeRunner {
     } catch (caught) {
       const error: unknown = signal.aborted ? signal.reason : caught;
       if (error instanceof Stopping) return { type: 'ReleaseNode', data: { nodeId, attempt, reason: error.message } };
-      return failure(job, error, scope.secretsRead());
+      return failure(job, error, scope?.secretsRead());
     }
   }
 
