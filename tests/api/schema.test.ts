@@ -11,7 +11,7 @@ const schema = loadSchema();
 
 function resolversWithoutBackends() {
   const projections = { onChange: () => () => {}, caughtUp: async () => {} };
-  const deps = { projections, auth: {} } as unknown as ApiDeps;
+  const deps = { projections, auth: {}, engine: { payloads: {} } } as unknown as ApiDeps;
   const updates = new ExecutionUpdates({ readModel: deps.readModel, projections, log: console as never });
   return createResolvers(deps, { updates, sinkFor: () => ({}) as never }, console as never);
 }

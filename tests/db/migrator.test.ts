@@ -40,6 +40,7 @@ const TABLES = [
   'waits',
   'subflow_runs',
   'subflow_children',
+  'payloads',
   'schema_migrations',
 ];
 
