@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createClient, type Client } from 'graphql-ws';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import WebSocket from 'ws';
 import { buildServer, type ServerOptions } from '../../src/api/server.js';
 import type { FastifyInstance } from 'fastify';
@@ -132,6 +132,32 @@ export function collect<T>(client: Client, query: string, variables: Record<stri
     );
   });
   return { messages, done, stop: () => stop() };
+}
+
+/** Stands for what `get` gives once the suite's beforeAll made it: usable as a const at the top of a describe block. */
+function once<T extends object>(get: () => T | undefined, what: string): T {
+  return new Proxy({} as T, {
+    get: (_, property) => {
+      const target = get();
+      if (!target) throw new Error(`${what} is used before the suite's beforeAll made it`);
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** One server on one fresh database for a whole describe block (`const { api, backend } = apiPerSuite(create)`), closed after it. */
+export function apiPerSuite(create: () => Promise<Backend>, options?: ApiOptions): { api: Api; backend: Backend } {
+  const held: { api?: Api; backend?: Backend } = {};
+  beforeAll(async () => {
+    held.backend = await create();
+    held.api = await startApi(held.backend, options);
+  });
+  afterAll(async () => {
+    await held.api?.close();
+    await held.backend?.dispose();
+  });
+  return { api: once(() => held.api, 'the API'), backend: once(() => held.backend, 'the backend') };
 }
 
 /** Starts a server on a fresh database per test (`await start(create, options)`), and closes both after each test. */

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, type Backend } from '../support/backends.js';
-import { startApi, type Api } from './apiHarness.js';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS } from '../support/backends.js';
+import { apiPerSuite } from './apiHarness.js';
 
 const CREATE = `mutation($input: WorkflowInput!) { createWorkflow(input: $input) { id } }`;
 const START = `mutation($workflowId: ID!) { startTrigger(workflowId: $workflowId, triggerNodeId: "start", data: { list: [1, 2, 3] }) { id } }`;
@@ -11,16 +11,7 @@ const CHILDREN = `query($id: ID!, $nodeId: ID, $first: Int, $after: ID) {
 const manual = { id: 'start', type: 'trigger.manual' };
 
 describe.each(BACKENDS)('Execution.children(nodeId:) on $name', ({ create }) => {
-  let backend: Backend;
-  let api: Api;
-  beforeAll(async () => {
-    backend = await create();
-    api = await startApi(backend);
-  }, 180_000);
-  afterAll(async () => {
-    await api?.close();
-    await backend?.dispose();
-  });
+  const { api } = apiPerSuite(create);
 
   const data = async (query: string, variables: Record<string, unknown>) => {
     const answer = await api.gql(query, variables);

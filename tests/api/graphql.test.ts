@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, type Backend } from '../support/backends.js';
-import { collect, startApi, type Api } from './apiHarness.js';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS } from '../support/backends.js';
+import { apiPerSuite, collect } from './apiHarness.js';
 
 const NODE_FIELDS = 'nodeId status attempt progress startedAt finishedAt durationMs error skipReason input output outputName dependencies dependents';
 const EXECUTION_FIELDS = `id workflowId status triggerNodeId triggerType progress startedAt finishedAt durationMs streamVersion
@@ -86,16 +86,7 @@ function expectForwardOnly(updates: Update[]): Map<string, string[]> {
 }
 
 describe.each(BACKENDS)('GraphQL API on $name', ({ create }) => {
-  let backend: Backend;
-  let api: Api;
-  beforeAll(async () => {
-    backend = await create();
-    api = await startApi(backend);
-  });
-  afterAll(async () => {
-    await api?.close();
-    await backend?.dispose();
-  });
+  const { api } = apiPerSuite(create);
 
   it('streams an execution live: nodes move forward only, the last message is COMPLETED, the query agrees', async () => {
     const created = await api.gql(CREATE, { input: fanOutWorkflow });

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, type Backend } from '../support/backends.js';
-import { startApi, type Api } from './apiHarness.js';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS } from '../support/backends.js';
+import { apiPerSuite } from './apiHarness.js';
 
 const CREATE = `mutation($input: WorkflowInput!) { createWorkflow(input: $input) { id } }`;
 const UPDATE = `mutation($id: ID!, $input: WorkflowInput!) { updateWorkflow(id: $id, input: $input) { id version } }`;
@@ -26,16 +26,7 @@ const manual = { id: 'start', type: 'trigger.manual' };
 const edges = (...pairs: Array<[string, string, string?]>) => pairs.map(([source, target, sourceOutput]) => ({ source, target, sourceOutput: sourceOutput ?? null }));
 
 describe.each(BACKENDS)('sub-workflows and map over GraphQL on $name', ({ create }) => {
-  let backend: Backend;
-  let api: Api;
-  beforeAll(async () => {
-    backend = await create();
-    api = await startApi(backend);
-  });
-  afterAll(async () => {
-    await api?.close();
-    await backend?.dispose();
-  });
+  const { api } = apiPerSuite(create);
 
   async function createWorkflow(input: Record<string, unknown>): Promise<string> {
     const created = await api.gql(CREATE, { input });

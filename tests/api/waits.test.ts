@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, type Backend } from '../support/backends.js';
-import { startApi, type Api } from './apiHarness.js';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS } from '../support/backends.js';
+import { apiPerSuite } from './apiHarness.js';
 
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000 });
 
@@ -30,16 +30,7 @@ const waitFlow = (waitNode: Record<string, unknown>, downstream: Array<{ id: str
 });
 
 describe.each(BACKENDS)('wait nodes over GraphQL on $name', ({ create }) => {
-  let backend: Backend;
-  let api: Api;
-  beforeAll(async () => {
-    backend = await create();
-    api = await startApi(backend);
-  });
-  afterAll(async () => {
-    await api?.close();
-    await backend?.dispose();
-  });
+  const { api, backend } = apiPerSuite(create);
 
   const execution = async (id: string) => (await api.gql(EXECUTION, { id })).data.execution as { status: string; nodeStates: NodeView[] };
   const node = async (id: string, nodeId: string) => (await execution(id)).nodeStates.find((each) => each.nodeId === nodeId)!;
