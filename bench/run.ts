@@ -34,11 +34,14 @@ function peakMemory(): { seconds: number; peakRssMb: number } {
   return JSON.parse(output.trim().split('\n').at(-1)!);
 }
 
+/** A printed table's rows: figure, value, what it compares with. */
+type Rows = Array<[string, string, string]>;
+
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
 
 /** The end-to-end figures and the ratios the live-progress targets name. */
-function endToEndRows({ runs, live5000 }: EndToEndResult): Array<[string, string, string]> {
-  const rows: Array<[string, string, string]> = [];
+function endToEndRows({ runs, live5000 }: EndToEndResult): Rows {
+  const rows: Rows = [];
   for (const [name, times] of Object.entries(runs)) {
     rows.push([`server: ${name} unwatched / 1 / 500 watchers (s)`, `${times.unwatched.toFixed(2)} / ${times.watched1.toFixed(2)} / ${times.watched500.toFixed(2)}`, '']);
     rows.push(cpuRow(`server: ${name}, 500 watchers`, times.cpu.watched500, times.cpu.unwatched));
@@ -78,44 +81,37 @@ function cpuRow(name: string, watched: CpuShare, unwatched: CpuShare): [string, 
   return [`${name}: server CPU per frame (us)`, perFrame.toFixed(1), `${seconds}; ${describeShare(watched)}`];
 }
 
-function printRows(rows: Array<[string, string, string]>): void {
+function printRows(rows: Rows): void {
   const width = Math.max(...rows.map((row) => row[0].length));
   console.log(`\n${'figure'.padEnd(width)}  value       vs`);
   for (const [name, value, note] of rows) console.log(`${name.padEnd(width)}  ${value.padEnd(10)}  ${note}`);
 }
 
+/** `BENCH_ONLY=<name>`: one part alone, for a quicker before/after; its rows are printed, then its result as JSON. */
+const ALONE: Record<string, () => Promise<{ result: unknown; rows?: Rows }>> = {
+  // Only the scenarios through a server process.
+  'end-to-end': async () => withRows(await endToEnd(), endToEndRows),
+  // Only the end-to-end part's 5,000-subscriber scenario.
+  subscribers: async () => withRows(await endToEnd({ shapes: false }), endToEndRows),
+  // Only the API with and without authentication.
+  authentication: async () => withRows(await inFreshEnv((env) => authentication(env)), authenticationRows),
+  // Only the 20 MB output through 10 nodes, stored inline and stored apart.
+  payloads: async () => withRows(payloads(), payloadRows),
+  // Only the many-executions scenario, with its CPU cost (A/B of a runtime change).
+  throughput: async () => ({ result: await inFreshEnv((env) => throughput(env, EXECUTIONS)) }),
+  // Only the map node over 1,000 and 10,000 items (items/s, peak RSS).
+  map: async () => withRows(mapBench(), mapRows),
+};
+
+function withRows<T>(result: T, rowsOf: (result: T) => Rows): { result: T; rows: Rows } {
+  return { result, rows: rowsOf(result) };
+}
+
 async function main(): Promise<void> {
-  // BENCH_ONLY=end-to-end: only the scenarios through a server process (a quicker before/after).
-  // BENCH_ONLY=subscribers: only its 5,000-subscriber scenario.
-  if (process.env.BENCH_ONLY === 'end-to-end' || process.env.BENCH_ONLY === 'subscribers') {
-    const e2e = await endToEnd({ shapes: process.env.BENCH_ONLY === 'end-to-end' });
-    printRows(endToEndRows(e2e));
-    console.log(JSON.stringify(e2e));
-    return;
-  }
-  // BENCH_ONLY=authentication: only the API with and without authentication.
-  if (process.env.BENCH_ONLY === 'authentication') {
-    const result = await inFreshEnv((env) => authentication(env));
-    printRows(authenticationRows(result));
-    console.log(JSON.stringify(result));
-    return;
-  }
-  // BENCH_ONLY=payloads: only the 20 MB output through 10 nodes, stored inline and stored apart.
-  if (process.env.BENCH_ONLY === 'payloads') {
-    const runs = payloads();
-    printRows(payloadRows(runs));
-    console.log(JSON.stringify(runs));
-    return;
-  }
-  // BENCH_ONLY=throughput: only the many-executions scenario, with its CPU cost (A/B of a runtime change).
-  if (process.env.BENCH_ONLY === 'throughput') {
-    console.log(JSON.stringify(await inFreshEnv((env) => throughput(env, EXECUTIONS))));
-    return;
-  }
-  // BENCH_ONLY=map: only the map node over 1,000 and 10,000 items (items/s, peak RSS).
-  if (process.env.BENCH_ONLY === 'map') {
-    const result = mapBench();
-    printRows(mapRows(result));
+  const alone = ALONE[process.env.BENCH_ONLY ?? ''];
+  if (alone) {
+    const { result, rows } = await alone();
+    if (rows) printRows(rows);
     console.log(JSON.stringify(result));
     return;
   }
@@ -129,7 +125,7 @@ async function main(): Promise<void> {
   const memory = peakMemory();
   const authenticated = await inFreshEnv((env) => authentication(env));
 
-  const rows: Array<[string, string, string]> = [
+  const rows: Rows = [
     ['baseline: raw PostgreSQL single-row commits/s', baseline.toFixed(0), '(reference)'],
     [
       `throughput: node completions/s (${EXECUTIONS} x 10-node executions, projected)`,
