@@ -117,7 +117,7 @@ export function executionResolvers({ engine, readModel }: Pick<ApiDeps, 'engine'
         ),
       releaseNode: async (_: unknown, { executionId, nodeId, attempt, reason }: NodeArgs & { attempt: number; reason?: string | null }, context: unknown) =>
         (await onOwnQueue({ executionId, nodeId }, context)) ??
-        nodeOf(view(await engine.workQueue.release({ executionId, nodeId, attempt }, reason ?? 'handed back by its worker')), nodeId),
+        nodeOf(view(await engine.workQueue.release({ ...call({ executionId, nodeId }, context), attempt }, reason ?? 'handed back by its worker')), nodeId),
       signalNode: async (_: unknown, { executionId, nodeId, data, outputName }: NodeArgs & { data?: unknown; outputName?: string | null }, context: unknown) =>
         nodeOf(view(await engine.signalNode(executionId, nodeId, data ?? null, outputName ?? null, actorOf(context))), nodeId),
       claimNodes: (_: unknown, { queue, workerId, max, leaseMs }: { queue: string; workerId: string; max?: number | null; leaseMs?: number | null }, context: unknown) => {

@@ -189,6 +189,22 @@ describe('tenant isolation over HTTP and graphql-ws', () => {
     expect(notices.filter((notice) => notice.kind === 'ATTEMPT_ENDED')).toEqual([{ kind: 'ATTEMPT_ENDED', available: false, executionId: ofB.id }]);
   });
 
+  it('lets a worker hand back a job of its own tenant, and answers one of another tenant as unknown', async () => {
+    const execution = await started('operatorB', await created('adminB', waiting('handed-back')));
+    const claim = () => as('workerB')('mutation { claimNodes(queue: "handed-back", workerId: "w", max: 1) { executionId attempt } }');
+    await expect.poll(async () => (await claim()).data?.claimNodes?.[0]?.executionId, { timeout: 20_000 }).toBe(execution.id);
+    const release = (who: string, id: string) => as(who)('mutation ($id: ID!) { releaseNode(executionId: $id, nodeId: "work", attempt: 1) { status attempt } }', { id });
+    const foreign = await release('workerA', execution.id);
+    const unknown = randomUUID();
+    expect(shape(foreign, execution.id)).toEqual(shape(await release('workerA', unknown), unknown));
+    expect(JSON.stringify(foreign.errors)).toContain('NOT_FOUND');
+    const own = await release('workerB', execution.id);
+    expect(own.errors).toBeUndefined();
+    expect(own.data.releaseNode).toEqual({ status: 'QUEUED', attempt: 2 });
+    // Ended, so that it holds no slot of B's in the limit tests below.
+    await as('operatorB')('mutation ($id: ID!) { cancelExecution(id: $id) { status } }', { id: execution.id });
+  });
+
   it('lets emitEvent and execution.completed reach only the same tenant’s triggers', async () => {
     const inA = await created('adminA', listening('order.placed'));
     const inB = await created('adminB', listening('order.placed'));
