@@ -1,5 +1,6 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { postGraphQL, type GraphQLAnswer } from '../client/graphqlOverHttp.js';
 import { CliError } from './cliError.js';
 
 /** The server's GraphQL API, over HTTP and graphql-ws: the CLI never opens the database. */
@@ -13,11 +14,6 @@ const DEFAULT_URL = 'http://localhost:4000';
 /** A request that takes longer is reported instead of hanging the terminal. */
 const REQUEST_TIMEOUT_MS = 30_000;
 
-interface Answer<T> {
-  data?: T | null;
-  errors?: Array<{ message: string; extensions?: { code?: string } }>;
-}
-
 function serverUrl(env: NodeJS.ProcessEnv): URL {
   const raw = env.CASCADE_URL?.trim() || DEFAULT_URL;
   const url = URL.canParse(raw) ? new URL(raw) : null;
@@ -30,7 +26,7 @@ const unreachable = (url: string, error: unknown): CliError => {
   return new CliError('UNREACHABLE', `cannot reach the Cascade server at ${url} (${cause}); set CASCADE_URL`);
 };
 
-const answerError = (errors: NonNullable<Answer<unknown>['errors']>): CliError => new CliError(errors[0]!.extensions?.code ?? 'INTERNAL_ERROR', errors[0]!.message);
+const answerError = (errors: NonNullable<GraphQLAnswer<unknown>['errors']>): CliError => new CliError(errors[0]!.extensions?.code ?? 'INTERNAL_ERROR', errors[0]!.message);
 
 export function createApiClient(env: NodeJS.ProcessEnv = process.env): Client {
   const base = serverUrl(env);
@@ -39,16 +35,10 @@ export function createApiClient(env: NodeJS.ProcessEnv = process.env): Client {
   return {
     url: base.href,
     async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-      const response = await fetch(endpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization },
-        body: JSON.stringify({ query, variables }),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      }).catch((error: unknown) => {
+      const { status, answer } = await postGraphQL<T>(endpoint, authorization, { query, variables }, REQUEST_TIMEOUT_MS).catch((error: unknown) => {
         throw unreachable(base.href, error);
       });
-      const answer = (await response.json().catch(() => null)) as Answer<T> | null;
-      if (!answer) throw new CliError(response.status === 401 ? 'UNAUTHENTICATED' : 'INTERNAL_ERROR', `the server answered HTTP ${response.status} without GraphQL`);
+      if (!answer) throw new CliError(status === 401 ? 'UNAUTHENTICATED' : 'INTERNAL_ERROR', `the server answered HTTP ${status} without GraphQL`);
       if (answer.errors?.length) throw answerError(answer.errors);
       return answer.data as T;
     },
@@ -64,7 +54,7 @@ export function createApiClient(env: NodeJS.ProcessEnv = process.env): Client {
         client.subscribe<T>(
           { query, variables },
           {
-            next: (answer) => (answer.errors?.length ? reject(answerError(answer.errors as NonNullable<Answer<T>['errors']>)) : answer.data && onData(answer.data)),
+            next: (answer) => (answer.errors?.length ? reject(answerError(answer.errors as NonNullable<GraphQLAnswer<T>['errors']>)) : answer.data && onData(answer.data)),
             error: (error) => reject(error instanceof CliError ? error : unreachable(base.href, error instanceof Error ? error : new Error(describeClose(error)))),
             complete: resolve,
           },

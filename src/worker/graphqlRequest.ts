@@ -1,3 +1,5 @@
+import { postGraphQL } from '../client/graphqlOverHttp.js';
+
 /**
  * What the server answered with a coded error (`extensions.code`: INVALID_FLOW_STATE, NOT_FOUND,
  * FORBIDDEN, ...), or what went wrong on the way (code `NETWORK`).
@@ -25,20 +27,13 @@ export type Request = <T>(query: string, variables: Record<string, unknown>) => 
 /** A GraphQL request over fetch with the worker's key: the data, or a WorkerRequestError. */
 export function graphqlRequest(endpoint: string, apiKey: string): Request {
   return async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
-    let body: { data?: T | null; errors?: Array<{ message: string; extensions?: { code?: string } }> };
-    try {
-      const response = await fetch(endpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
-        body: JSON.stringify({ query, variables }),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-      body = (await response.json()) as typeof body;
-    } catch (error) {
-      throw new WorkerRequestError('NETWORK', `request to ${endpoint} failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    const [first] = body.errors ?? [];
+    const failed = (reason: string) => new WorkerRequestError('NETWORK', `request to ${endpoint} failed: ${reason}`);
+    const { status, answer } = await postGraphQL<T>(endpoint, `Bearer ${apiKey}`, { query, variables }, REQUEST_TIMEOUT_MS).catch((error: unknown) => {
+      throw failed(error instanceof Error ? error.message : String(error));
+    });
+    if (!answer) throw failed(`the server answered HTTP ${status} without GraphQL`);
+    const [first] = answer.errors ?? [];
     if (first) throw new WorkerRequestError(first.extensions?.code ?? 'INTERNAL', first.message);
-    return body.data as T;
+    return answer.data as T;
   };
 }
