@@ -144,8 +144,16 @@ describe('the execution viewer in Chromium against a server process', () => {
       await expect.poll(() => nodeStatus(page, 'after'), { timeout: WAIT_MS }).toBe('COMPLETED');
       await expect.poll(() => executionStatus(page), { timeout: WAIT_MS }).toBe('COMPLETED');
 
+      // A slow answer for the newly selected node: until it comes, the previous node's controls
+      // must be gone, or the edited input would rerun from flaky instead of after.
+      await page.route('**/graphql', async (route) => {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        await route.continue();
+      });
       await page.locator('[data-node-id="after"]').click();
+      expect(await page.locator('textarea[name="rerunInput"]').count()).toBe(0);
       await page.locator('textarea[name="rerunInput"]').waitFor();
+      await page.unroute('**/graphql');
       await page.locator('textarea[name="rerunInput"]').fill('{ "flaky": { "edited": true } }');
       await page.getByRole('button', { name: 'Rerun' }).click();
       await page.waitForURL((url) => url.pathname.startsWith('/executions/') && !url.pathname.endsWith(startTrigger.id), { timeout: WAIT_MS });

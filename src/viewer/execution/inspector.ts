@@ -113,6 +113,9 @@ export async function inspect(target: HTMLElement, nodeId: string, context: Cont
   const render = (before?.render ?? 0) + 1;
   const drafts = before?.shown === shown ? before.drafts : new Map<string, string>();
   rendered.set(target, { render, shown, drafts });
+  // Another node: the previous node's controls go at once, so that nothing typed or clicked before
+  // the answer arrives acts on the node that was shown before.
+  if (before?.shown !== shown) target.replaceChildren(h('p', { class: 'loading' }, `loading node ${nodeId}…`));
   const query = context.eventNumber === null ? NODE_NOW : NODE_AT;
   const data = await gql<{ execution: { nodeStates: NodeDetail[] } | null; nodeCausation: Causation }>(query, {
     id: context.executionId,
