@@ -1,3 +1,5 @@
+import type { NodeLog } from '../nodes/nodeType.js';
+
 /** What stands where a secret's value was. */
 export const MASK = '***';
 
@@ -31,4 +33,10 @@ function walk(value: unknown, values: readonly string[]): unknown {
   if (Array.isArray(value)) return value.map((each) => walk(each, values));
   if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, each]) => [maskString(key, values), walk(each, values)]));
   return value;
+}
+
+/** A node's log whose lines (message and details) pass through `mask` first. */
+export function maskedLog(log: NodeLog, mask: <T>(value: T) => T): NodeLog {
+  const line = (level: keyof NodeLog) => (message: string, details?: Record<string, unknown>) => log[level](mask(message), details && mask(details));
+  return { info: line('info'), warn: line('warn'), error: line('error') };
 }

@@ -3,11 +3,24 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defineNodeType } from '../../src/index.js';
 import { BACKENDS, type Backend } from '../support/backends.js';
 import { startApi, type Api } from './apiHarness.js';
 
 const SECRET = 'tok-7f3a9c2e51d84b06';
 const HOOK_SECRET = 'hook-secret-9d2c41';
+
+/** A careless custom node: it logs the token it was given and reports it in its progress message. */
+const chatty = defineNodeType<{ token: string }>({
+  type: 'test.chatty',
+  parameters: { type: 'object', required: ['token'], properties: { token: { type: 'string' } } },
+  sideEffects: true,
+  execute: async ({ parameters, log, reportProgress }) => {
+    log.info(`calling with ${parameters.token}`, { token: parameters.token });
+    await reportProgress(50, `sent ${parameters.token}`);
+    return { output: { sent: true } };
+  },
+});
 
 describe('secrets through the API', () => {
   const postgres = BACKENDS.find((backend) => backend.name === 'postgres')!;
@@ -34,7 +47,7 @@ describe('secrets through the API', () => {
     recorderUrl = `http://127.0.0.1:${(recorder.address() as AddressInfo).port}`;
     backend = await postgres.create();
     const logger = pino({ level: 'trace' }, new Writable({ write: (chunk: Buffer, _, done) => (logged.push(chunk.toString()), done()) }));
-    api = await startApi(backend, { logger });
+    api = await startApi(backend, { logger, engine: { nodeTypes: [chatty], logger } });
   });
   afterAll(async () => {
     await api.close();
@@ -42,7 +55,7 @@ describe('secrets through the API', () => {
     await new Promise((resolve) => recorder.close(resolve));
   });
 
-  it('reaches an http header through $secrets, and its value shows nowhere: events, tables, log, answers', async () => {
+  it('reaches an http header and a custom node through $secrets, and its value shows nowhere: events, tables, log, progress, answers', async () => {
     const set = await gql(`mutation($value: String!) { setSecret(name: "API_TOKEN", value: $value) { name updatedAt } }`, { value: SECRET });
     expect(set.errors).toBeUndefined();
     expect(set.data.setSecret.name).toBe('API_TOKEN');
@@ -54,10 +67,12 @@ describe('secrets through the API', () => {
         { id: 'start', type: 'trigger.manual' },
         { id: 'call', type: 'http', parameters: { url: recorderUrl, method: 'POST', headers: { authorization: 'Bearer {{ $secrets.API_TOKEN }}' }, body: '{{ trigger }}' } },
         { id: 'shape', type: 'transform', parameters: { mapping: '{ "echo": input.call.body.seen }' } },
+        { id: 'chatty', type: 'test.chatty', parameters: { token: '{{ $secrets.API_TOKEN }}' } },
       ],
       connections: [
         { source: 'start', target: 'call' },
         { source: 'call', target: 'shape' },
+        { source: 'start', target: 'chatty' },
       ],
     };
     const created = await gql(`mutation($input: WorkflowInput!) { createWorkflow(input: $input) { id } }`, { input });
@@ -71,6 +86,7 @@ describe('secrets through the API', () => {
     expect(authorizations).toEqual([`Bearer ${SECRET}`]);
     const nodes = (await read()).data.execution.nodeStates as Array<{ nodeId: string; output: unknown }>;
     expect(nodes.find((node) => node.nodeId === 'shape')!.output).toEqual({ echo: 'Bearer ***' });
+    expect(logged.join('\n')).toContain('calling with ***');
 
     const { rows: events } = await backend.db.query<{ row: string }>('SELECT e::text AS row FROM events e');
     expect(events.length).toBeGreaterThan(0);

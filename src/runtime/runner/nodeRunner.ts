@@ -14,7 +14,7 @@ import { CodedNodeError, PermanentNodeError } from '../../nodes/nodeErrors.js';
 import type { ChildPlan, NodeExecute, NodeLog } from '../../nodes/nodeType.js';
 import type { NodeTypeRegistry, RegisteredNodeType } from '../../nodes/registry.js';
 import type { ExpressionEvaluator } from '../expressions/expressionPool.js';
-import { maskSecrets } from '../../secrets/secretMask.js';
+import { maskedLog, maskSecrets } from '../../secrets/secretMask.js';
 import { attemptScope, type AttemptScope, type ExpressionBindings, type PayloadResolver } from './attemptScope.js';
 import { resolveParameters } from './resolveParameters.js';
 import { Semaphore } from './semaphore.js';
@@ -290,10 +290,12 @@ export class NodeRunner {
     const { nodeId, attempt } = job;
     let scope: AttemptScope | undefined;
     try {
-      scope = await this.scope(job, state, signal);
-      const parameters = await resolveParameters(type, state.graph.nodes.get(nodeId)!.parameters, scope);
-      const reportProgress = (progress: number | null, message: string | null = null) => (leased ? this.report(job, progress, message) : Promise.resolve());
-      const log = this.options.log(job, type.type);
+      const attemptScope = (scope = await this.scope(job, state, signal));
+      const parameters = await resolveParameters(type, state.graph.nodes.get(nodeId)!.parameters, attemptScope);
+      // A progress message is recorded and a log line is kept: neither may carry a secret the attempt read.
+      const mask = <T>(value: T): T => maskSecrets(value, attemptScope.secretsRead());
+      const reportProgress = (progress: number | null, message: string | null = null) => (leased ? this.report(job, progress, mask(message)) : Promise.resolve());
+      const log = maskedLog(this.options.log(job, type.type), mask);
       const result = await execute({ ...scope, parameters, attempt, signal, nodeId, reportProgress, log });
       if (signal.aborted) throw signal.reason;
       // An output the log cannot hold would fail the append and leave the attempt unsettled for ever.
