@@ -42,6 +42,7 @@ export const REQUEST_ERRORS = {
 export const OUTCOME_ERRORS = {
   EXECUTION_TIMEOUT: { on: ['node', 'execution'], message: "The node's timeoutMs or the execution's executionTimeoutMs passed" },
   EXPRESSION_LIMIT: { on: ['node'], message: 'An expression went past its time, memory or depth bound' },
+  SECRET_NOT_FOUND: { on: ['node'], message: 'An expression reads $secrets.NAME and the tenant has no secret of that name' },
   INVALID_OUTPUT: { on: ['node'], message: 'The node produced data the log cannot store' },
   LEASE_EXPIRED: { on: ['node'], message: 'The worker or runtime holding the attempt stopped renewing its lease' },
   HTTP_TIMEOUT: { on: ['node'], message: 'No complete answer within HTTP_NODE_TIMEOUT_MS' },

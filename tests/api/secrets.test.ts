@@ -103,6 +103,27 @@ describe('secrets through the API', () => {
     expect(answers.join('\n')).not.toContain(SECRET);
   });
 
+  it('fails a node that reads a secret nobody set with SECRET_NOT_FOUND, before it sends anything', async () => {
+    const before = authorizations.length;
+    const input = {
+      name: 'reads a missing secret',
+      nodes: [
+        { id: 'start', type: 'trigger.manual' },
+        { id: 'call', type: 'http', parameters: { url: recorderUrl, headers: { authorization: 'Bearer {{ $secrets.NOT_SET }}' } } },
+      ],
+      connections: [{ source: 'start', target: 'call' }],
+    };
+    const workflowId = (await gql(`mutation($input: WorkflowInput!) { createWorkflow(input: $input) { id } }`, { input })).data.createWorkflow.id;
+    const id = (await gql(`mutation($id: ID!) { startTrigger(workflowId: $id, triggerNodeId: "start") { id } }`, { id: workflowId })).data.startTrigger.id;
+    const read = () => gql(`query($id: ID!) { execution(id: $id) { status error errorCode nodeStates { nodeId status attempt errorCode error } } }`, { id });
+    await expect.poll(async () => (await read()).data.execution?.status, { timeout: 60_000, interval: 100 }).toBe('FAILED');
+    await api.caughtUp();
+    const call = (await read()).data.execution.nodeStates.find((node: { nodeId: string }) => node.nodeId === 'call');
+    expect(call).toMatchObject({ status: 'FAILED', attempt: 1, errorCode: 'SECRET_NOT_FOUND' });
+    expect(call.error).toContain('NOT_SET');
+    expect(authorizations.length).toBe(before);
+  });
+
   it("never answers a webhook's secret, which still checks signatures", async () => {
     const input = {
       name: 'signed hook',

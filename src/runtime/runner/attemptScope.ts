@@ -16,6 +16,18 @@ export const NO_SECRETS: ExpressionBindings = async () => ({ secrets: {} });
 
 const NO_VARIABLES = { secrets: {} };
 
+/** The names an expression reads as `$secrets.NAME` (the plain-path form secret names are made for). */
+const SECRET_READS = /\$secrets\.([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/**
+ * A secret that is not set fails the attempt for good: read as empty, it would send a request
+ * without its token (or with `Bearer ` alone) and fail somewhere far from the cause.
+ */
+function checkSecretsSet(expression: string, secrets: Record<string, string>): void {
+  for (const [, name] of expression.matchAll(SECRET_READS))
+    if (!Object.hasOwn(secrets, name!)) throw new PermanentNodeError(`secret ${name} is not set in this tenant`, 'SECRET_NOT_FOUND');
+}
+
 /** Puts large payloads back where a state holds their references (src/payloads). */
 export interface PayloadResolver {
   resolve(tenantId: string, value: unknown): Promise<unknown>;
@@ -69,6 +81,7 @@ export async function attemptScope(
     variables ??= bindings(execution, state.tenantId);
     const loaded = await variables;
     secrets = loaded.secrets;
+    checkSecretsSet(expression, secrets);
     return loaded;
   };
   const evaluate = async (expression: string) => {
