@@ -17,5 +17,7 @@ export const NO_JWT: JwtSettings = { jwksUrl: null, secret: null, issuer: null, 
 
 export function createAuth(db: SqlExecutor, jwt: JwtSettings, onError: (error: unknown) => void): Auth {
   const keys = new ApiKeyStore(db);
-  return { keys, authenticator: new Authenticator(keys, jwtVerifier(jwt)), audit: new AuditLog(db, onError), tenants: new TenantStore(db) };
+  const tenants = new TenantStore(db);
+  const tenantExists = async (tenantId: string) => (await tenants.get(tenantId)) !== null;
+  return { keys, authenticator: new Authenticator(keys, jwtVerifier(jwt), tenantExists), audit: new AuditLog(db, onError), tenants };
 }

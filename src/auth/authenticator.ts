@@ -36,9 +36,13 @@ export class Authenticator {
   /** Each looked-up key's expiry, by id: what onRevoked times its listeners by. */
   private readonly expiries = new Map<string, string | null>();
 
+  /** Tenants a JWT named that exist: tenants are never deleted, so one look each is enough. */
+  private readonly knownTenants = new Set<string>();
+
   constructor(
     private readonly keys: ApiKeyStore,
     private readonly verifyJwt: ((token: string) => Promise<Identity | null>) | null,
+    private readonly tenantExists: (tenantId: string) => Promise<boolean>,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -48,7 +52,20 @@ export class Authenticator {
     const token = match?.[1];
     if (!token) return null;
     if (token.startsWith(API_KEY_PREFIX) || this.verifyJwt === null) return this.ofKey(token);
-    return this.verifyJwt(token);
+    return this.ofJwt(this.verifyJwt, token);
+  }
+
+  /**
+   * A JWT is signed by an identity provider that knows nothing of our tenants: one naming a tenant
+   * that does not exist is refused, rather than acting in an empty tenant of its own.
+   */
+  private async ofJwt(verify: (token: string) => Promise<Identity | null>, token: string): Promise<Identity | null> {
+    const identity = await verify(token);
+    if (identity === null || this.knownTenants.has(identity.tenantId)) return identity;
+    if (!(await this.tenantExists(identity.tenantId))) return null;
+    if (this.knownTenants.size >= CACHE_ENTRIES) this.knownTenants.clear();
+    this.knownTenants.add(identity.tenantId);
+    return identity;
   }
 
   /** Forgets the key at once, and ends what was authenticated with it. */

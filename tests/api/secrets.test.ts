@@ -122,6 +122,22 @@ describe('secrets through the API', () => {
     expect(call).toMatchObject({ status: 'FAILED', attempt: 1, errorCode: 'SECRET_NOT_FOUND' });
     expect(call.error).toContain('NOT_SET');
     expect(authorizations.length).toBe(before);
+
+    // Asking whether a secret is set is no read of it.
+    const optional = {
+      name: 'optional secret',
+      nodes: [
+        { id: 'start', type: 'trigger.manual' },
+        { id: 'has', type: 'transform', parameters: { mapping: '{ "has": $exists($secrets.NOT_SET) }' } },
+      ],
+      connections: [{ source: 'start', target: 'has' }],
+    };
+    const optionalId = (await gql(`mutation($input: WorkflowInput!) { createWorkflow(input: $input) { id } }`, { input: optional })).data.createWorkflow.id;
+    const asked = (await gql(`mutation($id: ID!) { startTrigger(workflowId: $id, triggerNodeId: "start") { id } }`, { id: optionalId })).data.startTrigger.id;
+    const output = () => gql(`query($id: ID!) { execution(id: $id) { status nodeStates { nodeId output } } }`, { id: asked });
+    await expect.poll(async () => (await output()).data.execution?.status, { timeout: 60_000, interval: 100 }).toBe('COMPLETED');
+    await api.caughtUp();
+    expect((await output()).data.execution.nodeStates.find((node: { nodeId: string }) => node.nodeId === 'has').output).toEqual({ has: false });
   });
 
   it("never answers a webhook's secret, which still checks signatures", async () => {

@@ -6,7 +6,7 @@ import { collect, startApi, type Api, type GraphQLResponse } from './apiHarness.
 const CREATE = 'mutation ($input: WorkflowInput!) { createWorkflow(input: $input) { id } }';
 const START = 'mutation ($id: ID!) { startTrigger(workflowId: $id, triggerNodeId: "start") { id status } }';
 const STATUS = 'query ($id: ID!) { execution(id: $id) { status } }';
-const OUTPUT = 'query ($id: ID!) { execution(id: $id) { status nodeStates { nodeId output } } }';
+const OUTPUT = 'query ($id: ID!) { execution(id: $id) { status nodeStates { nodeId output errorCode } } }';
 
 /** A manual start and one node after it. */
 const startThen = (name: string, node: { id: string; type: string; parameters: Record<string, unknown> }) => ({
@@ -264,15 +264,16 @@ describe('tenant isolation over HTTP and graphql-ws', () => {
     const value = 'tenant-a-secret-5d1e';
     expect((await as('adminA')('mutation ($value: String!) { setSecret(name: "TOKEN", value: $value) { name } }', { value })).errors).toBeUndefined();
     expect((await as('adminB')('{ secrets { name } }')).data.secrets).toEqual([]);
-    const outputOf = async (who: string) => {
+    const checkOf = async (who: string, status: string) => {
       const execution = await started(who.replace('admin', 'operator'), await created(who, comparing(value)));
-      await expect.poll(() => statusOf(who, execution.id), { timeout: 20_000 }).toBe('COMPLETED');
+      await expect.poll(() => statusOf(who, execution.id), { timeout: 20_000 }).toBe(status);
       await api.caughtUp();
       const answer = await as(who)(OUTPUT, { id: execution.id });
-      return answer.data.execution.nodeStates.find((node: { nodeId: string }) => node.nodeId === 'check').output;
+      return answer.data.execution.nodeStates.find((node: { nodeId: string }) => node.nodeId === 'check');
     };
-    expect(await outputOf('adminA')).toEqual({ same: true, has: true });
-    expect(await outputOf('adminB')).toEqual({ same: false, has: false });
+    expect((await checkOf('adminA', 'COMPLETED')).output).toEqual({ same: true, has: true });
+    // B has no TOKEN: reading it fails the node, as for any secret nobody set.
+    expect(await checkOf('adminB', 'FAILED')).toMatchObject({ errorCode: 'SECRET_NOT_FOUND' });
   });
 
   it('queues a tenant’s executions past its maxConcurrentExecutions, first in, first out, across its workflows', async () => {

@@ -110,6 +110,7 @@ describe('the audit log, the actor of events, and JWTs', () => {
       await sign({ sub: 'jwt-user', roles: ['ADMIN'] }, { audience: 'someone-else' }),
       await sign({ roles: ['ADMIN'] }),
       await sign({ sub: 'jwt-user', roles: ['KING'] }),
+      await sign({ sub: 'jwt-user', tenant: 'no-such-tenant', roles: ['ADMIN'] }),
     ];
     for (const token of bad) expect((await api.gql('{ me { subject } }', {}, token)).status).toBe(401);
   });

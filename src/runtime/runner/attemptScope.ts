@@ -16,8 +16,11 @@ export const NO_SECRETS: ExpressionBindings = async () => ({ secrets: {} });
 
 const NO_VARIABLES = { secrets: {} };
 
-/** The names an expression reads as `$secrets.NAME` (the plain-path form secret names are made for). */
-const SECRET_READS = /\$secrets\.([A-Za-z_][A-Za-z0-9_]*)/g;
+/**
+ * The names an expression reads as `$secrets.NAME` (the plain-path form secret names are made
+ * for); `$exists($secrets.NAME)` asks whether one is set, and is no read.
+ */
+const SECRET_READS = /(?<!\$exists\(\s*)\$secrets\.([A-Za-z_][A-Za-z0-9_]*)/g;
 
 /**
  * A secret that is not set fails the attempt for good: read as empty, it would send a request
