@@ -184,8 +184,12 @@ describe.each(BACKENDS)('execution control on $name', ({ create }) => {
       const [failed] = await eventsOf(h, state.id, 'NodeFailed', 'call');
       expect(ms(retry!.data.at) - ms(starts[0]!.data.at)).toBeGreaterThanOrEqual(200);
       expect(ms(failed!.data.at) - ms(starts[1]!.data.at)).toBeGreaterThanOrEqual(200);
-      await sleep(100);
-      expect(server.requests.slice(before).map((request) => request.closedAt !== null)).toEqual([true, true]);
+      // Each request that reached the server is aborted; on a busy machine an attempt may time out
+      // before its request arrives at all, so the count is one or two, never more.
+      const requests = server.requests.slice(before);
+      expect(requests.length).toBeGreaterThanOrEqual(1);
+      expect(requests.length).toBeLessThanOrEqual(2);
+      await expect.poll(() => requests.every((request) => request.closedAt !== null), { timeout: 10_000 }).toBe(true);
     });
 
     it('an external node claimed and never settled times out by its durable timer; the late worker is refused', async () => {
