@@ -186,7 +186,7 @@ export class Engine {
     const schedule = new DurableSchedule(this.executions, this.timers, capabilities);
     this.processManager = new ProcessManager(options.store, new RuntimeStore(options.db, 'process-manager'), this.executions, this.runner, schedule, faults, onError);
     const caughtUp = () => this.processManager.caughtUp();
-    this.waits = new Waits({ store: new WaitStore(options.db), handler: this.executions, expressions: this.expressions, caughtUp, onError });
+    this.waits = new Waits({ store: new WaitStore(options.db), handler: this.executions, expressions: this.expressions, nodeTypes: capabilities, caughtUp, onError });
   }
 
   /** Starts the runtime and resumes every unfinished execution. */

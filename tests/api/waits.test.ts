@@ -106,6 +106,28 @@ describe.each(BACKENDS)('wait nodes over GraphQL on $name', ({ create }) => {
     expect((await node(rejected, 'ship')).status).toBe('SKIPPED');
   });
 
+  it('takes the approval branch an emitted decision names, and fails on one it has not', async () => {
+    const name = eventName('review');
+    const approval = waitFlow({ type: 'approval', parameters: { event: name, match: 'event.orderId = trigger.orderId ? event.decision : false' } }, [
+      { id: 'ship', sourceOutput: 'approved' },
+      { id: 'refund', sourceOutput: 'rejected' },
+    ]);
+    const [rejected, approved, typo] = [await startWaiting(approval, { orderId: 1 }), await startWaiting(approval, { orderId: 2 }), await startWaiting(approval, { orderId: 3 })];
+    for (const [orderId, decision] of [
+      [1, 'rejected'],
+      [2, 'approved'],
+      [3, 'rejectd'],
+    ] as const)
+      expect((await api.gql(EMIT, { name, data: { orderId, decision } })).errors).toBeUndefined();
+    for (const id of [rejected, approved]) await poll(async () => (await execution(id)).status).toBe('COMPLETED');
+    expect(await node(rejected, 'w')).toMatchObject({ outputName: 'rejected', output: { orderId: 1, decision: 'rejected' } });
+    expect([(await node(rejected, 'refund')).status, (await node(rejected, 'ship')).status]).toEqual(['COMPLETED', 'SKIPPED']);
+    expect([(await node(approved, 'ship')).status, (await node(approved, 'refund')).status]).toEqual(['COMPLETED', 'SKIPPED']);
+    await poll(async () => (await execution(typo)).status).toBe('FAILED');
+    expect(await node(typo, 'w')).toMatchObject({ status: 'FAILED', errorCode: 'WAIT_MATCH_FAILED' });
+    expect((await node(typo, 'w')).error).toContain("'rejectd'");
+  });
+
   it('fails with WAIT_TIMEOUT when its timeoutMs passes first', async () => {
     const name = eventName('never');
     const created = await api.gql(CREATE, { input: waitFlow({ type: 'wait', parameters: { event: name, timeoutMs: 200 } }) });

@@ -3,6 +3,7 @@ import { isDatabaseFault } from '../../db/databaseFaults.js';
 import { DomainError } from '../../domain/errors.js';
 import type { ExecutionCommand } from '../../domain/execution/commands.js';
 import type { ExecutionState } from '../../domain/execution/state.js';
+import type { NodeTypeLookup } from '../../domain/workflow/nodeCapabilities.js';
 import { tenantOf } from '../../domain/tenants.js';
 import type { ErrorReporter } from '../../errors/errorReporter.js';
 import type { ExpressionEvaluator } from '../expressions/expressionPool.js';
@@ -13,6 +14,8 @@ export interface WaitsOptions {
   store: WaitStore;
   handler: ExecutionCommandHandler;
   expressions: ExpressionEvaluator;
+  /** The registered types: a match may name one of the waiting node's outputs. */
+  nodeTypes: NodeTypeLookup;
   /** Resolves once the waits table holds every wait started so far (the process manager caught up). */
   caughtUp: () => Promise<void>;
   onError: ErrorReporter;
@@ -63,7 +66,7 @@ export class Waits {
     const { executionId, nodeId, attempt } = wait;
     const send = (command: ExecutionCommand) => handleOnLatest(this.options.handler, executionId, [command, { type: 'QueueReadyNodes' }], context);
     try {
-      let matched: boolean;
+      let matched: Matched;
       try {
         matched = await this.matches(wait, data);
       } catch (error) {
@@ -72,7 +75,7 @@ export class Waits {
         await send({ type: 'FailNode', data: { nodeId, attempt, error: message, retryable: false, errorCode: 'WAIT_MATCH_FAILED' } });
         return;
       }
-      if (matched) await send({ type: 'SignalNode', data: { nodeId, attempt, output: data, outputName: null } });
+      if (matched.matched) await send({ type: 'SignalNode', data: { nodeId, attempt, output: data, outputName: matched.outputName } });
     } catch (error) {
       if (error instanceof DomainError) return;
       if (isDatabaseFault(error)) throw error;
@@ -80,12 +83,29 @@ export class Waits {
     }
   }
 
-  /** The match sees `{ event, trigger, input }`: the event's data, the execution's trigger data and the node's input. */
-  private async matches(wait: ListeningWait, data: unknown): Promise<boolean> {
-    if (wait.match === null) return true;
+  /**
+   * The match sees `{ event, trigger, input }`: the event's data, the execution's trigger data and
+   * the node's input. On a type with several outputs (an approval) it may give one's name, which
+   * the node takes; any other string there fails the wait, so that a typo never approves.
+   */
+  private async matches(wait: ListeningWait, data: unknown): Promise<Matched> {
+    if (wait.match === null) return MATCHED;
     const state = await this.options.handler.current(wait.executionId);
     const node = state?.nodes.get(wait.nodeId);
-    if (!state || !node) return false;
-    return Boolean(await this.options.expressions.evaluate(wait.match, { event: data, trigger: state.triggerData, input: node.input ?? {} }));
+    if (!state || !node) return NOT_MATCHED;
+    const value = await this.options.expressions.evaluate(wait.match, { event: data, trigger: state.triggerData, input: node.input ?? {} });
+    const outputs = this.options.nodeTypes.get(state.graph.nodes.get(wait.nodeId)!.type)?.outputs ?? [];
+    if (typeof value !== 'string' || outputs.length < 2) return value ? MATCHED : NOT_MATCHED;
+    if (!outputs.includes(value)) throw new Error(`it gave '${value}', which is none of the outputs ${outputs.map((name) => `'${name}'`).join(', ')}`);
+    return { matched: true, outputName: value };
   }
 }
+
+/** Whether an event completes a wait, and on which output (null: the type's first). */
+interface Matched {
+  matched: boolean;
+  outputName: string | null;
+}
+
+const MATCHED: Matched = { matched: true, outputName: null };
+const NOT_MATCHED: Matched = { matched: false, outputName: null };
