@@ -153,6 +153,8 @@ export class Engine {
       start: (request) => this.idempotentStarts.startExecution(request),
       clock,
       maxEventChainDepth: options.maxEventChainDepth ?? 100,
+      // Bound late: the waits are made below, and are only called once the engine runs.
+      waits: { listenedNames: (names) => this.waits.listenedNames(names), emit: (name, data, context) => this.waits.emit(name, data, context) },
       onError,
     });
     const faults = new ExecutionFaults(this.executions, onError);

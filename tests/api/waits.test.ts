@@ -128,6 +128,28 @@ describe.each(BACKENDS)('wait nodes over GraphQL on $name', ({ create }) => {
     expect((await node(typo, 'w')).error).toContain("'rejectd'");
   });
 
+  it("hears the engine's own execution.completed, so a flow can wait for another execution to end", async () => {
+    const job = {
+      name: 'job',
+      nodes: [
+        { id: 'start', type: 'trigger.manual' },
+        { id: 'work', type: 'external', parameters: { queue: 'outcome-waits' } },
+      ],
+      connections: [{ source: 'start', target: 'work' }],
+    };
+    const jobId: string = (await api.gql(START, { workflowId: (await api.gql(CREATE, { input: job })).data.createWorkflow.id })).data.startTrigger.id;
+    const watcher = await startWaiting(waitFlow({ type: 'wait', parameters: { event: 'execution.completed', match: 'event.executionId = trigger.watch' } }), { watch: jobId });
+    const other: string = (await api.gql(START, { workflowId: (await api.gql(CREATE, { input: waitFlow({ type: 'noop' }) })).data.createWorkflow.id })).data.startTrigger.id;
+    await poll(async () => (await execution(other)).status).toBe('COMPLETED');
+    await api.caughtUp();
+    expect((await node(watcher, 'w')).status).toBe('RUNNING');
+
+    const done = await api.gql(`mutation($id: ID!) { completeNode(executionId: $id, nodeId: "work", output: { total: 3 }) { status } }`, { id: jobId });
+    expect(done.errors).toBeUndefined();
+    await poll(async () => (await execution(watcher)).status).toBe('COMPLETED');
+    expect((await node(watcher, 'w')).output).toMatchObject({ executionId: jobId, status: 'COMPLETED', outputs: { work: { total: 3 } } });
+  });
+
   it('fails with WAIT_TIMEOUT when its timeoutMs passes first', async () => {
     const name = eventName('never');
     const created = await api.gql(CREATE, { input: waitFlow({ type: 'wait', parameters: { event: name, timeoutMs: 200 } }) });

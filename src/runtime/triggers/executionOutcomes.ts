@@ -9,6 +9,7 @@ import { isEventTriggerType } from '../../nodes/triggerEvent.js';
 import { CheckpointedFeed } from '../feeds/checkpointedFeed.js';
 import type { EventTriggers } from './eventTriggers.js';
 import type { ErrorReporter } from '../../errors/errorReporter.js';
+import type { CommandContext } from '../../commands/executionCommandHandler.js';
 
 /** The event every ending execution emits, by how it ended. */
 const OUTCOME_EVENTS: Readonly<Record<string, string>> = {
@@ -27,10 +28,17 @@ export interface ExecutionOutcome {
   chainDepth: number;
 }
 
+/** The waits (src/runtime/waits), which hear outcome events as they hear emitEvent's. */
+export interface OutcomeWaits {
+  listenedNames(names: readonly string[]): Promise<Set<string>>;
+  emit(name: string, data: unknown, context: CommandContext): Promise<void>;
+}
+
 export interface ExecutionOutcomesOptions {
   store: EventStore;
   db: SqlClient;
   events: EventTriggers;
+  waits: OutcomeWaits;
   /** Longest chain of executions started by outcome events; a workflow that starts itself on completion loops until here. */
   maxChainDepth: number;
   onError: ErrorReporter;
@@ -68,9 +76,11 @@ export class ExecutionOutcomes {
     return this.feed.stop();
   }
 
-  /** The outcome events of a batch that some trigger listens to: one lookup per batch, not per event. */
-  private listenedNames(events: RecordedEvent[]): Promise<Set<string>> {
-    return this.options.events.listenedNames([...new Set(events.map((event) => OUTCOME_EVENTS[event.type]!))]);
+  /** The outcome events of a batch that some trigger or wait listens to: one lookup each per batch, not per event. */
+  private async listenedNames(events: RecordedEvent[]): Promise<Set<string>> {
+    const names = [...new Set(events.map((event) => OUTCOME_EVENTS[event.type]!))];
+    const [triggers, waits] = await Promise.all([this.options.events.listenedNames(names), this.options.waits.listenedNames(names)]);
+    return new Set([...triggers, ...waits]);
   }
 
   private async emit(ending: RecordedEvent): Promise<void> {
@@ -83,8 +93,11 @@ export class ExecutionOutcomes {
       });
       return;
     }
-    // The chain stays in the tenant of the execution that ended.
-    await this.options.events.emit(name, outcome, { sourceId: ending.id, context: { causationId: ending.id, tenantId: state.tenantId } });
+    // The chain stays in the tenant of the execution that ended; as with emitEvent, the waits hear it
+    // first and the executions it starts do not (a wait's signal refuses a second delivery).
+    const context = { causationId: ending.id, tenantId: state.tenantId };
+    await this.options.waits.emit(name, outcome, context);
+    await this.options.events.emit(name, outcome, { sourceId: ending.id, context });
   }
 
   /** The execution as it was when it ended, also when a later retry reopened it. */

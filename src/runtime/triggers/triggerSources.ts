@@ -3,7 +3,7 @@ import type { SqlClient } from '../../db/sqlClient.js';
 import type { EventStore } from '../../eventstore/eventStore.js';
 import type { StartExecution } from '../admission/admission.js';
 import { EventTriggers } from './eventTriggers.js';
-import { ExecutionOutcomes } from './executionOutcomes.js';
+import { ExecutionOutcomes, type OutcomeWaits } from './executionOutcomes.js';
 import { Scheduler } from './scheduler.js';
 import { TriggerCatalog } from './triggerCatalog.js';
 import { WebhookRegistry } from './webhookRegistry.js';
@@ -16,6 +16,7 @@ export interface TriggerSourcesOptions {
   start: StartExecution;
   clock: () => Date;
   maxEventChainDepth: number;
+  waits: OutcomeWaits;
   onError: (error: unknown) => void;
 }
 
@@ -35,7 +36,7 @@ export class TriggerSources {
     this.webhooks = new WebhookRegistry(db, this.catalog);
     this.webhook = new WebhookTrigger(this.webhooks, workflows, start);
     this.events = new EventTriggers(db, this.catalog, workflows, start);
-    this.outcomes = new ExecutionOutcomes({ store, db, events: this.events, maxChainDepth: options.maxEventChainDepth, onError });
+    this.outcomes = new ExecutionOutcomes({ store, db, events: this.events, waits: options.waits, maxChainDepth: options.maxEventChainDepth, onError });
   }
 
   async start(): Promise<void> {

@@ -42,6 +42,12 @@ export class WaitStore {
     );
   }
 
+  /** Those of `names` that some wait listens to, in any tenant (by the index on event_name: one probe each). */
+  async listenedNames(names: readonly string[]): Promise<Set<string>> {
+    const { rows } = await this.db.query<{ name: string }>('SELECT name FROM unnest($1::text[]) AS name WHERE EXISTS (SELECT 1 FROM waits WHERE event_name = name)', [names]);
+    return new Set(rows.map((row) => row.name));
+  }
+
   /** Up to `limit` waits of the event after `after`, in key order (by the index: no scan of other events' waits). */
   async listening(tenantId: string, eventName: string, after: WaitCursor | null, limit: number): Promise<ListeningWait[]> {
     const { rows } = await this.db.query<WaitRow>(

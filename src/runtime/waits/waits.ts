@@ -45,6 +45,12 @@ export class Waits {
     return (await handleOnLatest(this.options.handler, executionId, [signal, { type: 'QueueReadyNodes' }], context)).state;
   }
 
+  /** Those of `names` that a started wait listens to (the engine's own outcome events skip the others). */
+  async listenedNames(names: readonly string[]): Promise<Set<string>> {
+    await this.options.caughtUp();
+    return this.options.store.listenedNames(names);
+  }
+
   /** Resolves once every wait of `name` in the emitter's tenant (`context.tenantId`) that had started when it was called has been offered `data`. */
   async emit(name: string, data: unknown, context: CommandContext = {}): Promise<void> {
     await this.options.caughtUp();
