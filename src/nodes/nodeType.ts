@@ -35,8 +35,8 @@ export interface ExecuteContext<P = Record<string, unknown>> {
   execution: AttemptExecution;
   /** The execution's trigger data. */
   trigger: unknown;
-  /** Outputs of every completed node of the execution by node id; built when called. */
-  nodes: () => Record<string, unknown>;
+  /** Outputs of every completed node of the execution by node id, large payloads loaded; built when first called. */
+  nodes: () => Promise<Record<string, unknown>>;
   /**
    * Evaluates a JSONata expression over `{ trigger, input, nodes, execution }` under the engine's
    * bounds (EXPRESSION_LIMIT past one).

@@ -32,6 +32,13 @@ const relay = defineNodeType({
   sideEffects: true,
   execute: async ({ input }) => ({ output: input }),
 });
+/** Reads an upstream's output through `nodes()`, under a lease (from the stored references): it must see the value. */
+const peek = defineNodeType({
+  type: 'test.peek',
+  parameters: { type: 'object' },
+  sideEffects: true,
+  execute: async ({ nodes }) => ({ output: { length: ((await nodes()).big as { blob: string }).blob.length } }),
+});
 
 const CREATE = `mutation($input: WorkflowInput!) { createWorkflow(input: $input) { id } }`;
 const START = `mutation($id: ID!, $data: JSON) { startTrigger(workflowId: $id, triggerNodeId: "start", data: $data) { id } }`;
@@ -114,12 +121,13 @@ for (const backend of BACKENDS) {
     const bytes = 256 * KIB;
 
     it('shows the values in node states, executionEvents and executionAt, and stores references in events and read-model rows', async () => {
-      const api = await start(backend.create, { engine: { nodeTypes: [big, relay], payloadInlineBytes: inline } });
+      const api = await start(backend.create, { engine: { nodeTypes: [big, relay, peek], payloadInlineBytes: inline } });
       const { db } = api;
       const definition = workflow(
         [
           { id: 'big', type: 'test.big', parameters: { bytes } },
           { id: 'relay', type: 'test.relay' },
+          { id: 'peek', type: 'test.peek' },
           { id: 'count', type: 'transform', parameters: { mapping: '$length(input.relay.big.blob)' } },
           { id: 'echo', type: 'noop' },
         ],
@@ -128,6 +136,7 @@ for (const backend of BACKENDS) {
           ['big', 'relay'],
           ['relay', 'count'],
           ['relay', 'echo'],
+          ['relay', 'peek'],
         ],
       );
       const id = await run(api, definition);
@@ -140,6 +149,7 @@ for (const backend of BACKENDS) {
       expect(states.get('big')!.output).toEqual({ blob });
       expect(states.get('relay')!.input).toEqual({ big: { blob } });
       expect(states.get('count')!.output).toBe(bytes);
+      expect(states.get('peek')!.output).toEqual({ length: bytes });
       expect(states.get('echo')!.output).toEqual({ relay: { big: { blob } } });
 
       const { rows } = await db.query<{ output: unknown }>("SELECT output FROM node_execution_state WHERE execution_id = $1 AND node_id = 'big'", [id]);

@@ -43,7 +43,8 @@ export interface AttemptScope {
   execution: AttemptExecution;
   trigger: unknown;
   input: Record<string, unknown>;
-  nodes(): Record<string, unknown>;
+  /** Every completed node's output by id, large payloads loaded: once per attempt, when first asked. */
+  nodes(): Promise<Record<string, unknown>>;
   evaluate(expression: string): Promise<unknown>;
   /** The secret values this attempt's expressions were given so far: masked out of what it records. */
   secretsRead(): string[];
@@ -56,9 +57,8 @@ function completedOutputs(state: ExecutionState): Record<string, unknown> {
 }
 
 /**
- * `nodes` is built (and sent to the evaluator) only when the expression mentions it, its large
- * payloads loaded once per attempt; `execute`'s own `nodes()` is synchronous and shows them as
- * references. The trigger data and the input are loaded when the scope is made. Past a bound
+ * `nodes` is built (and sent to the evaluator) only when an expression mentions it or `execute`
+ * asks for it, its large payloads loaded once per attempt. The trigger data and the input are loaded when the scope is made. Past a bound
  * the attempt fails for good with EXPRESSION_LIMIT; an invalid expression or a failed evaluation
  * fails it for good, uncoded.
  */
@@ -74,8 +74,8 @@ export async function attemptScope(
   const execution = { id: state.id, workflowId: state.workflowId, attempt };
   const trigger = await payloads.resolve(state.tenantId, state.triggerData);
   const input = (await payloads.resolve(state.tenantId, state.nodes.get(nodeId)!.input ?? {})) as Record<string, unknown>;
-  const nodes = () => completedOutputs(state);
-  let loadedNodes: Promise<unknown> | undefined;
+  let loadedNodes: Promise<Record<string, unknown>> | undefined;
+  const nodes = () => (loadedNodes ??= payloads.resolve(state.tenantId, completedOutputs(state)) as Promise<Record<string, unknown>>);
   // Loaded once per attempt, and only for an expression that mentions them: most read none.
   let variables: ReturnType<ExpressionBindings> | undefined;
   let secrets: Record<string, string> = {};
@@ -88,7 +88,7 @@ export async function attemptScope(
     return loaded;
   };
   const evaluate = async (expression: string) => {
-    const context = { trigger, input, nodes: expression.includes('nodes') ? await (loadedNodes ??= payloads.resolve(state.tenantId, nodes())) : {}, execution };
+    const context = { trigger, input, nodes: expression.includes('nodes') ? await nodes() : {}, execution };
     try {
       return await evaluator.evaluate(expression, context, signal, await variablesOf(expression));
     } catch (error) {
