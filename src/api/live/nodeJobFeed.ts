@@ -49,7 +49,11 @@ export class NodeJobFeed {
     this.reofferMs = options.reofferMs ?? DEFAULT_REOFFER_MS;
   }
 
-  /** A subscriber of the tenant's queue; its first notice says whether jobs are claimable now. */
+  /**
+   * A subscriber of the tenant's queue; its first notice says whether it may claim jobs now. It
+   * comes from the next look at the queue, or from the one in flight: that look's snapshot was
+   * taken while listening, so a job offered after it is notified and looked at again.
+   */
   async subscribe(at: TenantQueue, socket?: NoticeSocket): Promise<Channel<NodeJobsNotice>> {
     // Listening before the first look, so that a job offered after it is heard of.
     await this.listen();
@@ -58,12 +62,10 @@ export class NodeJobFeed {
     this.queues.set(key, watched);
     const channel: Channel<NodeJobsNotice> = new Channel(() => this.leave(watched, channel));
     watched.add(channel, socket);
-    const look = await this.look(at, 1).catch((error: unknown) => {
+    await (watched.looking ?? this.check(watched)).catch((error: unknown) => {
       this.leave(watched, channel);
       throw error;
     });
-    watched.greet(channel, look.claimable);
-    this.wakeAt(watched, look.next);
     return channel;
   }
 
@@ -88,38 +90,42 @@ export class NodeJobFeed {
   private heard(notice: JobNotice | null): void {
     const watched = notice && this.queues.get(queueKey(notice.tenantId, notice.queue));
     if (!notice || !watched) return;
-    if (!notice.ended) return this.check(watched);
+    if (!notice.ended) return void this.check(watched);
     const { executionId, nodeId, attempt } = notice.ended;
     watched.broadcast({ kind: 'ATTEMPT_ENDED', queue: notice.queue, available: false, executionId, nodeId, attempt });
   }
 
-  /** Looks at the queue: AVAILABLE to as many subscribers as jobs are claimable now, and a timer for the next look. */
-  private check(watched: WatchedQueue, byTimer = false): void {
-    if (watched.checking) {
+  /**
+   * Looks at the queue: AVAILABLE to as many subscribers as jobs are claimable now, and a timer
+   * for the next look. The promise is the look's (it fails if the look does); its failure is reported here too.
+   */
+  private check(watched: WatchedQueue, byTimer = false): Promise<void> {
+    if (watched.looking) {
       watched.checkAgain = true;
-      return;
+      return watched.looking;
     }
-    watched.checking = true;
     watched.checkAgain = false;
-    void this.look(watched.at, watched.size)
-      .then(({ claimable, next }) => {
-        watched.offer(claimable, byTimer);
-        this.wakeAt(watched, next);
-      })
+    const looking = this.look(watched.at, watched.size).then(({ claimable, next }) => {
+      watched.offer(claimable, byTimer);
+      this.wakeAt(watched, next);
+    });
+    watched.looking = looking;
+    void looking
       .catch((error: unknown) => {
         this.onError(error);
         this.wakeAt(watched, Infinity);
       })
       .finally(() => {
-        watched.checking = false;
-        if (watched.checkAgain && this.queues.get(watched.key) === watched) this.check(watched);
+        watched.looking = null;
+        if (watched.checkAgain && this.queues.get(watched.key) === watched) void this.check(watched);
       });
+    return looking;
   }
 
   private wakeAt(watched: WatchedQueue, next: number): void {
     if (this.queues.get(watched.key) !== watched) return;
     if (watched.timer) clearTimeout(watched.timer);
-    watched.timer = setTimeout(() => this.check(watched, true), watched.nextLookIn(next, Date.now(), RECHECK_MS));
+    watched.timer = setTimeout(() => void this.check(watched, true), watched.nextLookIn(next, Date.now(), RECHECK_MS));
     watched.timer.unref();
   }
 

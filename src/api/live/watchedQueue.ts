@@ -44,12 +44,15 @@ export class WatchedQueue {
   }
 
   private readonly subscribers = new Map<Channel<NodeJobsNotice>, Subscriber>();
+  /** Subscribers whose first notice waits for the look at the queue in flight (or the one they started). */
+  private readonly ungreeted = new Set<Channel<NodeJobsNotice>>();
   private wakes = 0;
   /** Whether the last look found jobs to claim (and told subscribers of them). */
   private offered = false;
   private reofferMs: number;
   timer: NodeJS.Timeout | null = null;
-  checking = false;
+  /** The look at the queue in flight: one at a time, a burst of notices makes one more after it. */
+  looking: Promise<void> | null = null;
   checkAgain = false;
 
   get size(): number {
@@ -62,10 +65,12 @@ export class WatchedQueue {
 
   add(channel: Channel<NodeJobsNotice>, socket: NoticeSocket | undefined): void {
     this.subscribers.set(channel, { socket, wokenAs: 0 });
+    this.ungreeted.add(channel);
   }
 
   /** Whether it was a subscriber. */
   remove(channel: Channel<NodeJobsNotice>): boolean {
+    this.ungreeted.delete(channel);
     return this.subscribers.delete(channel);
   }
 
@@ -80,9 +85,19 @@ export class WatchedQueue {
    * successive jobs go round the workers (one that just got a job is likely busy with it). A look
    * by the timer that finds jobs still unclaimed after an offer waits twice as long before the next:
    * the workers told may be busy, and they claim once they have room.
+   *
+   * New subscribers, never told yet, come first; those not told hear AVAILABLE false as their
+   * first notice. Workers that subscribe together (a server restarted, a fleet started) share one
+   * look and split its jobs, instead of each hearing of the same job in a look of its own.
    */
   offer(claimable: number, byTimer: boolean): void {
-    if (claimable === 0) return this.drained();
+    if (claimable === 0) this.drained();
+    else this.tell(claimable, byTimer);
+    for (const channel of this.ungreeted) channel.push(availableNotice(this.at.queue, false));
+    this.ungreeted.clear();
+  }
+
+  private tell(claimable: number, byTimer: boolean): void {
     if (byTimer && this.offered) this.reofferMs = Math.min(this.reofferMs * 2, this.maxReofferMs);
     this.offered = true;
     const leastRecent = [...this.subscribers].sort(([, a], [, b]) => a.wokenAs - b.wokenAs);
@@ -93,25 +108,13 @@ export class WatchedQueue {
     }
   }
 
-  /** The first notice of a new subscriber: whether jobs are claimable now (if so it counts as told of them). */
-  greet(channel: Channel<NodeJobsNotice>, claimable: number): void {
-    const subscriber = this.subscribers.get(channel);
-    if (!subscriber) return;
-    if (claimable === 0) {
-      this.drained();
-      channel.push(availableNotice(this.at.queue, false));
-      return;
-    }
-    this.offered = true;
-    this.wake(channel, subscriber);
-  }
-
   private drained(): void {
     this.offered = false;
     this.reofferMs = this.firstReofferMs;
   }
 
   private wake(channel: Channel<NodeJobsNotice>, subscriber: Subscriber): boolean {
+    this.ungreeted.delete(channel);
     if (!this.send(channel, subscriber, availableNotice(this.at.queue, true))) return false;
     subscriber.wokenAs = ++this.wakes;
     return true;
