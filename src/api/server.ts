@@ -12,7 +12,7 @@ import { DEFAULT_RATE_LIMIT_PER_MINUTE, requestRateOptions } from './guards/requ
 import { checkHealth } from './health.js';
 import { ExecutionUpdates } from './live/executionUpdates.js';
 import { LiveSinks, type SubscriptionContext } from './live/liveSinks.js';
-import { NodeJobFeed } from './live/nodeJobFeed.js';
+import { NodeJobFeed, type NodeJobFeedOptions } from './live/nodeJobFeed.js';
 import type { SlowSubscriberLimits } from './live/socketSink.js';
 import { createResolvers } from './resolvers.js';
 import { assertResolversMatch, readSchemaSource } from './schema.js';
@@ -36,6 +36,8 @@ export interface ServerOptions extends ApiDeps {
   slowSubscribers?: Partial<SlowSubscriberLimits>;
   /** GRAPHIQL=false: no /graphiql page (404). */
   graphiql?: boolean;
+  /** When jobs told of to one worker and not claimed are offered to others. */
+  nodeJobs?: NodeJobFeedOptions;
 }
 
 declare module 'fastify' {
@@ -67,7 +69,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       return JSON.stringify([tenantId, canViewPayloads]);
     },
   });
-  const jobs = new NodeJobFeed(options.db, (error) => app.log.error({ err: error }, 'nodeJobs feed: looking at a queue failed'));
+  const jobs = new NodeJobFeed(options.db, (error) => app.log.error({ err: error }, 'nodeJobs feed: looking at a queue failed'), options.nodeJobs);
   const resolvers = createResolvers(options, { updates, sinkFor: (context, info) => sinks.sinkFor(context, info), jobs }, app.log);
   const schema = readSchemaSource();
   assertResolversMatch(buildSchema(schema), resolvers);

@@ -45,7 +45,7 @@ export interface Api {
   close(): Promise<void>;
 }
 
-export interface ApiOptions extends Pick<ServerOptions, 'coalesceMs' | 'queryBounds' | 'rateLimitPerMinute' | 'slowSubscribers' | 'logger'> {
+export interface ApiOptions extends Pick<ServerOptions, 'coalesceMs' | 'queryBounds' | 'rateLimitPerMinute' | 'slowSubscribers' | 'logger' | 'nodeJobs'> {
   /** Engine settings beyond the store and database (a clock, a window, ...). */
   engine?: Partial<EngineOptions>;
   /** JWT verification (AUTH_JWT_*); default: none. */
