@@ -21,6 +21,7 @@ export const identityOfKey = (key: ApiKey): Identity => ({
   subject: key.name,
   canViewPayloads: key.canViewPayloads || key.roles.some((role) => role !== 'VIEWER'),
   queues: key.queues,
+  expiresAt: key.expiresAt,
 });
 
 const usable = (key: ApiKey, now: number): boolean => key.revokedAt === null && (key.expiresAt === null || Date.parse(key.expiresAt) > now);
@@ -33,8 +34,6 @@ const usable = (key: ApiKey, now: number): boolean => key.revokedAt === null && 
 export class Authenticator {
   private readonly cache = new Map<string, Cached>();
   private readonly revokedListeners = new Map<string, Set<() => void>>();
-  /** Each looked-up key's expiry, by id: what onRevoked times its listeners by. */
-  private readonly expiries = new Map<string, string | null>();
 
   /** Tenants a JWT named that exist: tenants are never deleted, so one look each is enough. */
   private readonly knownTenants = new Set<string>();
@@ -78,20 +77,19 @@ export class Authenticator {
 
   /** Calls `listener` once when the key is revoked or expires; the returned function stops listening. */
   onRevoked(identity: Identity, listener: () => void): () => void {
-    const { keyId } = identity;
-    if (keyId === null) return () => {};
-    const expiresAt = this.expiries.get(keyId) ?? null;
-    const listeners = this.revokedListeners.get(keyId) ?? new Set();
-    this.revokedListeners.set(keyId, listeners);
-    listeners.add(listener);
+    const { keyId, expiresAt } = identity;
     const untilExpiry = expiresAt === null ? null : Date.parse(expiresAt) - this.now();
     // Past setTimeout's range (about 24 days) the key is looked at again by the next request instead.
     const timer = untilExpiry !== null && untilExpiry < 2 ** 31 - 1 ? setTimeout(listener, Math.max(0, untilExpiry)) : null;
     timer?.unref();
+    // A JWT cannot be revoked here: only its expiry ends what it opened.
+    const listeners = keyId === null ? new Set<() => void>() : (this.revokedListeners.get(keyId) ?? new Set());
+    if (keyId !== null) this.revokedListeners.set(keyId, listeners);
+    listeners.add(listener);
     return () => {
       if (timer) clearTimeout(timer);
       listeners.delete(listener);
-      if (listeners.size === 0 && this.revokedListeners.get(keyId) === listeners) this.revokedListeners.delete(keyId);
+      if (keyId !== null && listeners.size === 0 && this.revokedListeners.get(keyId) === listeners) this.revokedListeners.delete(keyId);
     };
   }
 
@@ -101,13 +99,9 @@ export class Authenticator {
     if (cached && cached.until > now) return usable(cached.key, now) ? cached.identity : null;
     const key = await this.keys.findBySecret(secret);
     if (key === null) return null;
-    if (this.cache.size >= CACHE_ENTRIES) {
-      this.cache.clear();
-      this.expiries.clear();
-    }
+    if (this.cache.size >= CACHE_ENTRIES) this.cache.clear();
     const identity = identityOfKey(key);
     this.cache.set(secret, { key, identity, until: now + CACHE_MS });
-    this.expiries.set(key.id, key.expiresAt);
     return usable(key, now) ? identity : null;
   }
 }

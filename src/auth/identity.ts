@@ -16,6 +16,8 @@ export interface Identity {
   canViewPayloads: boolean;
   /** The queues a WORKER key may claim from; null: every queue. */
   queues: readonly string[] | null;
+  /** When the key or JWT (`exp`) stops working, ISO 8601; null: never. Open subscriptions end then. */
+  expiresAt: string | null;
 }
 
 /** What a GraphQL context (HTTP or graphql-ws) holds once the request is authenticated. */

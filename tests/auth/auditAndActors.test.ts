@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, type Backend } from '../support/backends.js';
-import { startApi, type Api } from '../api/apiHarness.js';
+import { collect, startApi, type Api } from '../api/apiHarness.js';
 
 const code = (answer: { errors?: Array<{ extensions: { code: string } }> }) => answer.errors?.[0]?.extensions.code;
 const SECRET_VALUE = 'audit-must-never-see-7c41e2';
@@ -113,5 +113,32 @@ describe('the audit log, the actor of events, and JWTs', () => {
       await sign({ sub: 'jwt-user', tenant: 'no-such-tenant', roles: ['ADMIN'] }),
     ];
     for (const token of bad) expect((await api.gql('{ me { subject } }', {}, token)).status).toBe(401);
+  });
+
+  it('ends a subscription opened with a JWT when the JWT expires, with 4401', async () => {
+    const expiresAt = Math.floor(Date.now() / 1000) + 3;
+    const token = await new SignJWT({ sub: 'jwt-watcher', tenant: 'default', roles: ['VIEWER'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('https://issuer.test')
+      .setAudience('cascade')
+      .setExpirationTime(expiresAt)
+      .sign(new TextEncoder().encode(JWT_SECRET));
+    const waiting = {
+      name: 'watched',
+      nodes: [
+        { id: 'start', type: 'trigger.manual' },
+        { id: 'work', type: 'external', parameters: { queue: 'jwt-expiry' } },
+      ],
+      connections: [{ source: 'start', target: 'work' }],
+    };
+    const workflowId = (await api.gql('mutation ($input: WorkflowInput!) { createWorkflow(input: $input) { id } }', { input: waiting })).data.createWorkflow.id;
+    const id = (await api.gql('mutation ($id: ID!) { startTrigger(workflowId: $id, triggerNodeId: "start") { id } }', { id: workflowId })).data.startTrigger.id;
+    const feed = collect<unknown>(api.wsClient(token), 'subscription ($id: ID!) { executionUpdated(executionId: $id) { status } }', { id });
+    const ended = feed.done.then(
+      () => null,
+      (error: { cause?: { code?: number } }) => error.cause?.code,
+    );
+    expect(await ended).toBe(4401);
+    expect(Date.now()).toBeGreaterThanOrEqual(expiresAt * 1000);
   });
 });
