@@ -19,6 +19,7 @@ import { assertResolversMatch, readSchemaSource } from './schema.js';
 import { viewerRoutes } from './viewerRoutes.js';
 import { httpAuthentication } from '../auth/httpAuthentication.js';
 import { socketAuthentication } from '../auth/socketAuthentication.js';
+import { followRevocations } from '../auth/keyRevocations.js';
 import { identityOf, type IdentityContext } from '../auth/identity.js';
 import { webhookRoutes } from './webhookRoutes.js';
 
@@ -117,6 +118,13 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     await jobs.close();
     updates.close();
   });
-  app.addHook('onClose', async () => options.auth.audit.flushed());
+  let stopRevocations: (() => Promise<void>) | null = null;
+  app.addHook('onReady', async () => {
+    stopRevocations = await followRevocations(options.db, options.auth.authenticator, (error) => app.log.error({ err: error }, 'revoked keys: LISTEN failed'));
+  });
+  app.addHook('onClose', async () => {
+    await stopRevocations?.();
+    await options.auth.audit.flushed();
+  });
   return app;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SqlExecutor } from '../db/sqlClient.js';
 import { hashApiKeySecret, newApiKeySecret } from './apiKeySecret.js';
+import { REVOKED_KEYS_CHANNEL } from './keyRevocations.js';
 import type { Role } from './identity.js';
 
 /** A key as answered (DESIGN section 8 `ApiKey`): never its secret. */
@@ -71,10 +72,12 @@ export class ApiKeyStore {
 
   /** Revokes a key of the tenant; null when the tenant has no such key. A revoked key stays revoked at its first time. */
   async revoke(tenantId: string, id: string): Promise<ApiKey | null> {
-    const { rows } = await this.db.query<KeyRow>(`UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`, [
-      tenantId,
-      id,
-    ]);
+    // Announced in the same statement, so that other processes hear of it exactly when it holds.
+    const { rows } = await this.db.query<KeyRow>(
+      `WITH revoked AS (UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS})
+       SELECT revoked.*, pg_notify($3, revoked.id) FROM revoked`,
+      [tenantId, id, REVOKED_KEYS_CHANNEL],
+    );
     return rows[0] ? toKey(rows[0]) : null;
   }
 

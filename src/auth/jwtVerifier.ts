@@ -33,7 +33,15 @@ export function jwtVerifier(settings: JwtSettings): ((token: string) => Promise<
       const tenantId = typeof payload.tenant === 'string' && payload.tenant !== '' ? payload.tenant : DEFAULT_TENANT;
       const expiresAt = typeof payload.exp === 'number' ? new Date(payload.exp * 1000).toISOString() : null;
       const queues = Array.isArray(payload.queues) ? payload.queues.filter((each): each is string => typeof each === 'string') : null;
-      return { tenantId, roles, keyId: null, subject: payload.sub, canViewPayloads: payload.canViewPayloads === true || roles.some((role) => role !== 'VIEWER'), queues, expiresAt };
+      return {
+        tenantId,
+        roles,
+        keyId: null,
+        subject: payload.sub,
+        canViewPayloads: payload.canViewPayloads === true || roles.some((role) => role !== 'VIEWER'),
+        queues,
+        expiresAt,
+      };
     } catch {
       return null;
     }

@@ -136,6 +136,29 @@ describe('authentication and roles over HTTP and graphql-ws', () => {
     expect(listed.find((key: { id: string }) => key.id === keyId).revokedAt).not.toBeNull();
   });
 
+  it('ends a key revoked through another process at once there too, not after its 30 s cache', async () => {
+    const other = await startApi(backend);
+    try {
+      const operator = await api.createKey({ name: 'revoked elsewhere', roles: ['OPERATOR'] });
+      const keyId = (await api.gql('{ me { keyId } }', {}, operator)).data.me.keyId;
+      // The other process has the key in its cache, and a subscription open with it.
+      expect((await other.gql('{ workflows { id } }', {}, operator)).errors).toBeUndefined();
+      const id = (await other.gql(START, { id: workflowId }, operator)).data.startTrigger.id;
+      const feed = collect<any>(other.wsClient(operator), 'subscription ($id: ID!) { executionUpdated(executionId: $id) { status } }', { id });
+      const ended = feed.done.then(
+        () => null,
+        (error: { cause?: { code?: number } }) => error.cause?.code,
+      );
+      await expect.poll(() => feed.messages.length, { timeout: 20_000 }).toBeGreaterThan(0);
+      expect((await api.gql('mutation ($id: ID!) { revokeApiKey(id: $id) { id } }', { id: keyId })).errors).toBeUndefined();
+      // Without the notification the socket would stay open for ever (only the cache would lapse).
+      expect(await ended).toBe(4401);
+      expect(code(await other.gql('{ workflows { id } }', {}, operator))).toBe('UNAUTHENTICATED');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses an expired key', async () => {
     const expired = await api.createKey({ name: 'expired', roles: ['ADMIN'], expiresAt: new Date(Date.now() - 1_000).toISOString() });
     expect(code(await api.gql('{ workflows { id } }', {}, expired))).toBe('UNAUTHENTICATED');
