@@ -40,7 +40,7 @@ function checkFilter(args: ListExecutionsOptions): ListExecutionsOptions {
  */
 type WorkerArgs = NodeArgs & { attempt?: number | null };
 
-export function executionResolvers({ engine, readModel }: Pick<ApiDeps, 'engine' | 'readModel'>) {
+export function executionResolvers({ engine, readModel, projections }: Pick<ApiDeps, 'engine' | 'readModel' | 'projections'>) {
   const view = (state: ExecutionState) => executionViewFromState(state);
   // Another tenant's execution is answered as an unknown one, before any command reaches it.
   const command = async (executionId: string, each: ExecutionCommand, context: unknown) => {
@@ -76,8 +76,12 @@ export function executionResolvers({ engine, readModel }: Pick<ApiDeps, 'engine'
     Query: {
       execution: async (_: unknown, { id }: { id: string }, context: unknown) => {
         const tenantId = tenantOfCaller(context);
-        const projected = await readModel.getExecution(id, tenantId);
+        // Not projected yet (just started): wait for the projections rather than answer the write
+        // side, which is ahead of them; a later read would go back to the read model's older state
+        // (a COMPLETED execution answered RUNNING again, its nodes without their inputs).
+        const projected = (await readModel.getExecution(id, tenantId)) ?? (await projections.caughtUp().then(() => readModel.getExecution(id, tenantId)));
         if (projected) return projected;
+        // One the projections skipped (see Projections in the README), or another tenant's: the write side says which.
         const state = await engine.executions.load(id);
         return state && state.tenantId === tenantId ? view(state) : null;
       },

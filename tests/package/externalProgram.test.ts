@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,7 @@ const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * A program of a user of the package, outside the repository: it imports the built package by
- * its name (node_modules/cascade -> this checkout, as `npm install <checkout>` links it), registers
+ * its name (node_modules/cascade -> a checkout, as `npm install <checkout>` links it), registers
  * a type, starts a server on a free port, runs a workflow over GraphQL, prints what it saw and closes.
  */
 const PROGRAM = `
@@ -62,16 +62,31 @@ function run(command: string, args: string[], options: { cwd: string; env?: Node
   });
 }
 
+/** What `npm run build` reads, and what the built package reads at run time besides dist/. */
+const BUILD_INPUTS = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts', 'src', 'migrations', 'schema.graphql'];
+
+/**
+ * A checkout of its own, for `npm run build` to start from an empty dist/ in: the build deletes
+ * dist/ first, and this checkout's dist/viewer is what the browser tests' servers serve meanwhile.
+ * Its node_modules are this checkout's, as `npm ci` would have installed them.
+ */
+async function copyOfCheckout(target: string): Promise<string> {
+  for (const input of BUILD_INPUTS) await cp(join(CHECKOUT, input), join(target, input), { recursive: true });
+  await symlink(join(CHECKOUT, 'node_modules'), join(target, 'node_modules'), 'dir');
+  return target;
+}
+
 describe('the built package, imported by a program outside the repository', () => {
   let dir: string;
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
 
   beforeAll(async () => {
-    const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: CHECKOUT, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
     dir = await mkdtemp(join(tmpdir(), 'cascade-user-'));
+    const checkout = await copyOfCheckout(join(dir, 'cascade'));
+    const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: checkout, encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
     await mkdir(join(dir, 'node_modules'));
-    await symlink(CHECKOUT, join(dir, 'node_modules', 'cascade'), 'dir');
+    await symlink(checkout, join(dir, 'node_modules', 'cascade'), 'dir');
     await writeFile(join(dir, 'program.mjs'), PROGRAM);
     database = await createTestDatabase();
   }, 300_000);

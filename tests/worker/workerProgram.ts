@@ -69,7 +69,7 @@ export interface WorkerProcess {
  * Installs the package as a user's project would have it, node_modules/cascade with this
  * checkout's package.json (its `exports`) and a dist/ compiled by the build's tsconfig, and writes
  * the worker program next to it. The compiled files go to the temporary directory, not to the
- * checkout's dist/, which other test files (tests/package) delete and rebuild while this one runs.
+ * checkout's dist/, whose viewer the browser tests' servers serve while this one runs.
  */
 export async function prepareWorkerProgram(): Promise<{ dir: string; dispose(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'cascade-worker-'));
