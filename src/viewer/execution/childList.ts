@@ -27,8 +27,9 @@ export const itemLabel = (itemIndex: number | null): string => (itemIndex === nu
 
 /**
  * A workflow or map node's child executions in the API's order (by attempt, a map's by item), a
- * page at a time (More asks for the next). It outlives the inspector's redraws of its node: refresh() reads the loaded pages again
- * (one read at a time, the last request coming after it), so pages already shown stay.
+ * page at a time (More asks for the next). It outlives the inspector's redraws of its node:
+ * refresh() reads the loaded pages again (one read at a time, the last request coming after it),
+ * so pages already shown stay.
  */
 export class ChildList {
   readonly element: HTMLElement;
