@@ -1,8 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, type ServerOptions } from '../src/api/server.js';
 import { ReadModel } from '../src/projections/readModel.js';
 import { SecretStore } from '../src/secrets/secretStore.js';
-import { createPostgresClient, type PostgresClient } from '../src/db/postgresClient.js';
+import { createPostgresClient } from '../src/db/postgresClient.js';
+import { createPgliteClient } from '../src/db/pgliteClient.js';
+import type { SqlClient } from '../src/db/sqlClient.js';
 import { createTestDatabase } from '../tests/support/testDatabase.js';
 import { createPostgresEventStore } from '../src/eventstore/postgresEventStore.js';
 import type { EventStore } from '../src/eventstore/eventStore.js';
@@ -14,7 +19,7 @@ import { bootstrapAdminKey } from '../src/auth/bootstrap.js';
 
 /** A fresh PostgreSQL database with the engine running on it, like a server process would have. */
 export interface BenchEnv {
-  db: PostgresClient;
+  db: SqlClient;
   store: EventStore;
   engine: Engine;
   projections: ProjectionRunner;
@@ -36,9 +41,25 @@ export function benchServer(env: BenchEnv, options: Pick<ServerOptions, 'rateLim
   return app;
 }
 
-export async function createBenchEnv(engineOptions: Partial<EngineOptions> = {}): Promise<BenchEnv> {
+/**
+ * The database a bench runs on: PostgreSQL (the default), or PGlite inside the bench's own
+ * process, in a data directory on disk as a server without DATABASE_URL runs it (in memory, the
+ * database's files would count in the process's memory too).
+ */
+export type BenchDatabase = 'postgres' | 'pglite';
+
+async function benchDatabase(kind: BenchDatabase): Promise<{ db: SqlClient; drop(): Promise<void> }> {
+  if (kind === 'pglite') {
+    const dataDir = await mkdtemp(join(tmpdir(), 'cascade-bench-'));
+    return { db: await createPgliteClient(dataDir), drop: () => rm(dataDir, { recursive: true, force: true }) };
+  }
   const database = await createTestDatabase();
-  const db = createPostgresClient(database.url, { max: POOL_SIZE });
+  return { db: createPostgresClient(database.url, { max: POOL_SIZE }), drop: () => database.drop() };
+}
+
+export async function createBenchEnv(engineOptions: Partial<EngineOptions> = {}, kind: BenchDatabase = 'postgres'): Promise<BenchEnv> {
+  const database = await benchDatabase(kind);
+  const { db } = database;
   await migrate(db);
   const store = createPostgresEventStore(db);
   const projections = new ProjectionRunner({ store, db });

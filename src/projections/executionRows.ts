@@ -34,6 +34,8 @@ export interface FlowExecutionRow {
   rerun_of: string | null;
   parent_execution_id: string | null;
   parent_node_id: string | null;
+  parent_attempt: number | null;
+  item_index: number | null;
   stream_version: number;
   updated_at: Timestamp;
   tenant_id: string;
@@ -59,6 +61,8 @@ export const FLOW_EXECUTION_COLUMNS: ReadonlyArray<ColumnSpec<FlowExecutionRow>>
   ['rerun_of', 'text'],
   ['parent_execution_id', 'text'],
   ['parent_node_id', 'text'],
+  ['parent_attempt', 'integer'],
+  ['item_index', 'integer'],
   ['stream_version', 'integer'],
   ['updated_at', 'timestamptz'],
   ['tenant_id', 'text'],
@@ -146,6 +150,8 @@ export function flowExecutionRow(state: ExecutionState, updatedAt: string): Flow
     rerun_of: state.rerunOf,
     parent_execution_id: state.parent?.executionId ?? null,
     parent_node_id: state.parent?.nodeId ?? null,
+    parent_attempt: state.parent?.attempt ?? null,
+    item_index: state.parent?.itemIndex ?? null,
     stream_version: state.version,
     updated_at: updatedAt,
     tenant_id: state.tenantId,

@@ -36,6 +36,7 @@ export function buildExecutionView(snapshot: ExecutionSnapshot, history: Duratio
     rerunOf: snapshot.rerunOf,
     parentExecutionId: snapshot.parentExecutionId,
     parentNodeId: snapshot.parentNodeId,
+    itemIndex: snapshot.itemIndex,
     nodeStates: nodes.map((node) => nodeStateView(node, snapshot)),
     executionPath: snapshot.executionPath,
     currentlyExecuting: withStatus('RUNNING'),
@@ -99,6 +100,7 @@ export function executionViewFromState(state: ExecutionState, history?: Duration
     rerunOf: state.rerunOf,
     parentExecutionId: state.parent?.executionId ?? null,
     parentNodeId: state.parent?.nodeId ?? null,
+    itemIndex: state.parent?.itemIndex ?? null,
     executionPath: [...state.executionPath],
     streamVersion: state.version,
     nodes: [...state.nodes.values()].map(nodeSnapshotOfState),
@@ -143,6 +145,7 @@ export function executionFieldsFromRow(execution: FlowExecutionRow): ExecutionFi
     rerunOf: execution.rerun_of,
     parentExecutionId: execution.parent_execution_id ?? null,
     parentNodeId: execution.parent_node_id ?? null,
+    itemIndex: execution.item_index ?? null,
     executionPath: execution.execution_path,
     streamVersion: execution.stream_version,
   };

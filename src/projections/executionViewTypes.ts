@@ -56,6 +56,8 @@ export interface ExecutionView {
   /** A child execution: the execution and node that started it (null for a top-level one). */
   parentExecutionId: string | null;
   parentNodeId: string | null;
+  /** A map node's child: the index of its item (null for the others). */
+  itemIndex: number | null;
   nodeStates: NodeStateView[];
   executionPath: string[];
   currentlyExecuting: string[];
@@ -102,6 +104,7 @@ export type ExecutionFields = Pick<
   | 'rerunOf'
   | 'parentExecutionId'
   | 'parentNodeId'
+  | 'itemIndex'
   | 'executionPath'
   | 'streamVersion'
 >;

@@ -41,6 +41,12 @@ const EXECUTION_FILTER = `tenant_id = $6 AND ($1::text IS NULL OR workflow_id = 
   AND ($4::timestamptz IS NULL OR started_at > $4) AND ($5::timestamptz IS NULL OR started_at < $5)`;
 
 /** Edges touching the given nodes (all, when $2 is null). */
+/**
+ * One node's children: a retry's after the attempt before, a map's by item, then by start (a
+ * workflow node's, and children from before migration 0021, which have neither: null would make
+ * the row comparison of a page's start unknown). The index flow_execution_parent_node has these.
+ */
+const NODE_CHILD_ORDER = 'coalesce(parent_attempt, 0), coalesce(item_index, -1), started_at, id';
 const EDGES = `SELECT * FROM execution_dependency WHERE execution_id = ANY($1::text[])
   AND ($2::text[] IS NULL OR node_id = ANY($2::text[]) OR depends_on_node_id = ANY($2::text[]))`;
 
@@ -148,13 +154,15 @@ export class ReadModel {
   /**
    * The child executions of an execution (of its `workflow` and `map` nodes), oldest first, at
    * most `first` (MAX_CHILDREN_PAGE); `after`: the id of the last child of the previous page;
-   * `nodeId`: only the children of that node (the viewer's inspector lists one node's children).
+   * `nodeId`: only the children of that node (the viewer's inspector lists one node's children),
+   * in its order: by the node's attempt, then (a map's) by item.
    */
   async listChildren(parentExecutionId: string, { first, after, nodeId }: { first: number; after?: string | null; nodeId?: string | null }): Promise<ExecutionView[]> {
+    const key = nodeId ? NODE_CHILD_ORDER : 'started_at, id';
     const { rows } = await this.db.query<FlowExecutionRow>(
       `SELECT * FROM flow_execution WHERE parent_execution_id = $1 AND ($4::text IS NULL OR parent_node_id = $4)
-         AND ($2::text IS NULL OR (started_at, id) > (SELECT started_at, id FROM flow_execution WHERE id = $2 AND parent_execution_id = $1))
-       ORDER BY started_at, id LIMIT $3`,
+         AND ($2::text IS NULL OR (${key}) > (SELECT ${key} FROM flow_execution WHERE id = $2 AND parent_execution_id = $1))
+       ORDER BY ${key} LIMIT $3`,
       [parentExecutionId, after ?? null, first, nodeId ?? null],
     );
     return this.views(rows);

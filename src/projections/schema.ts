@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigint, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
@@ -45,6 +46,9 @@ export const flowExecution = pgTable(
     /** A child execution's parent (migration 0017). */
     parentExecutionId: text('parent_execution_id'),
     parentNodeId: text('parent_node_id'),
+    /** Migration 0021: the parent node's attempt, and a map node's child's item (null for the others). */
+    parentAttempt: integer('parent_attempt'),
+    itemIndex: integer('item_index'),
     /** The last event of the execution stream applied here: older events are replays. */
     streamVersion: integer('stream_version').notNull(),
     /** When that event happened (not when it was projected, so a rebuild gives the same row). */
@@ -60,6 +64,15 @@ export const flowExecution = pgTable(
     // What retention looks for: the executions finished longest ago.
     index('flow_execution_finished').on(table.finishedAt),
     index('flow_execution_parent').on(table.parentExecutionId, table.startedAt, table.id),
+    // One node's children in item order (ReadModel.listChildren with a node).
+    index('flow_execution_parent_node').on(
+      table.parentExecutionId,
+      table.parentNodeId,
+      sql`coalesce(${table.parentAttempt}, 0)`,
+      sql`coalesce(${table.itemIndex}, -1)`,
+      table.startedAt,
+      table.id,
+    ),
   ],
 );
 

@@ -10,7 +10,7 @@ const TEST_MS = 240_000;
 
 const CREATE = `mutation($input: WorkflowInput!) { createWorkflow(input: $input) { id } }`;
 const START = `mutation($id: ID!, $data: JSON) { startTrigger(workflowId: $id, triggerNodeId: "start", data: $data) { id } }`;
-const CHILDREN = `query($id: ID!) { execution(id: $id) { children(nodeId: "each") { id } } }`;
+const CHILDREN = `query($id: ID!) { execution(id: $id) { children(nodeId: "each") { id itemIndex } } }`;
 
 const manual = { id: 'start', type: 'trigger.manual' };
 /** The per-item workflow: a trigger and a no-op. */
@@ -49,21 +49,25 @@ describe("the viewer shows a map node's children and links both ways, in Chromiu
   };
 
   it(
-    "lists the map's 3 children with links; a child's page links back to the parent",
+    "lists the map's 3 children with links, each with its item; a child's page links back to the parent and names its item",
     async () => {
       const { page, parentId } = await inspectedMap(3);
       await expect.poll(() => childRows(page).count(), { timeout: WAIT_MS }).toBe(3);
-      const listed = await childRows(page).evaluateAll((rows) => rows.map((row) => [row.getAttribute('data-child-id'), row.getAttribute('data-child-status')]));
-      const expected = (await server.gql(CHILDREN, { id: parentId })).execution.children.map((child: { id: string }) => [child.id, 'COMPLETED']);
+      const listed = await childRows(page).evaluateAll((rows) =>
+        rows.map((row) => [row.getAttribute('data-child-id'), row.getAttribute('data-child-status'), row.querySelector('.child-item')?.textContent?.trim()]),
+      );
+      const answered: Array<{ id: string; itemIndex: number }> = (await server.gql(CHILDREN, { id: parentId })).execution.children;
+      expect(answered.map((child) => child.itemIndex)).toEqual([0, 1, 2]);
+      const expected = answered.map((child) => [child.id, 'COMPLETED', `item ${child.itemIndex}`]);
       expect(listed).toEqual(expected);
       expect(await page.locator('.inspector').getByRole('button', { name: 'More' }).isHidden()).toBe(true);
 
       // Clicking a child opens its page, which says whose child it is and links back.
-      const second = expected[1][0] as string;
+      const second = answered[1]!.id;
       await childRows(page).nth(1).getByRole('link').click();
       await page.waitForURL((url) => url.pathname === `/executions/${second}`, { timeout: WAIT_MS });
       const back = page.locator(`[data-parent-execution="${parentId}"]`);
-      await expect.poll(() => back.textContent(), { timeout: WAIT_MS }).toBe(`child of ${parentId} (node each)`);
+      await expect.poll(() => back.textContent(), { timeout: WAIT_MS }).toBe(`child of ${parentId} (node each, item 1)`);
       await expect.poll(() => executionStatus(page), { timeout: WAIT_MS }).toBe('COMPLETED');
       await back.getByRole('link').click();
       await page.waitForURL((url) => url.pathname === `/executions/${parentId}`, { timeout: WAIT_MS });

@@ -42,6 +42,8 @@ export interface ExecutionParent {
   nodeId: string;
   attempt: number;
   depth: number;
+  /** A `map` node's child: the index of its item. Absent for a `workflow` node's child, and in events from before it was recorded. */
+  itemIndex?: number;
 }
 export interface RerunFrom {
   nodeId: string;

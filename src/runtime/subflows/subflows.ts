@@ -231,7 +231,9 @@ export class Subflows implements ChildRuns {
 
   /** A child that cannot start (its workflow gone) ends as a failed child at once. */
   private async startChild(run: RunRow, workflow: Workflow | null, child: ChildToStart): Promise<void> {
-    const parent = { executionId: run.executionId, nodeId: run.nodeId, attempt: run.attempt, depth: run.depth };
+    // A run that collects all its children's results runs one per item (a map): each knows its item.
+    const item = run.collect === 'all' ? { itemIndex: child.index } : {};
+    const parent = { executionId: run.executionId, nodeId: run.nodeId, attempt: run.attempt, depth: run.depth, ...item };
     try {
       if (!workflow) throw new DomainError('NOT_FOUND', `workflow ${run.workflowId} version ${run.workflowVersion} not found`);
       // The child runs in its workflow's tenant, which open() checked is the parent's.

@@ -12,19 +12,24 @@ interface Child {
   id: string;
   status: string;
   durationMs: number | null;
+  itemIndex: number | null;
 }
 type Answer = { execution: { children: Child[] } | null };
 
 const CHILDREN = `query Children($id: ID!, $nodeId: ID!, $first: Int!, $after: ID) {
-  execution(id: $id) { children(nodeId: $nodeId, first: $first, after: $after) { id status durationMs } } }`;
+  execution(id: $id) { children(nodeId: $nodeId, first: $first, after: $after) { id status durationMs itemIndex } } }`;
 
 /** An execution id is long; its end tells children apart. */
 const shortId = (id: string): string => (id.length > 12 ? `…${id.slice(-10)}` : id);
 
+/** A map's child says which item it runs (the index its trigger data has); a workflow node's child says nothing. */
+export const itemLabel = (itemIndex: number | null): string => (itemIndex === null ? '' : `item ${itemIndex}`);
+
 /**
- * A workflow or map node's child executions, oldest first, a page at a time (More asks for the
- * next). It outlives the inspector's redraws of its node: refresh() reads the loaded pages again
- * (one read at a time, the last request coming after it), so pages already shown stay.
+ * A workflow or map node's child executions in the API's order (by attempt, a map's by item), a
+ * page at a time (More asks for the next). It outlives the inspector's redraws of its node:
+ * refresh() reads the loaded pages again (one read at a time, the last request coming after it),
+ * so pages already shown stay.
  */
 export class ChildList {
   readonly element: HTMLElement;
@@ -68,6 +73,7 @@ export class ChildList {
 
   private async read(): Promise<void> {
     let after: string | null = null;
+    const order: HTMLLIElement[] = [];
     for (let page = 0; page < this.pages; page++) {
       const answer: Answer = await gql<Answer>(CHILDREN, {
         id: this.executionId,
@@ -76,30 +82,41 @@ export class ChildList {
         after,
       });
       const children = answer.execution?.children ?? [];
-      for (const child of children) this.show(child);
+      for (const child of children) order.push(this.show(child));
       // Only a full page may have more after it.
       this.more.hidden = children.length < CHILD_PAGE;
       if (children.length < CHILD_PAGE) break;
       after = children.at(-1)!.id;
     }
+    // Rows keep the answer's order: a child projected late (items start side by side) goes to its place, not last.
+    if (order.length > 0) this.list.append(...order);
     if (!this.rows.size) this.list.replaceChildren(h('li', {}, 'none yet'));
   }
 
-  /** A new child goes last (children come oldest first); a known one changes in place. */
-  private show(child: Child): void {
+  /** A new child gets a row, a known one changes in place; answers its row. */
+  private show(child: Child): HTMLLIElement {
     let shown = this.rows.get(child.id);
     if (!shown) {
       if (!this.rows.size) this.list.replaceChildren();
       const status = h('span', {});
       const took = document.createTextNode('');
-      const row = h('li', { 'data-child-id': child.id }, link(`/executions/${encodeURIComponent(child.id)}`, h('code', { title: child.id }, shortId(child.id))), ' ', status, took);
+      const item = child.itemIndex === null ? '' : h('span', { class: 'child-item', 'data-item-index': child.itemIndex }, itemLabel(child.itemIndex), ' ');
+      const row = h(
+        'li',
+        { 'data-child-id': child.id },
+        item,
+        link(`/executions/${encodeURIComponent(child.id)}`, h('code', { title: child.id }, shortId(child.id))),
+        ' ',
+        status,
+        took,
+      );
       shown = { row, status, took };
       this.rows.set(child.id, shown);
-      this.list.append(row);
     }
     shown.row.dataset.childStatus = child.status;
     shown.status.className = `badge status-${child.status}`;
     shown.status.textContent = child.status;
     shown.took.textContent = ` ${duration(child.durationMs)}`;
+    return shown.row;
   }
 }

@@ -57,7 +57,7 @@ const SUMMARY = `id workflowId status progress triggerNodeId estimatedTimeRemain
   metrics { totalNodes completedNodes failedNodes averageNodeDurationMs longestRunningNode bottleneckNodes parallelismUtilization }`;
 
 /** The parent is read once: it never changes, so live messages do not carry it. */
-export const LOAD = `query Load($id: ID!) { execution(id: $id) { ${SUMMARY} parentExecutionId parentNodeId nodeStates { nodeId status attempt dependencies } } }`;
+export const LOAD = `query Load($id: ID!) { execution(id: $id) { ${SUMMARY} parentExecutionId parentNodeId itemIndex nodeStates { nodeId status attempt dependencies } } }`;
 
 export const WORKFLOW = `query Workflow($id: ID!) { workflow(id: $id) { nodes { id type name } connections { source target sourceOutput } } }`;
 

@@ -2,7 +2,7 @@ import { gql, subscribe } from '../api.js';
 import { h } from '../dom.js';
 import { EventLog } from '../execution/eventLog.js';
 import { AT, CONTROL, EVENTS, FINISHED, LIVE, LOAD, WORKFLOW, type ExecutionSummary, type NodeState, type RecordedEvent } from '../execution/executionModel.js';
-import { ChildList, CHILD_TYPES } from '../execution/childList.js';
+import { ChildList, CHILD_TYPES, itemLabel } from '../execution/childList.js';
 import { Gantt } from '../execution/gantt.js';
 import { inspect } from '../execution/inspector.js';
 import { MetricsPanel } from '../execution/metricsPanel.js';
@@ -20,7 +20,9 @@ const REOPEN_CHECK_MS = 2000;
 const VERSION = 'query Version($id: ID!) { execution(id: $id) { streamVersion } }';
 
 type Loaded = {
-  execution: (ExecutionSummary & { parentExecutionId: string | null; parentNodeId: string | null; nodeStates: Array<NodeState & { dependencies: string[] }> }) | null;
+  execution:
+    | (ExecutionSummary & { parentExecutionId: string | null; parentNodeId: string | null; itemIndex: number | null; nodeStates: Array<NodeState & { dependencies: string[] }> })
+    | null;
 };
 type WorkflowShape = {
   workflow: { nodes: Array<{ id: string; type: string; name: string | null }>; connections: Array<{ source: string; target: string; sourceOutput: string | null }> } | null;
@@ -88,7 +90,7 @@ class ExecutionScreen {
           { 'data-parent-execution': loaded.parentExecutionId },
           'child of ',
           link(`/executions/${encodeURIComponent(loaded.parentExecutionId)}`, loaded.parentExecutionId),
-          ` (node ${loaded.parentNodeId})`,
+          ` (node ${[loaded.parentNodeId, itemLabel(loaded.itemIndex)].filter(Boolean).join(', ')})`,
         )
       : '';
     this.element = h(
