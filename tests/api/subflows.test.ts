@@ -187,7 +187,8 @@ describe.each(BACKENDS)('sub-workflows and map over GraphQL on $name', ({ create
     const list = Array.from({ length: 1000 }, (_, i) => i + 1);
     const id = await start(parent, { list });
     const done = await finished(id, 300_000);
-    expect(done.status).toBe('COMPLETED');
+    // On failure, say why: the map's error names the child and its node that failed.
+    expect(done.status, JSON.stringify(nodeOf(done, 'each'))).toBe('COMPLETED');
     const each = nodeOf(done, 'each');
     expect(each.output).toHaveLength(1000);
     expect(each.output.map((result: { double: number }) => result.double)).toEqual(list.map((n) => n * 2));
