@@ -34,6 +34,12 @@ export interface OutcomeWaits {
   emit(name: string, data: unknown, context: CommandContext): Promise<void>;
 }
 
+/** The outcome event names some wait listens to, and those some trigger does. */
+interface Listened {
+  waits: Set<string>;
+  triggers: Set<string>;
+}
+
 export interface ExecutionOutcomesOptions {
   store: EventStore;
   db: SqlClient;
@@ -61,7 +67,11 @@ export class ExecutionOutcomes {
       filter: { streamPrefixes: [EXECUTION_STREAM_PREFIX], types: Object.keys(OUTCOME_EVENTS) },
       handle: async (events, checkpoint) => {
         const listened = await this.listenedNames(events);
-        for (const event of events) if (listened.has(OUTCOME_EVENTS[event.type]!)) await this.emit(event);
+        for (const event of events) {
+          const name = OUTCOME_EVENTS[event.type]!;
+          const to = { waits: listened.waits.has(name), triggers: listened.triggers.has(name) };
+          if (to.waits || to.triggers) await this.emit(event, to);
+        }
         await checkpoint(options.db);
       },
       onError: options.onError,
@@ -76,14 +86,15 @@ export class ExecutionOutcomes {
     return this.feed.stop();
   }
 
-  /** The outcome events of a batch that some trigger or wait listens to: one lookup each per batch, not per event. */
-  private async listenedNames(events: RecordedEvent[]): Promise<Set<string>> {
+  /** The outcome events of a batch that some wait, and some trigger, listens to: one lookup each per batch, not per event. */
+  private async listenedNames(events: RecordedEvent[]): Promise<Listened> {
     const names = [...new Set(events.map((event) => OUTCOME_EVENTS[event.type]!))];
-    const [triggers, waits] = await Promise.all([this.options.events.listenedNames(names), this.options.waits.listenedNames(names)]);
-    return new Set([...triggers, ...waits]);
+    const [waits, triggers] = await Promise.all([this.options.waits.listenedNames(names), this.options.events.listenedNames(names)]);
+    return { waits, triggers };
   }
 
-  private async emit(ending: RecordedEvent): Promise<void> {
+  /** Offers the outcome to whichever of the waits and the triggers listen to its name. */
+  private async emit(ending: RecordedEvent, to: { waits: boolean; triggers: boolean }): Promise<void> {
     const name = OUTCOME_EVENTS[ending.type]!;
     const state = await this.stateAt(ending);
     const outcome = outcomeOf(state);
@@ -96,8 +107,8 @@ export class ExecutionOutcomes {
     // The chain stays in the tenant of the execution that ended; as with emitEvent, the waits hear it
     // first and the executions it starts do not (a wait's signal refuses a second delivery).
     const context = { causationId: ending.id, tenantId: state.tenantId };
-    await this.options.waits.emit(name, outcome, context);
-    await this.options.events.emit(name, outcome, { sourceId: ending.id, context });
+    if (to.waits) await this.options.waits.emit(name, outcome, context);
+    if (to.triggers) await this.options.events.emit(name, outcome, { sourceId: ending.id, context });
   }
 
   /** The execution as it was when it ended, also when a later retry reopened it. */
