@@ -288,12 +288,13 @@ export class NodeRunner {
   /** What the attempt ended as: completed, failed, or handed back because this runtime stops. */
   private async outcome(job: NodeJob, { type, execute, state, signal, leased }: Attempt): Promise<ExecutionCommand> {
     const { nodeId, attempt } = job;
-    let scope: AttemptScope | undefined;
+    // Whatever the attempt records or logs, and its error too, has the secrets it read masked out.
+    let secretsRead = (): string[] => [];
+    const mask = <T>(value: T): T => maskSecrets(value, secretsRead());
     try {
-      const attemptScope = (scope = await this.scope(job, state, signal));
-      const parameters = await resolveParameters(type, state.graph.nodes.get(nodeId)!.parameters, attemptScope);
-      // A progress message is recorded and a log line is kept: neither may carry a secret the attempt read.
-      const mask = <T>(value: T): T => maskSecrets(value, attemptScope.secretsRead());
+      const scope = await this.scope(job, state, signal);
+      secretsRead = () => scope.secretsRead();
+      const parameters = await resolveParameters(type, state.graph.nodes.get(nodeId)!.parameters, scope);
       const reportProgress = (progress: number | null, message: string | null = null) => (leased ? this.report(job, progress, mask(message)) : Promise.resolve());
       const log = maskedLog(this.options.log(job, type.type), mask);
       const result = await execute({ ...scope, parameters, attempt, signal, nodeId, reportProgress, log });
@@ -301,12 +302,12 @@ export class NodeRunner {
       // An output the log cannot hold would fail the append and leave the attempt unsettled for ever.
       const invalid = jsonProblem(result.output ?? null, MAX_NODE_OUTPUT_DEPTH);
       if (invalid !== null) throw new PermanentNodeError(`output ${invalid}`, 'INVALID_OUTPUT');
-      const output = maskSecrets(result.output ?? null, scope.secretsRead());
+      const output = mask(result.output ?? null);
       return { type: 'CompleteNode', data: { nodeId, attempt, output, outputName: result.outputName ?? null } };
     } catch (caught) {
       const error: unknown = signal.aborted ? signal.reason : caught;
       if (error instanceof Stopping) return { type: 'ReleaseNode', data: { nodeId, attempt, reason: error.message } };
-      return failure(job, error, scope?.secretsRead());
+      return failure(job, error, secretsRead());
     }
   }
 
