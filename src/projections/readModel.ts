@@ -40,13 +40,14 @@ const EXECUTION_FILTER = `tenant_id = $6 AND ($1::text IS NULL OR workflow_id = 
   AND ($3::text IS NULL OR trigger_type = $3)
   AND ($4::timestamptz IS NULL OR started_at > $4) AND ($5::timestamptz IS NULL OR started_at < $5)`;
 
-/** Edges touching the given nodes (all, when $2 is null). */
 /**
  * One node's children: a retry's after the attempt before, a map's by item, then by start (a
  * workflow node's, and children from before migration 0021, which have neither: null would make
  * the row comparison of a page's start unknown). The index flow_execution_parent_node has these.
  */
 const NODE_CHILD_ORDER = 'coalesce(parent_attempt, 0), coalesce(item_index, -1), started_at, id';
+
+/** Edges touching the given nodes (all, when $2 is null). */
 const EDGES = `SELECT * FROM execution_dependency WHERE execution_id = ANY($1::text[])
   AND ($2::text[] IS NULL OR node_id = ANY($2::text[]) OR depends_on_node_id = ANY($2::text[]))`;
 

@@ -58,9 +58,9 @@ function completedOutputs(state: ExecutionState): Record<string, unknown> {
 
 /**
  * `nodes` is built (and sent to the evaluator) only when an expression mentions it or `execute`
- * asks for it, its large payloads loaded once per attempt. The trigger data and the input are loaded when the scope is made. Past a bound
- * the attempt fails for good with EXPRESSION_LIMIT; an invalid expression or a failed evaluation
- * fails it for good, uncoded.
+ * asks for it, its large payloads loaded once per attempt. The trigger data and the input are
+ * loaded when the scope is made. Past a bound the attempt fails for good with EXPRESSION_LIMIT;
+ * an invalid expression or a failed evaluation fails it for good, uncoded.
  */
 export async function attemptScope(
   state: ExecutionState,
